@@ -1,0 +1,178 @@
+"""The ``himo`` command line: ``himo --help`` lists the subcommands.
+
+Every subcommand reads and writes files at explicit paths. On bad input it prints
+one line, ``himo: error: ...``, to stderr and exits with status 2; outputs are
+written atomically, so a failed command leaves no file behind, whole or partial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Sequence
+
+import yaml
+
+from himo.errors import HimoError
+
+Command = Callable[[argparse.Namespace], None]
+_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command, str]] = {}
+
+
+def command(name: str, help: str):
+    """Register a subcommand: the decorated function adds its arguments to a parser."""
+
+    def decorate(add_arguments: Callable[[argparse.ArgumentParser], None]):
+        def register(run: Command) -> Command:
+            _COMMANDS[name] = (add_arguments, run, help)
+            return run
+
+        add_arguments.run = register  # type: ignore[attr-defined]
+        return add_arguments
+
+    return decorate
+
+
+def parse_params(items: Sequence[str]) -> dict:
+    """``["n_disks=4", "map=x.txt"]`` -> ``{"n_disks": 4, "map": "x.txt"}`` (YAML scalars)."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise HimoError(f"--param takes KEY=VALUE, got {item!r}")
+        params[key] = yaml.safe_load(value) if value else ""
+    return params
+
+
+# --------------------------------------------------------------------- commands
+@command("envs", "list the registered environments and their parameters")
+def _envs_args(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+@_envs_args.run
+def _envs(args: argparse.Namespace) -> None:
+    from himo.envs import available_envs, env_parameters
+
+    for name in available_envs():
+        params = ", ".join(f"{k}={v!r}" for k, v in env_parameters(name).items())
+        print(f"{name}: {params}")
+
+
+@command("env", "write a registered environment as an MDP file")
+def _env_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="a registered environment (see 'himo envs')")
+    parser.add_argument("out", help="the MDP file to write (netCDF)")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a builder parameter, repeatable (e.g. --param n_disks=4)")
+    parser.add_argument("--form", choices=["auto", "dense", "sparse"], default="auto",
+                        help="MDP file form (default: dense unless too large)")
+
+
+@_env_args.run
+def _env(args: argparse.Namespace) -> None:
+    from himo.envs import make_env
+    from himo.mdpfile import save_mdp
+
+    save_mdp(make_env(args.name, **parse_params(args.param)), args.out, form=args.form)
+
+
+@command("solve", "run HIMO on an MDP file and write its trajectory")
+def _solve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("mdp", help="an MDP file (netCDF, dense or sparse form)")
+    parser.add_argument("out", help="the trajectory file to write (netCDF)")
+    parser.add_argument("--lam", type=float, default=0.9, help="foresight lambda in (0, 1) (default 0.9)")
+    parser.add_argument("--method", default="natural", choices=["newton", "natural", "multiplicative"],
+                        help="newton: Algorithm 1 as printed; natural: the same step, sparse; "
+                             "multiplicative: always feasible (default natural)")
+    parser.add_argument("--step", type=float, default=1.0, help="step size alpha (default 1, as Eq. 20)")
+    parser.add_argument("--max-iter", type=int, default=1000, help="maximum iterations (default 1000)")
+    parser.add_argument("--tol", type=float, default=1e-6, help="convergence: max |pi (Q - V)| < tol")
+    parser.add_argument("--dependent", default="last", choices=["last", "first", "argmax"],
+                        help="dependent action rule (default last)")
+    parser.add_argument("--e-form", default="exact", choices=["exact", "printed"],
+                        help="E of Algorithm 1: exact (with lambda) or as printed (newton only)")
+    parser.add_argument("--thin", type=int, default=1, help="keep every THIN-th iteration (default 1)")
+    parser.add_argument("--snapshots-between", type=int, default=3,
+                        help="snapshots of C and I between the first and last (default 3)")
+    parser.add_argument("--counters", choices=["auto", "yes", "no"], default="auto",
+                        help="store C and I (auto: when the MDP is small enough)")
+    parser.add_argument("--progress", action="store_true", help="report iterations on stderr")
+    parser.add_argument("--provenance", default=None,
+                        help="JSON object of extra attributes to record (e.g. the workflow config)")
+
+
+@_solve_args.run
+def _solve(args: argparse.Namespace) -> None:
+    from himo import solve
+    from himo.io import write_netcdf
+    from himo.mdpfile import load_mdp
+
+    provenance = _json_object(args.provenance, "--provenance") if args.provenance else None
+    trajectory = solve(
+        load_mdp(args.mdp),
+        lam=args.lam, method=args.method, step=args.step, max_iter=args.max_iter, tol=args.tol,
+        dependent=args.dependent, e_form=args.e_form, thin=args.thin,
+        snapshots_between=args.snapshots_between,
+        store_counters={"auto": None, "yes": True, "no": False}[args.counters],
+        progress=args.progress, provenance=provenance,
+    )
+    write_netcdf(trajectory, args.out)
+    reason = trajectory.attrs["stop_reason"]
+    print(
+        f"{args.out}: {reason} after {trajectory.attrs['n_iterations']} iterations, "
+        f"objective {float(trajectory.objective[-1]):.8g} "
+        f"(optimum {trajectory.attrs['optimal_objective']:.8g})",
+        file=sys.stderr,
+    )
+    if reason in ("stalled", "ill_conditioned"):
+        print(f"  {trajectory.attrs['stop_note']}; --dependent argmax avoids this", file=sys.stderr)
+
+
+def _json_object(text: str, where: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise HimoError(f"{where} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise HimoError(f"{where} must be a JSON object")
+    return {str(k): v if isinstance(v, (str, int, float)) else json.dumps(v, sort_keys=True) for k, v in value.items()}
+
+
+# ------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    from himo import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="himo",
+        description="Hierarchical model-based policy optimization (the natural path gradient).",
+    )
+    parser.add_argument("--version", action="version", version=f"himo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (add_arguments, _, help_text) in _COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_plugins()
+    args = build_parser().parse_args(argv)
+    try:
+        _COMMANDS[args.command][1](args)
+    except HimoError as err:
+        print(f"himo: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _load_plugins() -> None:
+    """Import the modules that add subcommands (measures, figures, claims)."""
+    import importlib
+
+    for module in ("himo.analysis.cli", "himo.plotting.cli"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name is None or not module.startswith(err.name):
+                raise

@@ -1,0 +1,41 @@
+"""Writing files so that a failure never leaves a half-written output behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import xarray as xr
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def compressed_encoding(ds: xr.Dataset, min_size: int = 1024) -> dict:
+    """zlib compression for every numeric variable with at least ``min_size`` values."""
+    return {
+        name: {"zlib": True, "complevel": 4, "shuffle": True}
+        for name, var in ds.variables.items()
+        if var.size >= min_size and var.dtype.kind in "fiub"
+    }
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> None:
+    """Write ``ds`` to netCDF4 at ``path``, compressed and atomically."""
+    with atomic_output(path) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=compressed_encoding(ds))

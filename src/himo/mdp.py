@@ -1,0 +1,298 @@
+"""The one MDP model of himo, in the state-action-pairs formulation.
+
+A finite MDP (paper section 2) has states ``s_i`` (``i = 0..n_states-1``), a start
+state ``s_0`` and, in each state, a set of available actions ``A_i`` that may differ
+in size from state to state. Following QuantEcon's ``DiscreteDP``, the available
+state-action pairs get one flat index ``x = (ij)`` (Algorithm 1's univariate index),
+and the dynamics are a sparse ``(n_pairs, n_states)`` matrix
+
+    P[x, k] = p_ijk = P(s_k | s_i, a_j)          for the pair x = (i, j),
+
+so that no dense ``n_states x n_actions x n_states`` tensor is ever needed. Rewards
+are expected rewards per pair, ``R[x] = sum_k p_ijk R(s_i, a_j, s_k)``.
+
+Pairs are stored state-major and, within a state, in the order of the global action
+vocabulary ``action_labels``. Every rule is checked once, in the constructor, and an
+error names the rule and the state or pair that broke it.
+
+Plotting metadata is optional and never used by the solver:
+
+``layout``
+    ``(n_states, 2)`` coordinates for drawing the state graph (x to the right, y up).
+``roles``
+    named boolean masks over states, such as ``goal``, ``bottleneck``,
+    ``wormhole_entrance``; the start is ``start``.
+``cluster``
+    an integer label per state (``-1`` where none), such as Hanoi's Sierpinski
+    clusters.
+``walls``
+    for grid worlds, the ``(rows, cols)`` boolean wall mask; with ``cells``, the
+    ``(n_states, 2)`` row and column of each state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+
+from himo.errors import MDPError
+
+#: Tolerance on each pair's transition probabilities summing to one.
+PROBABILITY_ATOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class MDP:
+    """A finite MDP with uneven action sets, in the pairs formulation.
+
+    Build one with :meth:`MDP.from_pairs`, which sorts the pairs and validates.
+    """
+
+    name: str
+    state_labels: tuple[str, ...]
+    action_labels: tuple[str, ...]
+    pair_state: np.ndarray  # (n_pairs,) int, index into state_labels
+    pair_action: np.ndarray  # (n_pairs,) int, index into action_labels
+    P: sp.csr_matrix  # (n_pairs, n_states) transition probabilities
+    R: np.ndarray  # (n_pairs,) expected reward of each pair
+    start: int
+    layout: np.ndarray | None = None  # (n_states, 2)
+    roles: Mapping[str, np.ndarray] = field(default_factory=dict)
+    cluster: np.ndarray | None = None  # (n_states,) int, -1 for none
+    walls: np.ndarray | None = None  # (rows, cols) bool
+    cells: np.ndarray | None = None  # (n_states, 2) row, col
+    attrs: Mapping[str, str | int | float] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_states(self) -> int:
+        return len(self.state_labels)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.action_labels)
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_state)
+
+    @property
+    def n_free(self) -> int:
+        """Number of free preferences: one per pair, less one per state (Eq. 3-4)."""
+        return self.n_pairs - self.n_states
+
+    # -------------------------------------------------------------- structure
+    @property
+    def state_offsets(self) -> np.ndarray:
+        """``(n_states + 1,)``: the pairs of state i are ``offsets[i]:offsets[i+1]``."""
+        return np.concatenate([[0], np.cumsum(self.actions_per_state)])
+
+    @property
+    def actions_per_state(self) -> np.ndarray:
+        """``(n_states,)`` the size ``|A_i|`` of each state's action set."""
+        return np.bincount(self.pair_state, minlength=self.n_states)
+
+    def available(self) -> np.ndarray:
+        """``(n_states, n_actions)`` boolean mask of available actions."""
+        mask = np.zeros((self.n_states, self.n_actions), dtype=bool)
+        mask[self.pair_state, self.pair_action] = True
+        return mask
+
+    def pair_index(self, state: int | str, action: int | str) -> int:
+        """The flat index of the pair (state, action), by index or label."""
+        s = self.state_index(state)
+        a = action if isinstance(action, (int, np.integer)) else self.action_labels.index(action)
+        lo, hi = self.state_offsets[s], self.state_offsets[s + 1]
+        hits = np.flatnonzero(self.pair_action[lo:hi] == a)
+        if hits.size == 0:
+            raise MDPError(
+                f"action {self.action_labels[a]!r} is not available in state "
+                f"{self.state_labels[s]!r}"
+            )
+        return int(lo + hits[0])
+
+    def state_index(self, state: int | str) -> int:
+        if isinstance(state, (int, np.integer)):
+            return int(state)
+        try:
+            return self.state_labels.index(state)
+        except ValueError:
+            raise MDPError(f"no state labelled {state!r} in MDP {self.name!r}") from None
+
+    def role(self, name: str) -> np.ndarray:
+        """Boolean mask of the states with a role; all False if the role is absent."""
+        if name == "start":
+            mask = np.zeros(self.n_states, dtype=bool)
+            mask[self.start] = True
+            return mask
+        return np.asarray(self.roles.get(name, np.zeros(self.n_states, dtype=bool)), dtype=bool)
+
+    def state_transitions(self, policy: np.ndarray) -> sp.csr_matrix:
+        """``T_ik = sum_j pi_ij p_ijk`` (Algorithm 1), sparse ``(n_states, n_states)``.
+
+        ``policy`` is the ``(n_pairs,)`` vector of pair probabilities.
+        """
+        pick = sp.csr_matrix(
+            (policy, (self.pair_state, np.arange(self.n_pairs))),
+            shape=(self.n_states, self.n_pairs),
+        )
+        return (pick @ self.P).tocsr()
+
+    def uniform_policy(self) -> np.ndarray:
+        """The uniform prior of Eq. 22, ``pi_ij = 1 / |A_i|``, as a pairs vector."""
+        return 1.0 / self.actions_per_state[self.pair_state]
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_pairs(
+        cls,
+        *,
+        name: str,
+        state_labels,
+        action_labels,
+        pair_state,
+        pair_action,
+        P,
+        R,
+        start: int | str,
+        **metadata,
+    ) -> "MDP":
+        """Build and validate an MDP; pairs may come in any order.
+
+        ``P`` is anything ``scipy.sparse.csr_matrix`` accepts, of shape
+        ``(n_pairs, n_states)``; ``R`` the expected reward per pair.
+        """
+        state_labels = tuple(str(s) for s in state_labels)
+        action_labels = tuple(str(a) for a in action_labels)
+        pair_state = np.asarray(pair_state, dtype=np.int64)
+        pair_action = np.asarray(pair_action, dtype=np.int64)
+        R = np.asarray(R, dtype=float)
+        P = sp.csr_matrix(P, dtype=float)
+        _check_labels(name, "state", state_labels)
+        _check_labels(name, "action", action_labels)
+        _check_pair_arrays(name, state_labels, action_labels, pair_state, pair_action, P, R)
+        order = np.lexsort((pair_action, pair_state))
+        if np.any(order != np.arange(order.size)):
+            pair_state, pair_action = pair_state[order], pair_action[order]
+            P, R = P[order], R[order]
+        P.sum_duplicates()
+        P.eliminate_zeros()
+        if isinstance(start, str):
+            if start not in state_labels:
+                raise MDPError(f"MDP {name!r}: start state {start!r} is not a state label")
+            start = state_labels.index(start)
+        mdp = cls(
+            name=name,
+            state_labels=state_labels,
+            action_labels=action_labels,
+            pair_state=pair_state,
+            pair_action=pair_action,
+            P=P,
+            R=R,
+            start=int(start),
+            **_normalised_metadata(metadata, len(state_labels)),
+        )
+        mdp.validate()
+        return mdp
+
+    def validate(self) -> None:
+        """Check every structural rule; raise :class:`MDPError` naming the first broken."""
+        where = f"MDP {self.name!r}"
+        n_states = self.n_states
+        if not 0 <= self.start < n_states:
+            raise MDPError(f"{where}: start index {self.start} is outside 0..{n_states - 1}")
+        counts = self.actions_per_state
+        if np.any(counts == 0):
+            s = int(np.flatnonzero(counts == 0)[0])
+            raise MDPError(f"{where}: state {self.state_labels[s]!r} has no available action")
+        keys = self.pair_state * self.n_actions + self.pair_action
+        if np.any(np.diff(keys) == 0):
+            x = int(np.flatnonzero(np.diff(keys) == 0)[0])
+            raise MDPError(f"{where}: pair {self._pair_name(x)} is given twice")
+        if self.P.nnz and self.P.data.min() < 0:
+            x = int(np.searchsorted(self.P.indptr, np.argmin(self.P.data), side="right") - 1)
+            raise MDPError(f"{where}: pair {self._pair_name(x)} has a negative probability")
+        if not np.all(np.isfinite(self.P.data)):
+            raise MDPError(f"{where}: transition probabilities are not all finite")
+        sums = np.asarray(self.P.sum(axis=1)).ravel()
+        bad = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_ATOL)
+        if bad.size:
+            x = int(bad[0])
+            raise MDPError(
+                f"{where}: probabilities of pair {self._pair_name(x)} sum to "
+                f"{sums[x]:.6g}, not 1 ({bad.size} pair(s) affected)"
+            )
+        if not np.all(np.isfinite(self.R)):
+            x = int(np.flatnonzero(~np.isfinite(self.R))[0])
+            raise MDPError(f"{where}: reward of pair {self._pair_name(x)} is not finite")
+
+    def _pair_name(self, x: int) -> str:
+        s, a = self.pair_state[x], self.pair_action[x]
+        return f"(s={self.state_labels[s]}, a={self.action_labels[a]})"
+
+    def __repr__(self) -> str:
+        return (
+            f"MDP({self.name!r}, n_states={self.n_states}, n_actions={self.n_actions}, "
+            f"n_pairs={self.n_pairs}, start={self.state_labels[self.start]!r})"
+        )
+
+
+def _check_labels(name: str, kind: str, labels: tuple[str, ...]) -> None:
+    if len(labels) == 0:
+        raise MDPError(f"MDP {name!r}: there are no {kind}s")
+    if len(set(labels)) != len(labels):
+        seen: set[str] = set()
+        dup = next(lab for lab in labels if lab in seen or seen.add(lab))
+        raise MDPError(f"MDP {name!r}: {kind} label {dup!r} is used twice")
+
+
+def _check_pair_arrays(name, state_labels, action_labels, pair_state, pair_action, P, R):
+    where = f"MDP {name!r}"
+    n_pairs = pair_state.size
+    if pair_action.shape != (n_pairs,) or R.shape != (n_pairs,):
+        raise MDPError(
+            f"{where}: pair_state, pair_action and R must have one entry per pair "
+            f"(got {pair_state.shape}, {pair_action.shape}, {R.shape})"
+        )
+    if P.shape != (n_pairs, len(state_labels)):
+        raise MDPError(
+            f"{where}: P must have shape (n_pairs, n_states) = "
+            f"({n_pairs}, {len(state_labels)}), got {P.shape}"
+        )
+    for kind, index, size in (
+        ("state", pair_state, len(state_labels)),
+        ("action", pair_action, len(action_labels)),
+    ):
+        if n_pairs and (index.min() < 0 or index.max() >= size):
+            raise MDPError(f"{where}: a pair's {kind} index is outside 0..{size - 1}")
+
+
+def _normalised_metadata(metadata: dict, n_states: int) -> dict:
+    unknown = set(metadata) - {"layout", "roles", "cluster", "walls", "cells", "attrs"}
+    if unknown:
+        raise MDPError(f"unknown MDP metadata field(s): {sorted(unknown)}")
+    out = dict(metadata)
+    if out.get("layout") is not None:
+        out["layout"] = np.asarray(out["layout"], dtype=float)
+        if out["layout"].shape != (n_states, 2):
+            raise MDPError(f"layout must have shape ({n_states}, 2), got {out['layout'].shape}")
+    roles = {}
+    for role, mask in dict(out.get("roles") or {}).items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (n_states,):
+            raise MDPError(f"role {role!r} must be a mask of {n_states} states, got {mask.shape}")
+        roles[str(role)] = mask
+    out["roles"] = roles
+    if out.get("cluster") is not None:
+        out["cluster"] = np.asarray(out["cluster"], dtype=np.int64)
+        if out["cluster"].shape != (n_states,):
+            raise MDPError(f"cluster must have one entry per state, got {out['cluster'].shape}")
+    if out.get("walls") is not None:
+        out["walls"] = np.asarray(out["walls"], dtype=bool)
+    if out.get("cells") is not None:
+        out["cells"] = np.asarray(out["cells"], dtype=np.int64)
+    out["attrs"] = dict(out.get("attrs") or {})
+    return out

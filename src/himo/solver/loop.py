@@ -1,0 +1,173 @@
+"""The HIMO iteration loop: from the prior (Eq. 22) to convergence.
+
+Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`), stops
+if the policy flow has come to rest, and otherwise takes one step of the chosen
+method (:mod:`himo.solver.steps`). Planning time is the sum of the step sizes.
+
+**Dependent actions.** With a fixed rule (``last``, ``first``) they are chosen once;
+with ``argmax`` they are re-chosen before every step (see
+:func:`himo.solver.policy.dependent_pairs`).
+
+**Convergence.** The policy has converged when the speed of the policy flow,
+``max_ij |pi_ij (Q_ij - V_i)|`` (MATH.md identity 5), is below ``tol``: then no
+action's probability moves faster than ``tol`` per unit planning time. Otherwise
+the loop stops after ``max_iter`` steps (``max_iter``); for ``newton`` when Eq. 19 is
+ill-conditioned (``ill_conditioned``: a fixed dependent action's probability has
+gone to 0, see :data:`himo.solver.steps.RATIO_LIMIT`); or when no feasible step is
+left (``stalled``, see :mod:`himo.solver.steps`). :class:`Run` says which happened.
+"""
+
+from __future__ import annotations
+
+import sys
+import time as wallclock
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from himo.errors import ParameterError
+from himo.mdp import MDP
+from himo.solver.counters import E_FORMS, EForm
+from himo.solver.evaluation import evaluate
+from himo.solver.policy import DependentRule, dependent_pairs, free_pairs, validate_policy
+from himo.solver.steps import (
+    StepFailed,
+    Method,
+    check_method,
+    flow_speed,
+    multiplicative_step,
+    natural_direction,
+    newton_direction,
+    preference_step,
+)
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """The parameters of one HIMO run; see :func:`himo.solve` for their meaning."""
+
+    lam: float = 0.9
+    method: Method = "natural"
+    step: float = 1.0
+    max_iter: int = 1000
+    tol: float = 1e-6
+    dependent: DependentRule = "last"
+    e_form: EForm = "exact"
+    thin: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lam, (int, float)) or not 0 < self.lam < 1:
+            raise ParameterError(f"foresight lam must be in (0, 1), got {self.lam!r}")
+        check_method(self.method)
+        if not self.step > 0:
+            raise ParameterError(f"step must be positive, got {self.step!r}")
+        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 0:
+            raise ParameterError(f"max_iter must be a non-negative integer, got {self.max_iter!r}")
+        if not self.tol > 0:
+            raise ParameterError(f"tol must be positive, got {self.tol!r}")
+        if self.e_form not in E_FORMS:
+            raise ParameterError(f"e_form must be one of {E_FORMS}, got {self.e_form!r}")
+        if self.e_form == "printed" and self.method != "newton":
+            raise ParameterError("e_form='printed' changes only method='newton' (the others do not use C)")
+        if not isinstance(self.thin, (int, np.integer)) or self.thin < 1:
+            raise ParameterError(f"thin must be a positive integer, got {self.thin!r}")
+
+
+@dataclass
+class Run:
+    """The stored iterations of one HIMO run (every ``thin``-th, the first and the last)."""
+
+    iteration: list[int] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+    step_size: list[float] = field(default_factory=list)
+    policy: list[np.ndarray] = field(default_factory=list)
+    objective: list[float] = field(default_factory=list)
+    occupancy: list[np.ndarray] = field(default_factory=list)
+    flow_speed: list[float] = field(default_factory=list)
+    dependent: np.ndarray | None = None  # the initial choice
+    dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration
+    converged: bool = False
+    stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled"
+    stop_note: str = ""
+    n_iterations: int = 0
+    seconds: float = 0.0
+
+
+def run_himo(
+    mdp: MDP,
+    settings: SolverSettings,
+    initial_policy: np.ndarray | None = None,
+    progress: bool = False,
+) -> Run:
+    """Iterate HIMO from ``initial_policy`` (default: the uniform prior, Eq. 22)."""
+    policy = mdp.uniform_policy() if initial_policy is None else validate_policy(mdp, initial_policy)
+    adaptive = settings.dependent == "argmax"
+    dependent = dependent_pairs(mdp, settings.dependent, policy)
+    run = Run(dependent=dependent)
+    planning_time, size = 0.0, 0.0
+    started = wallclock.perf_counter()
+    evaluation = evaluate(mdp, policy, settings.lam)
+    for iteration in range(settings.max_iter + 1):
+        speed = flow_speed(policy, evaluation)
+        run.converged = speed < settings.tol
+        last = run.converged or iteration == settings.max_iter
+        if iteration % settings.thin == 0 or last:
+            _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
+        if progress:
+            _report(iteration, evaluation.objective, speed, started)
+        if last:
+            break
+        if adaptive:
+            dependent = dependent_pairs(mdp, "argmax", policy)
+        try:
+            step = _take_step(mdp, policy, settings, dependent, free_pairs(mdp, dependent), evaluation)
+        except StepFailed as err:
+            run.stop_reason = err.reason
+            run.stop_note = f"stopped at iteration {iteration}: {err}"
+            _record_last(run, iteration, planning_time, size, policy, evaluation, speed)
+            break
+        policy, size = step.policy, step.size
+        planning_time += size
+        evaluation = evaluate(mdp, policy, settings.lam)
+    if run.converged:
+        run.stop_reason = "converged"
+    run.n_iterations = iteration
+    run.seconds = wallclock.perf_counter() - started
+    return run
+
+
+def _take_step(mdp, policy, settings, dependent, free, evaluation):
+    if settings.method == "multiplicative":
+        return multiplicative_step(mdp, policy, evaluation, settings.step)
+    if settings.method == "newton":
+        direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
+    else:
+        direction = natural_direction(evaluation, free)
+    return preference_step(mdp, policy, dependent, free, direction, settings.step)
+
+
+def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed) -> None:
+    if run.iteration[-1] != iteration:
+        _record(run, iteration, planning_time, size, policy, evaluation, speed, run.dependent_history[-1])
+
+
+def _record(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
+    run.iteration.append(iteration)
+    run.dependent_history.append(dependent)
+    run.time.append(planning_time)
+    run.step_size.append(size)
+    run.policy.append(policy)
+    run.objective.append(evaluation.objective)
+    run.occupancy.append(evaluation.occupancy)
+    run.flow_speed.append(speed)
+
+
+def _report(iteration: int, objective: float, speed: float, started: float) -> None:
+    elapsed = wallclock.perf_counter() - started
+    per_iteration = elapsed / iteration if iteration else 0.0
+    print(
+        f"iteration {iteration:6d}  objective {objective:.8g}  flow speed {speed:.3e}  "
+        f"{per_iteration:.4f} s/iteration",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -1,0 +1,98 @@
+"""Policies as pair vectors, the dependent action of each state, and free preferences.
+
+A policy is the ``(n_pairs,)`` vector ``pi[x] = pi_ij`` of an MDP's pairs, with
+action preferences ``A_ij = log pi_ij`` (Eq. 21). One action per state, the
+*dependent* action ``w(i)``, is eliminated by normalization (Eq. 3-4):
+
+    A_iw = log(1 - sum_{j != w} exp(A_ij)),
+
+and the other preferences are *free*; ``n_free = n_pairs - n_states``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from himo.errors import ParameterError
+from himo.mdp import MDP
+
+DependentRule = Literal["last", "first", "argmax"]
+DEPENDENT_RULES = ("last", "first", "argmax")
+
+
+def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray | None = None) -> np.ndarray:
+    """``(n_states,)`` the pair index of each state's dependent action.
+
+    ``"last"`` (the default) takes each state's last available action in the order
+    of the ``action`` coordinate, ``"first"`` its first one; both stay fixed for a
+    whole run. ``"argmax"`` takes the currently most probable action (ties: the
+    last), re-chosen at every iteration: the policy flow does not depend on the
+    choice (MATH.md identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1``.
+    """
+    offsets = mdp.state_offsets
+    if rule == "last":
+        return offsets[1:] - 1
+    if rule == "first":
+        return offsets[:-1].copy()
+    if rule == "argmax":
+        if policy is None:
+            raise ParameterError("the 'argmax' dependent rule needs the current policy")
+        top = policy >= np.maximum.reduceat(policy, offsets[:-1])[mdp.pair_state]
+        candidates = np.flatnonzero(top)
+        last = np.searchsorted(mdp.pair_state[candidates], np.arange(mdp.n_states), side="right") - 1
+        return candidates[last]
+    raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
+
+
+def free_pairs(mdp: MDP, dependent: np.ndarray) -> np.ndarray:
+    """``(n_free,)`` the pair indices of the free preferences, in pair order."""
+    is_free = np.ones(mdp.n_pairs, dtype=bool)
+    is_free[dependent] = False
+    return np.flatnonzero(is_free)
+
+
+def score_projection(mdp: MDP, policy: np.ndarray, dependent: np.ndarray) -> sp.csr_matrix:
+    """``B``, sparse ``(n_free, n_pairs)``, with ``d log q / dA_ij = (B n)_ij`` (Eq. 16).
+
+    Row ``(ij)`` has ``+1`` at ``(ij)`` and ``-r_ij = -pi_ij / pi_iw`` at the
+    dependent pair ``(i w)``, so that the path gradient (Eq. 18) is ``B C R`` and the
+    Fisher information (Eq. 19) is ``B C B^T``.
+    """
+    free = free_pairs(mdp, dependent)
+    w = dependent[mdp.pair_state[free]]
+    ratio = policy[free] / policy[w]  # r_ij
+    rows = np.arange(free.size)
+    return sp.csr_matrix(
+        (np.concatenate([np.ones(free.size), -ratio]), (np.concatenate([rows, rows]), np.concatenate([free, w]))),
+        shape=(free.size, mdp.n_pairs),
+    )
+
+
+def validate_policy(mdp: MDP, policy: np.ndarray, where: str = "initial policy") -> np.ndarray:
+    """Check that ``policy`` is a strictly positive policy over ``mdp``'s pairs."""
+    policy = np.asarray(policy, dtype=float)
+    if policy.shape != (mdp.n_pairs,):
+        raise ParameterError(f"{where} must have one entry per pair ({mdp.n_pairs}), got {policy.shape}")
+    if not np.all(np.isfinite(policy)) or np.any(policy <= 0):
+        raise ParameterError(f"{where} must be strictly positive in every pair (Eq. 21 takes its log)")
+    sums = np.bincount(mdp.pair_state, weights=policy, minlength=mdp.n_states)
+    bad = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+    if bad.size:
+        raise ParameterError(
+            f"{where}: probabilities in state {mdp.state_labels[bad[0]]!r} sum to {sums[bad[0]]:.6g}, not 1"
+        )
+    return policy
+
+
+def state_sums(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
+    """``(n_states,)`` the sum of a pair vector over each state's actions."""
+    return np.bincount(mdp.pair_state, weights=pair_values, minlength=mdp.n_states)
+
+
+def kl_per_state(mdp: MDP, policy: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """``KL(pi(.|s) || prior(.|s))`` for every state (Eq. 12)."""
+    terms = np.where(policy > 0, policy * (np.log(np.where(policy > 0, policy, 1)) - np.log(prior)), 0.0)
+    return np.maximum(state_sums(mdp, terms), 0.0)

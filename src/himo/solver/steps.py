@@ -1,0 +1,185 @@
+"""One HIMO iteration: the three ways to take the natural path gradient step.
+
+``newton``
+    Algorithm 1 as printed: dense ``C``, ``I = B C B^T`` (Eq. 19), ``g = B C R``
+    (Eq. 18), direction ``I^-1 g`` on the free preferences (Eq. 20).
+``natural``
+    The same direction computed exactly without ``C`` or ``I``: by the block
+    structure of the Fisher information it is the advantage ``Q_ij - V_i``
+    (MATH.md identity 4), one sparse factorization per iteration.
+``multiplicative``
+    ``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` for every action, which follows
+    the same policy flow to first order in ``alpha`` and is always feasible
+    (identity 5).
+
+**Step rule (newton and natural).** Eq. 20 is printed with step size 1. A step of
+size ``alpha`` on the free preferences, ``A_free += alpha * direction``, may leave
+the feasible set (``sum_{j != w} exp(A_ij) >= 1``: no probability left for the
+dependent action). The step starts at the configured ``step`` and is halved, for
+the whole iteration, until every state keeps at least ``BOUNDARY_FRACTION`` of its
+dependent action's probability (a fraction-to-the-boundary rule, as in interior
+point methods); the step taken is recorded, and planning time is the sum of steps.
+
+With a fixed dependent action that is not optimal, its probability absorbs the
+second-order error ``alpha^2/2 sum_j pi_ij d_ij^2`` of every other action at each
+step, falls to the boundary far faster than the flow says, and the halvings then
+freeze planning time: the run stops as ``stalled``. The ``argmax`` rule of
+:func:`himo.solver.policy.dependent_pairs` avoids this.
+
+**Unreachable states.** A state the start never reaches (``D_0i = 0``) has a zero
+Fisher block: the printed step is undefined there. Both ``newton`` and ``natural``
+then step along the advantage, the limit of giving the state a vanishing start
+probability, so that its policy still converges and nothing is NaN. ``newton``
+does the same where ``D_0i`` is positive but below ``occupancy_floor`` times the
+largest occupancy: there the block's entries are below the rounding error of the
+dense ``C`` they are computed from.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.linalg
+
+from himo.errors import ParameterError
+from himo.mdp import MDP
+from himo.solver.counters import EForm, counter_correlations, fisher_information, path_gradient
+from himo.solver.evaluation import Evaluation
+from himo.solver.policy import score_projection, state_sums
+
+Method = Literal["newton", "natural", "multiplicative"]
+METHODS = ("newton", "natural", "multiplicative")
+
+#: A feasible step keeps at least this fraction of each dependent action's probability.
+BOUNDARY_FRACTION = 0.01
+#: Halvings tried before the run is declared stalled (planning time has frozen).
+MAX_HALVINGS = 30
+#: Relative occupancy below which ``newton`` treats a Fisher block as zero.
+OCCUPANCY_FLOOR = 1e-12
+#: Largest ``r_ij = pi_ij / pi_iw`` at which Eq. 19 still keeps digits: its terms
+#: ``r^2 C`` cancel to entries of size ``r C``, with rounding error ``eps r^2 C``.
+RATIO_LIMIT = 1e6
+
+
+class StepFailed(ArithmeticError):
+    """No step can be taken; ``reason`` is the run's stop reason."""
+
+    reason = "failed"
+
+
+class IllConditioned(StepFailed):
+    """Eq. 19 can no longer be formed in double precision (``r_ij > RATIO_LIMIT``)."""
+
+    reason = "ill_conditioned"
+
+
+class Stalled(StepFailed):
+    """Every step, however small, would leave the feasible set."""
+
+    reason = "stalled"
+
+
+@dataclass(frozen=True)
+class Step:
+    policy: np.ndarray  # (n_pairs,) the new policy
+    size: float  # the step size alpha taken
+    halvings: int
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def newton_direction(
+    mdp: MDP,
+    policy: np.ndarray,
+    lam: float,
+    dependent: np.ndarray,
+    free: np.ndarray,
+    evaluation: Evaluation,
+    e_form: EForm = "exact",
+    occupancy_floor: float = OCCUPANCY_FLOOR,
+) -> np.ndarray:
+    """``I^-1 g`` on the free preferences (Eq. 20), from the dense ``C`` and ``I``.
+
+    Raises :class:`IllConditioned` when a fixed dependent action's probability has
+    fallen so far that Eq. 19 would be rounding noise.
+    """
+    ratio = policy[free] / policy[dependent[mdp.pair_state[free]]]
+    if ratio.size and ratio.max() > RATIO_LIMIT:
+        raise IllConditioned(f"max r_ij = {ratio.max():.3g} > {RATIO_LIMIT:g}")
+    C, _ = counter_correlations(mdp, policy, lam, e_form)
+    B = score_projection(mdp, policy, dependent)
+    g = path_gradient(C, B, mdp.R)
+    fisher = fisher_information(C, B)
+    occupancy = evaluation.occupancy
+    solved = occupancy[mdp.pair_state[free]] > occupancy_floor * occupancy.max()
+    direction = evaluation.advantage[free].copy()  # the limit step where I is zero
+    if solved.any():
+        direction[solved] = _solve_scaled(fisher[np.ix_(solved, solved)], g[solved])
+    return direction
+
+
+def _solve_scaled(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``matrix x = rhs`` for a symmetric positive definite ``matrix``.
+
+    With Jacobi scaling ``S = diag(matrix)^-1/2`` first: near a deterministic policy
+    the Fisher blocks have entries from ``pi_ij`` to ``1 / pi_iw``, and the scaling
+    removes that spread (it changes no solution, only rounding).
+    """
+    scale = 1.0 / np.sqrt(np.diag(matrix))
+    scaled = matrix * scale[:, None] * scale[None, :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        return scale * scipy.linalg.solve(scaled, scale * rhs, assume_a="sym")
+
+
+def natural_direction(evaluation: Evaluation, free: np.ndarray) -> np.ndarray:
+    """``I^-1 g = Q - V`` on the free preferences (MATH.md identity 4)."""
+    return evaluation.advantage[free]
+
+
+def preference_step(
+    mdp: MDP,
+    policy: np.ndarray,
+    dependent: np.ndarray,
+    free: np.ndarray,
+    direction: np.ndarray,
+    step: float,
+) -> Step:
+    """``A_free += alpha * direction``, then ``A_iw`` by Eq. 4, halving ``alpha`` if needed."""
+    alpha = step
+    free_state = mdp.pair_state[free]
+    has_free = np.zeros(mdp.n_states, dtype=bool)
+    has_free[free_state] = True
+    floor = BOUNDARY_FRACTION * policy[dependent]
+    for halvings in range(MAX_HALVINGS + 1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            growth = np.expm1(alpha * direction)  # pi_new / pi - 1, exact for small steps
+        # Eq. 4 without cancellation: pi_iw' = 1 - sum pi_ij' = pi_iw - sum pi_ij (e^{alpha d} - 1)
+        new_dependent = policy[dependent] - np.bincount(free_state, weights=policy[free] * growth, minlength=mdp.n_states)
+        if np.all(np.isfinite(growth)) and np.all(new_dependent[has_free] >= floor[has_free]):
+            new = np.empty_like(policy)
+            new[free] = policy[free] * (1.0 + growth)
+            new[dependent] = new_dependent
+            return Step(policy=new, size=alpha, halvings=halvings)
+        alpha /= 2
+    raise Stalled(f"no feasible step after {MAX_HALVINGS} halvings of {step}")
+
+
+def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
+    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (MATH.md identity 5)."""
+    logits = np.log(policy) + step * evaluation.advantage
+    logits -= np.maximum.reduceat(logits, mdp.state_offsets[:-1])[mdp.pair_state]
+    weights = np.exp(logits)
+    new = weights / state_sums(mdp, weights)[mdp.pair_state]
+    return Step(policy=new, size=step, halvings=0)
+
+
+def flow_speed(policy: np.ndarray, evaluation: Evaluation) -> float:
+    """``max |d pi_ij / dt| = max |pi_ij (Q_ij - V_i)|``, the speed of the policy flow."""
+    return float(np.max(np.abs(policy * evaluation.advantage)))

@@ -1,0 +1,175 @@
+"""The trajectory dataset: everything one HIMO run computes, self-described.
+
+Dimensions and coordinates
+    ``iteration``  0 is the prior; after N steps it runs 0..N (every ``thin``-th
+                   iteration is kept, and always the first and the last)
+    ``time``       (on ``iteration``) planning time, the sum of the steps taken
+    ``state``, ``action``  labels; ``action`` is the MDP's whole action vocabulary
+    ``snapshot``   the iteration numbers at which ``C`` and ``I`` are stored
+    ``pair``, ``pair2``    the available pairs, labelled ``"<state>|<action>"``,
+                   ordered state-major and, within a state, in the order of
+                   ``action`` (two dimensions with the same labels, for the rows and
+                   the columns of ``C``); ``pair_state`` and ``pair_action`` give
+                   their parts
+    ``free``, ``free2``    the free pairs (all pairs but each state's dependent
+                   action), in the same order, for ``I``; with the ``argmax`` rule
+                   the dependent actions move, and ``free`` is that of the last
+                   snapshot (``I`` at other snapshots is over their own free pairs,
+                   in the same positions)
+
+Data variables
+    ``policy(iteration, state, action)`` (0 where an action is unavailable),
+    ``objective(iteration)`` (R(A) = V(s_0), Eq. 6), ``occupancy(iteration, state)``
+    (D_0s), ``step_size(iteration)``, ``flow_speed(iteration)``,
+    ``available(state, action)``, ``dependent_action(state)``,
+    ``optimal_value(state)`` and ``optimal_policy(state, action)`` from value
+    iteration, and, where stored, ``C(snapshot, pair, pair2)``,
+    ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from himo.mdp import MDP
+from himo.provenance import netcdf_attrs, package_versions
+from himo.solver.counters import counter_correlations, fisher_information
+from himo.solver.loop import Run, SolverSettings
+from himo.solver.policy import free_pairs, score_projection
+from himo.solver.value_iteration import Optimum
+
+#: Above this many pairs, the dense C and I are not stored (nor computed).
+COUNTER_PAIR_LIMIT = 3000
+
+
+def to_state_action(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
+    """Scatter ``(..., n_pairs)`` values into ``(..., n_states, n_actions)``, 0 elsewhere."""
+    pair_values = np.asarray(pair_values)
+    out = np.zeros(pair_values.shape[:-1] + (mdp.n_states, mdp.n_actions))
+    out[..., mdp.pair_state, mdp.pair_action] = pair_values
+    return out
+
+
+def snapshot_positions(n_stored: int, between: int) -> np.ndarray:
+    """Positions among the stored iterations: the first, the last, ``between`` evenly between."""
+    return np.unique(np.round(np.linspace(0, n_stored - 1, between + 2)).astype(int))
+
+
+def pair_labels(mdp: MDP, pairs: np.ndarray) -> list[str]:
+    return [f"{mdp.state_labels[s]}|{mdp.action_labels[a]}" for s, a in zip(mdp.pair_state[pairs], mdp.pair_action[pairs])]
+
+
+def trajectory_dataset(
+    mdp: MDP,
+    run: Run,
+    settings: SolverSettings,
+    optimum: Optimum,
+    snapshots_between: int = 3,
+    store_counters: bool | None = None,
+    provenance: dict | None = None,
+) -> xr.Dataset:
+    """Assemble the dataset of one run; ``store_counters=None`` decides by size."""
+    iteration = np.asarray(run.iteration)
+    ds = xr.Dataset(
+        {
+            "policy": (("iteration", "state", "action"), to_state_action(mdp, np.array(run.policy)),
+                       {"long_name": "policy pi(a|s)", "units": "1"}),
+            "objective": ("iteration", np.asarray(run.objective),
+                          {"long_name": "policy value R(A)", "units": "reward"}),
+            "occupancy": (("iteration", "state"), np.array(run.occupancy),
+                          {"long_name": "expected visits D_0s", "units": "visits"}),
+            "step_size": ("iteration", np.asarray(run.step_size),
+                          {"long_name": "step size taken to reach this iteration", "units": "planning time"}),
+            "flow_speed": ("iteration", np.asarray(run.flow_speed),
+                           {"long_name": "max |pi (Q - V)|", "units": "1 / planning time"}),
+            "available": (("state", "action"), mdp.available(), {"long_name": "action available"}),
+            "dependent_action": _dependent_variable(mdp, run, settings),
+            "optimal_value": ("state", optimum.value, {"long_name": "optimal value V*", "units": "reward"}),
+            "optimal_policy": (("state", "action"), to_state_action(mdp, optimum.greedy),
+                               {"long_name": "greedy optimal policy (value iteration)", "units": "1"}),
+        },
+        coords={
+            "iteration": ("iteration", iteration, {"long_name": "iteration"}),
+            "time": ("iteration", np.asarray(run.time), {"long_name": "planning time", "units": "planning time"}),
+            "state": ("state", list(mdp.state_labels), {"long_name": "state"}),
+            "action": ("action", list(mdp.action_labels), {"long_name": "action"}),
+        },
+    )
+    if store_counters is None:
+        store_counters = mdp.n_pairs <= COUNTER_PAIR_LIMIT
+    if store_counters:
+        ds = ds.merge(counter_snapshots(mdp, run, settings, snapshot_positions(len(iteration), snapshots_between)))
+        counters_note = "stored"
+    else:
+        counters_note = (
+            f"not stored: the dense C would be {mdp.n_pairs} x {mdp.n_pairs} "
+            f"(limit {COUNTER_PAIR_LIMIT} pairs)"
+        )
+    ds.attrs = netcdf_attrs(
+        {
+            "title": f"HIMO trajectory on {mdp.attrs.get('title', mdp.name)}",
+            "environment": mdp.name,
+            "start_state": mdp.state_labels[mdp.start],
+            "foresight": settings.lam,
+            "method": settings.method,
+            "step": settings.step,
+            "max_iter": settings.max_iter,
+            "tol": settings.tol,
+            "dependent_rule": settings.dependent,
+            "e_form": settings.e_form,
+            "thin": settings.thin,
+            "converged": run.converged,
+            "stop_reason": run.stop_reason,
+            "n_iterations": run.n_iterations,
+            "optimal_objective": float(optimum.value[mdp.start]),
+            "counters": counters_note,
+            "stop_note": run.stop_note,
+            "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",
+            **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
+            **package_versions(),
+            **(provenance or {}),
+        }
+    )
+    return ds
+
+
+def _dependent_variable(mdp: MDP, run: Run, settings: SolverSettings) -> tuple:
+    """``dependent_action(state)`` for a fixed rule, ``(iteration, state)`` for ``argmax``."""
+    attrs = {"long_name": "dependent action (Eq. 4)", "rule": settings.dependent}
+    labels = np.asarray(mdp.action_labels)
+    if settings.dependent == "argmax":
+        return ("iteration", "state"), labels[mdp.pair_action[np.array(run.dependent_history)]], attrs
+    return "state", labels[mdp.pair_action[run.dependent]], attrs
+
+
+def counter_snapshots(mdp: MDP, run: Run, settings: SolverSettings, positions: np.ndarray) -> xr.Dataset:
+    """``C``, ``<n>`` and ``I`` at the stored iterations ``positions``, recomputed exactly."""
+    C_all, n_all, I_all = [], [], []
+    for pos in positions:
+        policy, dependent = run.policy[pos], run.dependent_history[pos]
+        C, n = counter_correlations(mdp, policy, settings.lam, settings.e_form)
+        C_all.append(C)
+        n_all.append(n)
+        I_all.append(fisher_information(C, score_projection(mdp, policy, dependent)))
+    free = free_pairs(mdp, run.dependent_history[positions[-1]])
+    all_pairs = np.arange(mdp.n_pairs)
+    labels, free_labels = pair_labels(mdp, all_pairs), pair_labels(mdp, free)
+    snapshot = np.asarray(run.iteration)[positions]
+    return xr.Dataset(
+        {
+            "C": (("snapshot", "pair", "pair2"), np.array(C_all),
+                  {"long_name": "counter correlations <n_ij n_kl>", "units": "counts^2"}),
+            "mean_counts": (("snapshot", "pair"), np.array(n_all),
+                            {"long_name": "mean counts <n_ij>", "units": "counts"}),
+            "I": (("snapshot", "free", "free2"), np.array(I_all).reshape(len(positions), free.size, free.size),
+                  {"long_name": "Fisher information (Eq. 19)", "units": "counts^2"}),
+        },
+        coords={
+            "snapshot": ("snapshot", snapshot, {"long_name": "iteration of the snapshot"}),
+            "pair": ("pair", labels), "pair2": ("pair2", labels),
+            "free": ("free", free_labels), "free2": ("free2", free_labels),
+            "pair_state": ("pair", [mdp.state_labels[s] for s in mdp.pair_state]),
+            "pair_action": ("pair", [mdp.action_labels[a] for a in mdp.pair_action]),
+        },
+    )

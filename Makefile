@@ -27,14 +27,20 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 replicate: setup
-	@for env in hanoi fourrooms wormhole; do \
-	  mkdir -p results/$$env && \
-	  $(BIN)/himo env $$env results/$$env/env.nc && \
-	  $(BIN)/himo solve results/$$env/env.nc results/$$env/trajectory.nc --method newton --dependent argmax --step 0.1 --max-iter 3000 || exit 1; \
-	done
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
+
+# The workflow's checks that run no job: snakemake --lint (lints accepted on
+# purpose are listed in tests/workflow/test_workflow.py), dry runs, config schema.
+.PHONY: lint-workflow
+lint-workflow: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/workflow -q -k "lint or dry_run or bad_config or description"
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Regenerate the figure baselines of tests/plotting on purpose (after a deliberate change).
+baselines: setup
+	$(BIN)/python -m pytest tests/plotting --mpl-generate-path=tests/plotting/baseline
 
 clean:
 	rm -rf results/* figures/* .snakemake $(VENV)

@@ -1,0 +1,465 @@
+"""The panels of the paper's figures, one function per panel (paper Figs. 1, 2, S1).
+
+Every panel function has the form ``plot_x(ax, measures, ...) -> Axes``: it draws on
+the axes it is given and does no file I/O. ``measures`` is the measures dataset of
+``docs/CONTRACTS.md``::
+
+    coords  iteration, time(iteration) [planning time], state
+    PD, CD, PD_norm, CD_norm, dPD_dt, dCD_dt, dPD_norm_dt, dCD_norm_dt  (iteration, state)
+    priority(state), objective(iteration), on_optimal_path(state),
+    optimal_path_position(state), final_occupancy(state)
+    optional plotting metadata: layout_x, layout_y, cluster, role_<name> (state),
+    cell_row, cell_col (state), wall(row, col); attribute start_state
+
+Preparing the data and drawing it are separate steps: :func:`state_styles` turns the
+metadata into one colour, line style and alpha per state (the colour a state has in
+panel A is the colour of its curves in panels B, C, E, F and of its priority dot in
+panel D); :func:`state_edges` and :func:`state_layout` give the state graph. The
+panels only draw what those return. Axis labels are read from the ``long_name`` and
+``units`` attributes of the variables, never retyped.
+
+Conventions (paper captions of Figs. 1, 2 and S1): the start's cluster is red, the
+goal's cluster blue, other clusters neutral; bottleneck states are marked ``+`` in A
+and drawn dotted (Fig. S1: short dashes); wormhole states are marked ``W`` and drawn
+with long dashes; states off the optimal path are drawn partly transparent; in grid
+worlds darker cells are those occupied more under the converged policy.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib.colors as mcolors
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+
+from himo.errors import HimoError
+
+# ---------------------------------------------------------------- conventions
+START_COLOUR = "#d62728"  #: the start's cluster (red, as in the paper)
+GOAL_COLOUR = "#1f4e9c"  #: the goal's cluster (blue, as in the paper)
+NEUTRAL_COLOURS = ("#8f8f8f", "#b39b6b", "#7f9f86", "#a58aa5", "#6f8fa8")  #: other clusters
+NO_CLUSTER_COLOUR = "#3a3a3a"  #: states in no cluster (grid-world doorways)
+WALL_COLOUR = "#4d4d4d"
+EDGE_COLOUR = "#b3b3b3"
+PATH_EDGE_COLOUR = "#404040"
+VALUE_COLOUR = "#262626"
+
+SOLID = "solid"
+DOTTED = (0, (1.0, 1.5))  #: bottlenecks, Figs. 1 and 2
+SHORT_DASHES = (0, (2.5, 1.8))  #: bottlenecks, Fig. S1
+LONG_DASHES = (0, (7.0, 2.5))  #: wormhole states, Fig. S1
+OFF_PATH_ALPHA = 0.3
+#: Occupancy -> shade: a cell's lightness (HLS) runs from LIGHTEST (unvisited) to
+#: DARKEST (the most occupied cell), keeping its room's hue.
+LIGHTEST, DARKEST = 0.93, 0.3
+
+
+# --------------------------------------------------------------- data access
+def role(measures: xr.Dataset, name: str) -> np.ndarray:
+    """Boolean mask of the states with a role (``role_<name>``); all False if absent."""
+    var = f"role_{name}"
+    if var not in measures:
+        return np.zeros(measures.sizes["state"], dtype=bool)
+    return np.asarray(measures[var].values).astype(bool)
+
+
+def start_index(measures: xr.Dataset) -> int | None:
+    """Index of the start state (attribute ``start_state``), or None."""
+    label = measures.attrs.get("start_state")
+    labels = [str(s) for s in measures["state"].values]
+    return labels.index(str(label)) if label is not None and str(label) in labels else None
+
+
+def goal_index(measures: xr.Dataset) -> int | None:
+    goal = np.flatnonzero(role(measures, "goal"))
+    return int(goal[0]) if goal.size else None
+
+
+def on_path(measures: xr.Dataset) -> np.ndarray:
+    """On-optimal-path mask; every state counts as on the path when it is absent."""
+    if "on_optimal_path" not in measures:
+        return np.ones(measures.sizes["state"], dtype=bool)
+    return np.asarray(measures["on_optimal_path"].values).astype(bool)
+
+
+def axis_label(var: xr.DataArray, fallback: str | None = None, width: int = 34) -> str:
+    """``"name [units]"`` from a variable's attributes, wrapped to ``width`` characters.
+
+    The name is ``short_name`` when present, else ``long_name`` without a trailing
+    equation reference such as ``"(Eq. 12)"``; units that are empty, ``1`` or
+    the name itself are omitted.
+    """
+    name = str(var.attrs.get("short_name") or var.attrs.get("long_name") or fallback or var.name)
+    name = re.sub(r"\s*\((Eqs?\.|Eqn\.?)\s*[^)]*\)\s*$", "", name).strip()
+    units = str(var.attrs.get("units", "")).strip()
+    text = f"{name} [{units}]" if units and units not in ("1", name) else name
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def is_grid(measures: xr.Dataset) -> bool:
+    return all(v in measures for v in ("cell_row", "cell_col", "wall"))
+
+
+# ------------------------------------------------------------- graph structure
+def state_edges(measures: xr.Dataset) -> np.ndarray:
+    """``(n_edges, 2)`` state-index pairs of the state graph, ``i < j``, sorted.
+
+    From, in this order: variables ``edge_source(edge)``/``edge_target(edge)``
+    (state labels or indices); grid cells (4-neighbours, plus the wormhole entrance
+    to its exit); the layout, joining the states at the smallest distance (exact for
+    the Hanoi Sierpinski layout and for grids); otherwise no edges.
+    """
+    n = measures.sizes["state"]
+    if "edge_source" in measures and "edge_target" in measures:
+        labels = {str(s): i for i, s in enumerate(measures["state"].values)}
+
+        def index(values):
+            values = np.asarray(values)
+            if values.dtype.kind in "iu":
+                return values.astype(int)
+            return np.array([labels[str(v)] for v in values], dtype=int)
+
+        pairs = np.column_stack([index(measures["edge_source"].values), index(measures["edge_target"].values)])
+    elif is_grid(measures):
+        cells = np.column_stack([measures["cell_row"].values, measures["cell_col"].values]).astype(int)
+        where = {tuple(c): i for i, c in enumerate(cells)}
+        pairs = [(i, where[(r + dr, c + dc)]) for i, (r, c) in enumerate(cells)
+                 for dr, dc in ((0, 1), (1, 0)) if (r + dr, c + dc) in where]
+        entrance, exit_ = np.flatnonzero(role(measures, "wormhole_entrance")), np.flatnonzero(role(measures, "wormhole_exit"))
+        pairs += [(int(a), int(b)) for a, b in zip(entrance, exit_)]
+        pairs = np.array(pairs, dtype=int).reshape(-1, 2)
+    elif "layout_x" in measures and "layout_y" in measures and n > 1:
+        xy = np.column_stack([measures["layout_x"].values, measures["layout_y"].values]).astype(float)
+        dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+        positive = dist[dist > 0]
+        if positive.size == 0:
+            return np.zeros((0, 2), dtype=int)
+        i, j = np.nonzero(np.triu(np.isclose(dist, positive.min(), rtol=1e-3, atol=0), k=1))
+        pairs = np.column_stack([i, j])
+    else:
+        return np.zeros((0, 2), dtype=int)
+    pairs = np.sort(pairs, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return np.unique(pairs, axis=0) if pairs.size else pairs.reshape(0, 2)
+
+
+def state_layout(measures: xr.Dataset, edges: np.ndarray | None = None) -> np.ndarray:
+    """``(n_states, 2)`` positions: the stored layout, else a spectral layout of the
+    graph (eigenvectors 2 and 3 of its Laplacian), else a circle."""
+    n = measures.sizes["state"]
+    if "layout_x" in measures and "layout_y" in measures:
+        return np.column_stack([measures["layout_x"].values, measures["layout_y"].values]).astype(float)
+    if edges is None:
+        edges = state_edges(measures)
+    if len(edges) and n > 2:
+        adjacency = np.zeros((n, n))
+        adjacency[edges[:, 0], edges[:, 1]] = adjacency[edges[:, 1], edges[:, 0]] = 1.0
+        laplacian = np.diag(adjacency.sum(1)) - adjacency
+        _, vectors = np.linalg.eigh(laplacian)
+        xy = vectors[:, 1:3].copy()
+        signs = np.sign(xy[np.argmax(np.abs(xy), axis=0), [0, 1]])  # fix the eigenvector signs
+        return xy * np.where(signs == 0, 1, signs)
+    angle = np.pi / 2 - 2 * np.pi * np.arange(n) / max(n, 1)
+    return np.column_stack([np.cos(angle), np.sin(angle)])
+
+
+def state_clusters(measures: xr.Dataset, edges: np.ndarray | None = None) -> np.ndarray:
+    """One cluster id per state, -1 for none.
+
+    The stored ``cluster`` when present (Hanoi: the peg of the largest disk). Else,
+    when there are bottleneck states, the connected components of the state graph
+    with the bottlenecks and the wormhole removed (grid worlds: the rooms; the
+    doorways get -1).
+    Else no clusters.
+    """
+    n = measures.sizes["state"]
+    if "cluster" in measures:
+        return np.asarray(measures["cluster"].values).astype(int)
+    bottleneck = role(measures, "bottleneck")
+    if edges is None:
+        edges = state_edges(measures)
+    if not bottleneck.any() or not len(edges):
+        return np.full(n, -1)
+    parent = np.arange(n)
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    wormhole = role(measures, "wormhole") | role(measures, "wormhole_entrance") | role(measures, "wormhole_exit")
+    for a, b in edges:  # a wormhole joins no clusters: skip the entrance-exit edge
+        if not (bottleneck[a] or bottleneck[b] or (wormhole[a] and wormhole[b])):
+            parent[find(a)] = find(b)
+    first: dict[int, int] = {}  # components numbered in order of their first state
+    cluster = np.array([first.setdefault(int(find(i)), len(first)) for i in range(n)])
+    return np.where(bottleneck, -1, cluster)
+
+
+# ------------------------------------------------------------------- styles
+@dataclass(frozen=True)
+class StateStyles:
+    """How each state is drawn, by state index: the data-preparation step of a figure."""
+
+    colour: tuple[str, ...]
+    linestyle: tuple
+    alpha: np.ndarray
+    on_path: np.ndarray
+    cluster: np.ndarray
+    edges: np.ndarray
+    layout: np.ndarray
+
+    def order(self) -> np.ndarray:
+        """Drawing order: off-path states first, then on-path; bottlenecks and
+        wormhole states on top within each group (stable in state order)."""
+        special = np.array([ls != SOLID for ls in self.linestyle])
+        return np.lexsort((special, self.on_path))
+
+
+def cluster_colours(clusters: np.ndarray, start: int | None, goal: int | None) -> dict[int, str]:
+    """Start's cluster red, goal's cluster blue, the rest neutral in id order."""
+    colours: dict[int, str] = {-1: NO_CLUSTER_COLOUR}
+    if start is not None and clusters[start] >= 0:
+        colours[int(clusters[start])] = START_COLOUR
+    if goal is not None and clusters[goal] >= 0:
+        colours[int(clusters[goal])] = GOAL_COLOUR
+    others = [c for c in np.unique(clusters) if int(c) not in colours]
+    for k, c in enumerate(others):
+        colours[int(c)] = NEUTRAL_COLOURS[k % len(NEUTRAL_COLOURS)]
+    return colours
+
+
+def state_styles(
+    measures: xr.Dataset,
+    bottleneck_style=DOTTED,
+    wormhole_style=LONG_DASHES,
+    off_path_alpha: float = OFF_PATH_ALPHA,
+) -> StateStyles:
+    """Colour, line style and alpha of every state, from the dataset's metadata.
+
+    Without clusters the start is red, the goal blue and the rest neutral grey.
+    Wormhole states take ``wormhole_style`` even when they are also bottlenecks.
+    """
+    n = measures.sizes["state"]
+    edges = state_edges(measures)
+    clusters = state_clusters(measures, edges)
+    start, goal = start_index(measures), goal_index(measures)
+    palette = cluster_colours(clusters, start, goal)
+    colour = [palette[int(c)] for c in clusters]
+    if (clusters < 0).all():
+        colour = [NEUTRAL_COLOURS[0]] * n
+    if start is not None and clusters[start] < 0:
+        colour[start] = START_COLOUR
+    if goal is not None and clusters[goal] < 0:
+        colour[goal] = GOAL_COLOUR
+    bottleneck, wormhole = role(measures, "bottleneck"), role(measures, "wormhole")
+    wormhole |= role(measures, "wormhole_entrance") | role(measures, "wormhole_exit")
+    linestyle = [wormhole_style if w else bottleneck_style if b else SOLID for b, w in zip(bottleneck, wormhole)]
+    path = on_path(measures)
+    return StateStyles(
+        colour=tuple(colour),
+        linestyle=tuple(linestyle),
+        alpha=np.where(path, 1.0, off_path_alpha),
+        on_path=path,
+        cluster=clusters,
+        edges=edges,
+        layout=state_layout(measures, edges),
+    )
+
+
+def occupancy_shade(measures: xr.Dataset) -> np.ndarray:
+    """Per state in [0, 1]: sqrt of final occupancy over its maximum (0 when absent)."""
+    if "final_occupancy" not in measures:
+        return np.zeros(measures.sizes["state"])
+    occ = np.clip(np.nan_to_num(np.asarray(measures["final_occupancy"].values, dtype=float)), 0, None)
+    return np.sqrt(occ / occ.max()) if occ.max() > 0 else np.zeros_like(occ)
+
+
+def tint(colour: str, level: float) -> np.ndarray:
+    """``colour``'s hue and saturation at a lightness from LIGHTEST (level 0) to DARKEST (1)."""
+    import colorsys
+
+    hue, _, saturation = colorsys.rgb_to_hls(*mcolors.to_rgb(colour))
+    return np.array(colorsys.hls_to_rgb(hue, LIGHTEST + (DARKEST - LIGHTEST) * float(level), saturation))
+
+
+def _path_order(measures: xr.Dataset) -> np.ndarray:
+    """State indices along the optimal path, by ``optimal_path_position``."""
+    if "optimal_path_position" not in measures:
+        return np.zeros(0, dtype=int)
+    pos = np.asarray(measures["optimal_path_position"].values).astype(int)
+    on = np.flatnonzero(pos >= 0)
+    return on[np.argsort(pos[on], kind="stable")]
+
+
+# ------------------------------------------------------------------ panel A
+def plot_state_space(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None) -> Axes:
+    """Panel A: the grid world (when the dataset has cells and walls) or the state graph."""
+    if is_grid(measures):
+        return plot_grid_world(ax, measures, styles)
+    return plot_state_graph(ax, measures, styles)
+
+
+def plot_state_graph(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None) -> Axes:
+    """Panel A for a graph (Fig. 1A): states at their layout, edges, the optimal path
+    drawn heavier, nodes in cluster colours, S and G labelled, bottlenecks ``+``."""
+    styles = styles or state_styles(measures)
+    xy, edges = styles.layout, styles.edges
+    n = len(xy)
+    span = float(np.ptp(xy, axis=0).max()) or 1.0
+    if len(edges):
+        ax.add_collection(LineCollection(xy[edges], colors=EDGE_COLOUR, linewidths=0.7, zorder=1, gid="edges"))
+    path = _path_order(measures)
+    edge_set = {tuple(e) for e in edges.tolist()}
+    steps = [tuple(sorted(p)) for p in zip(path[:-1], path[1:])]
+    steps = [s for s in steps if s in edge_set or not edge_set]
+    if steps:
+        ax.add_collection(LineCollection(xy[np.array(steps)], colors=PATH_EDGE_COLOUR, linewidths=1.8,
+                                         zorder=1.5, gid="optimal_path"))
+    size = float(np.clip(2200.0 / max(n, 1), 6.0, 70.0))
+    ax.scatter(xy[:, 0], xy[:, 1], s=size, c=list(styles.colour), edgecolors="white", linewidths=0.4,
+               zorder=2, gid="states")
+    bottleneck = role(measures, "bottleneck")
+    if bottleneck.any():
+        ax.scatter(xy[bottleneck, 0], xy[bottleneck, 1], s=size * 1.6, marker="+", c="black",
+                   linewidths=0.9, zorder=3, gid="bottlenecks")
+    centre = xy.mean(axis=0)
+    marks = [(start_index(measures), "S"), (goal_index(measures), "G")]
+    marks += [(int(i), "W") for i in np.flatnonzero(role(measures, "wormhole"))]
+    for i, text in marks:
+        if i is None:
+            continue
+        away = xy[i] - centre
+        away = away / (np.linalg.norm(away) or 1.0)
+        ax.annotate(text, xy[i], xytext=xy[i] + away * 0.07 * span, ha="center", va="center",
+                    fontweight="bold", fontsize="medium", color=styles.colour[i], zorder=4, gid=f"mark:{text}")
+    pad = 0.1 * span
+    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+def plot_grid_world(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None) -> Axes:
+    """Panel A for a grid world (Figs. 2A, S1A): walls, cells tinted in their room's
+    colour and darker where the converged policy occupies them more; S, G, doorways
+    ``+`` and wormhole cells ``W``."""
+    styles = styles or state_styles(measures)
+    walls = np.asarray(measures["wall"].values).astype(bool)
+    rows = np.asarray(measures["cell_row"].values).astype(int)
+    cols = np.asarray(measures["cell_col"].values).astype(int)
+    image = np.ones(walls.shape + (3,))
+    image[walls] = mcolors.to_rgb(WALL_COLOUR)
+    shade = occupancy_shade(measures)
+    for i, (r, c) in enumerate(zip(rows, cols)):
+        image[r, c] = tint(styles.colour[i], shade[i])
+    ax.imshow(image, interpolation="nearest", origin="upper", gid="cells")
+    n_rows, n_cols = walls.shape
+    ax.hlines(np.arange(n_rows + 1) - 0.5, -0.5, n_cols - 0.5, colors="white", linewidths=0.3)
+    ax.vlines(np.arange(n_cols + 1) - 0.5, -0.5, n_rows - 0.5, colors="white", linewidths=0.3)
+    marks: dict[int, list[str]] = {}
+    for i in np.flatnonzero(role(measures, "bottleneck")):
+        marks.setdefault(int(i), []).append("+")
+    for i in np.flatnonzero(role(measures, "wormhole")):
+        marks.setdefault(int(i), []).append("W")
+    for i, text in ((start_index(measures), "S"), (goal_index(measures), "G")):
+        if i is not None:
+            marks.setdefault(i, []).insert(0, text)
+    for i, texts in sorted(marks.items()):
+        dark = np.dot(image[rows[i], cols[i]], [0.299, 0.587, 0.114]) < 0.5
+        ax.text(cols[i], rows[i], "".join(texts), ha="center", va="center", fontweight="bold",
+                fontsize="small", color="white" if dark else "black", gid=f"mark:{''.join(texts)}")
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_axis_off()
+    return ax
+
+
+# --------------------------------------------------------- panels B, C, E, F
+def plot_state_curves(ax: Axes, measures: xr.Dataset, variable: str, styles: StateStyles | None = None,
+                      t_max: float | None = None) -> Axes:
+    """One curve of ``variable(iteration, state)`` against planning time per state,
+    in the state's colour and line style, off-path states partly transparent. Each
+    line carries ``gid="state:<label>"``."""
+    if variable not in measures:
+        raise HimoError(f"the measures dataset has no variable {variable!r}")
+    styles = styles or state_styles(measures)
+    time = np.asarray(measures["time"].values, dtype=float)
+    values = np.asarray(measures[variable].transpose("iteration", "state").values, dtype=float)
+    labels = [str(s) for s in measures["state"].values]
+    for i in styles.order():
+        ax.plot(time, values[:, i], color=styles.colour[i], linestyle=styles.linestyle[i],
+                alpha=float(styles.alpha[i]), zorder=2 + styles.on_path[i], gid=f"state:{labels[i]}")
+    if np.nanmin(values) < 0 < np.nanmax(values):
+        ax.axhline(0.0, color="0.6", linewidth=0.5, zorder=1, gid="zero")
+    ax.set_xlabel(axis_label(measures["time"], "planning time"))
+    ax.set_ylabel(axis_label(measures[variable]))
+    ax.set_xlim(time[0], t_max if t_max is not None else time[-1])
+    return ax
+
+
+def _measure(name: str, normalized: bool, derivative: bool) -> str:
+    base = f"{name}_norm" if normalized else name
+    return f"d{base}_dt" if derivative else base
+
+
+def plot_policy_divergence(ax: Axes, measures: xr.Dataset, normalized: bool = True,
+                           styles: StateStyles | None = None, t_max: float | None = None) -> Axes:
+    """Panel B: PD~ (Eq. 14, ``normalized``) or PD (Eq. 12) per state."""
+    return plot_state_curves(ax, measures, _measure("PD", normalized, False), styles, t_max)
+
+
+def plot_policy_divergence_rate(ax: Axes, measures: xr.Dataset, normalized: bool = True,
+                                styles: StateStyles | None = None, t_max: float | None = None) -> Axes:
+    """Panel C: d PD~/dt or d PD/dt per state (its peak is the state's priority)."""
+    return plot_state_curves(ax, measures, _measure("PD", normalized, True), styles, t_max)
+
+
+def plot_counter_difference(ax: Axes, measures: xr.Dataset, normalized: bool = True,
+                            styles: StateStyles | None = None, t_max: float | None = None) -> Axes:
+    """Panel E: CD~ (Eq. 14, ``normalized``) or CD (Eq. 13) per state."""
+    return plot_state_curves(ax, measures, _measure("CD", normalized, False), styles, t_max)
+
+
+def plot_counter_difference_rate(ax: Axes, measures: xr.Dataset, normalized: bool = True,
+                                 styles: StateStyles | None = None, t_max: float | None = None) -> Axes:
+    """Panel F: d CD~/dt or d CD/dt per state."""
+    return plot_state_curves(ax, measures, _measure("CD", normalized, True), styles, t_max)
+
+
+# ------------------------------------------------------------------ panel D
+def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None,
+               t_max: float | None = None) -> Axes:
+    """Panel D: policy value R(A_t) against planning time, with each on-path state's
+    priority (the time its PD velocity peaks) dotted on the curve in its colour.
+    S and G are labelled beside their dots; the optimum is a thin dashed line."""
+    styles = styles or state_styles(measures)
+    time = np.asarray(measures["time"].values, dtype=float)
+    value = np.asarray(measures["objective"].values, dtype=float)
+    ax.plot(time, value, color=VALUE_COLOUR, linewidth=1.1, zorder=2, gid="value")
+    optimum = measures.attrs.get("optimal_objective")
+    if optimum is not None and np.isfinite(float(optimum)):
+        ax.axhline(float(optimum), color="0.6", linewidth=0.6, linestyle=(0, (4, 2)), zorder=1, gid="optimum")
+    if "priority" in measures:
+        priority = np.asarray(measures["priority"].values, dtype=float)
+        show = np.flatnonzero(styles.on_path & np.isfinite(priority))
+        show = show[np.argsort(-priority[show], kind="stable")]  # earliest drawn last, on top
+        y = np.interp(priority[show], time, value)
+        ax.scatter(priority[show], y, s=16, c=[styles.colour[i] for i in show], edgecolors="black",
+                   linewidths=0.4, zorder=3, gid="priorities")
+        names = {start_index(measures): "S", goal_index(measures): "G"}
+        for i, yi in zip(show, y):
+            if i in names:
+                ax.annotate(names[i], (priority[i], yi), xytext=(3, -9), textcoords="offset points",
+                            fontweight="bold", fontsize="small", color=styles.colour[i], gid=f"mark:{names[i]}")
+    ax.set_xlabel(axis_label(measures["time"], "planning time"))
+    ax.set_ylabel(axis_label(measures["objective"]))
+    ax.set_xlim(time[0], t_max if t_max is not None else time[-1])
+    return ax

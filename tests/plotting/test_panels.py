@@ -1,0 +1,161 @@
+"""Each panel function on small synthetic measures (tests/plotting/conftest.py)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from himo.plotting import panels
+
+CURVE_PANELS = {
+    "PD": (panels.plot_policy_divergence, "PD"),
+    "dPD": (panels.plot_policy_divergence_rate, "dPD_dt"),
+    "CD": (panels.plot_counter_difference, "CD"),
+    "dCD": (panels.plot_counter_difference_rate, "dCD_dt"),
+}
+
+
+def new_axes():
+    return Figure().add_subplot()
+
+
+def state_lines(ax) -> dict:
+    return {line.get_gid().removeprefix("state:"): line for line in ax.get_lines()
+            if (line.get_gid() or "").startswith("state:")}
+
+
+def dash_sequence(line) -> tuple:
+    """The unscaled dash sequence of a line (None for solid)."""
+    return tuple(line._unscaled_dash_pattern[1] or ()) or None
+
+
+@pytest.mark.parametrize("normalized", [True, False], ids=["normalized", "raw"])
+@pytest.mark.parametrize("panel", list(CURVE_PANELS), ids=list(CURVE_PANELS))
+def test_curve_panel_one_line_per_state(graph_ds, panel, normalized):
+    plot, variable = CURVE_PANELS[panel]
+    ax = plot(new_axes(), graph_ds, normalized=normalized)
+    lines = state_lines(ax)
+    assert sorted(lines) == sorted(graph_ds.state.values.tolist())
+    name = variable.replace("PD", "PD_norm").replace("CD", "CD_norm") if normalized else variable
+    np.testing.assert_allclose(lines["s6"].get_ydata(), graph_ds[name].sel(state="s6").values)
+
+
+def test_curve_styles_follow_roles_and_path(graph_ds):
+    ax = panels.plot_policy_divergence(new_axes(), graph_ds)
+    lines = state_lines(ax)
+    for label in ("s1", "s2", "s4"):  # bottlenecks
+        assert dash_sequence(lines[label]) == panels.DOTTED[1]
+    for label in ("s0", "s3", "s5", "s6"):
+        assert dash_sequence(lines[label]) is None
+    for label in ("s0", "s4", "s6"):  # on the optimal path
+        assert lines[label].get_alpha() == 1.0
+    for label in ("s1", "s2", "s3", "s5"):
+        assert lines[label].get_alpha() == pytest.approx(panels.OFF_PATH_ALPHA)
+
+
+def test_colours_start_cluster_red_goal_cluster_blue(graph_ds):
+    lines = state_lines(panels.plot_counter_difference(new_axes(), graph_ds))
+    colour = {k: mcolors.to_hex(line.get_color()) for k, line in lines.items()}
+    assert colour["s0"] == colour["s1"] == colour["s4"] == panels.START_COLOUR  # cluster 0
+    assert colour["s3"] == colour["s6"] == panels.GOAL_COLOUR  # cluster 2
+    assert colour["s2"] == colour["s5"] == panels.NEUTRAL_COLOURS[0]  # cluster 1
+
+
+def test_wormhole_long_dashes_bottleneck_short_dashes(grid_ds):
+    styles = panels.state_styles(grid_ds, bottleneck_style=panels.SHORT_DASHES)
+    lines = state_lines(panels.plot_policy_divergence(new_axes(), grid_ds, styles=styles))
+    assert dash_sequence(lines["r2c2"]) == dash_sequence(lines["r3c4"]) == panels.LONG_DASHES[1]
+    assert dash_sequence(lines["r2c3"]) == panels.SHORT_DASHES[1]
+    assert dash_sequence(lines["r1c1"]) is None
+
+
+def test_grid_rooms_are_clusters_wormhole_joins_none(grid_ds):
+    styles = panels.state_styles(grid_ds)
+    labels = grid_ds.state.values.tolist()
+    colour = dict(zip(labels, styles.colour))
+    assert colour["r1c1"] == colour["r2c2"] == panels.START_COLOUR  # west room, with the entrance
+    assert colour["r3c5"] == colour["r3c4"] == panels.GOAL_COLOUR  # east room, with the exit
+    assert colour["r2c3"] == panels.NO_CLUSTER_COLOUR  # the doorway
+
+
+def test_labels_come_from_attributes(graph_ds):
+    graph_ds["PD"].attrs.update(long_name="a divergence (Eq. 12)", units="nats")
+    ax = panels.plot_policy_divergence(new_axes(), graph_ds, normalized=False)
+    assert ax.get_ylabel() == "a divergence [nats]"
+    assert ax.get_xlabel() == "planning time"  # units equal to the name are omitted
+    graph_ds["PD"].attrs["short_name"] = "PD"
+    ax = panels.plot_policy_divergence(new_axes(), graph_ds, normalized=False)
+    assert ax.get_ylabel() == "PD [nats]"
+
+
+def test_value_panel_dots_on_path_priorities_on_the_curve(graph_ds):
+    ax = panels.plot_value(new_axes(), graph_ds)
+    (value,) = [line for line in ax.get_lines() if line.get_gid() == "value"]
+    np.testing.assert_allclose(value.get_ydata(), graph_ds.objective.values)
+    (dots,) = [c for c in ax.collections if c.get_gid() == "priorities"]
+    xy = dots.get_offsets()
+    on_path = graph_ds.priority.values[graph_ds.on_optimal_path.values]
+    assert sorted(xy[:, 0]) == sorted(on_path)
+    np.testing.assert_allclose(xy[:, 1], np.interp(xy[:, 0], graph_ds.time.values, graph_ds.objective.values))
+    assert ax.get_ylabel() == "policy value R(A_t) [reward]"
+    marks = {t.get_gid() for t in ax.texts}
+    assert {"mark:S", "mark:G"} <= marks
+
+
+def test_state_graph_panel(graph_ds):
+    ax = panels.plot_state_space(new_axes(), graph_ds)
+    gids = {a.get_gid() for a in ax.get_children()}
+    assert {"edges", "optimal_path", "states", "bottlenecks", "mark:S", "mark:G"} <= gids
+    (edges,) = [c for c in ax.collections if c.get_gid() == "edges"]
+    assert len(edges.get_segments()) == 10
+    (path,) = [c for c in ax.collections if c.get_gid() == "optimal_path"]
+    assert len(path.get_segments()) == 2
+    (plus,) = [c for c in ax.collections if c.get_gid() == "bottlenecks"]
+    assert len(plus.get_offsets()) == 3
+    (nodes,) = [c for c in ax.collections if c.get_gid() == "states"]
+    assert mcolors.to_hex(nodes.get_facecolors()[0]) == panels.START_COLOUR
+
+
+def test_grid_panel(grid_ds):
+    ax = panels.plot_state_space(new_axes(), grid_ds)
+    texts = {t.get_text(): t for t in ax.texts}
+    assert set(texts) == {"S", "G", "+", "W"}
+    assert texts["S"].get_position() == (1, 1)
+    image = ax.images[0].get_array()
+    assert image.shape == (5, 7, 3)
+    lightness = image.mean(axis=-1)
+    # darker where occupied more: the goal cell is the darkest open cell, unvisited cells light
+    open_cells = ~grid_ds.wall.values.astype(bool)
+    assert lightness[3, 5] == lightness[open_cells].min()
+    assert lightness[1, 5] > lightness[2, 1]
+
+
+def test_graph_without_layout_uses_a_spectral_layout(graph_ds):
+    edges = panels.state_edges(graph_ds)
+    ds = graph_ds.drop_vars(["layout_x", "layout_y", "cluster"])
+    ds["edge_source"] = ("edge", edges[:, 0])
+    ds["edge_target"] = ("edge", edges[:, 1])
+    xy = panels.state_layout(ds)
+    assert xy.shape == (7, 2) and np.isfinite(xy).all()
+    assert len(np.unique(np.round(xy, 6), axis=0)) == 7
+    ax = panels.plot_state_space(new_axes(), ds)
+    assert any(c.get_gid() == "edges" for c in ax.collections)
+
+
+def test_no_layout_no_edges_places_states_on_a_circle(graph_ds):
+    ds = graph_ds.drop_vars(["layout_x", "layout_y"])
+    np.testing.assert_allclose(np.linalg.norm(panels.state_layout(ds), axis=1), 1.0)
+    panels.plot_state_space(new_axes(), ds)
+
+
+def test_missing_variable_is_a_himo_error(graph_ds):
+    from himo.errors import HimoError
+
+    with pytest.raises(HimoError, match="PD_norm"):
+        panels.plot_policy_divergence(new_axes(), graph_ds.drop_vars("PD_norm"))

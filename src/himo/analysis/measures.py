@@ -1,0 +1,287 @@
+"""The measures of the paper's section 4, computed from a trajectory dataset.
+
+Pure functions on arrays, plus :func:`measures_dataset`, which assembles the measures
+dataset described in ``docs/CONTRACTS.md``. Notation as in ``spec/MATH.md``:
+``pi_t(.|s)`` the policy after planning time ``t``, ``pi_0`` the uniform prior (Eq. 22),
+``D^t`` the successor representation under ``pi_t``, ``D^t_0s`` the expected
+(foresight-weighted) number of visits of ``s`` on a path from the start.
+
+    PD(s, t)  = KL(pi_t(.|s) || pi_0(.|s))                     Eq. 12
+    CD(s, t)  = D^t_0s - D^0_0s                                Eq. 13
+    PD~(s, t) = PD(s, t) / max_t PD(s, t)                      Eq. 14
+    CD~(s, t) = CD(s, t) / max_t |CD(s, t)|                    Eq. 14
+
+Time derivatives are taken on the planning-time axis (the sum of the steps taken),
+which is uneven when steps were halved or the trajectory was thinned; see
+:func:`time_derivative` for the scheme and why its end points cannot make a spurious
+peak. The priority of a state (Fig. 1D) is the planning time at which its PD
+velocity peaks (:func:`priority`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from himo.errors import HimoError
+from himo.mdp import MDP
+
+#: A state whose PD never exceeds this (nats) has no priority: its local policy
+#: never moves (single-action states have PD exactly 0).
+PRIORITY_MIN_PD = 1e-12
+
+
+# ----------------------------------------------------------------- Eqs. 12-14
+def policy_divergence(policy: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """PD(s, t) = KL(pi_t(.|s) || pi_0(.|s)) (Eq. 12), in nats.
+
+    ``policy`` is ``(..., n_states, n_actions)`` (0 where an action is unavailable),
+    ``prior`` the ``(n_states, n_actions)`` prior policy. Terms with
+    ``pi_t = 0`` contribute 0 (``0 log 0 = 0``); an action with ``pi_t > 0`` must
+    have ``pi_0 > 0`` (the prior is uniform over the available actions, Eq. 22).
+    Returns ``(..., n_states)``, clipped at 0 against round-off.
+    """
+    policy = np.asarray(policy, dtype=float)
+    prior = np.asarray(prior, dtype=float)
+    if np.any((policy > 0) & (np.broadcast_to(prior, policy.shape) <= 0)):
+        raise HimoError("policy puts mass on an action the prior gives probability 0: KL is infinite")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(policy > 0, policy * (np.log(policy) - np.log(np.where(prior > 0, prior, 1.0))), 0.0)
+    return np.maximum(terms.sum(axis=-1), 0.0)
+
+
+def counter_difference(occupancy: np.ndarray) -> np.ndarray:
+    """CD(s, t) = D^t_0s - D^0_0s (Eq. 13): ``occupancy`` is ``(n_times, n_states)``, row 0 the prior."""
+    occupancy = np.asarray(occupancy, dtype=float)
+    return occupancy - occupancy[:1]
+
+
+def max_normalize(values: np.ndarray, absolute: bool = False) -> np.ndarray:
+    """Per-state max-normalization of Eq. 14 over the time axis 0.
+
+    ``values / max_t values`` (PD~), or with ``absolute`` ``values / max_t |values|``
+    (CD~). A state whose maximum is 0 gets 0 at every time, never NaN.
+    """
+    values = np.asarray(values, dtype=float)
+    scale = np.max(np.abs(values) if absolute else values, axis=0)
+    safe = np.where(scale > 0, scale, 1.0)
+    return np.where(scale > 0, values / safe, 0.0)
+
+
+# ------------------------------------------------------------------ derivatives
+def time_derivative(values: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """d values / d time along axis 0, on an uneven, strictly increasing time grid.
+
+    Interior points use the second-order three-point formula for uneven steps
+    (``h1 = t_i - t_(i-1)``, ``h2 = t_(i+1) - t_i``)::
+
+        f'(t_i) ~ [h2 / (h1 + h2)] (f_i - f_(i-1)) / h1 + [h1 / (h1 + h2)] (f_(i+1) - f_i) / h2
+
+    which is exact for quadratics. The two end points use the one-sided first-order
+    differences ``(f_1 - f_0) / h`` and ``(f_n - f_(n-1)) / h``.
+
+    **No spurious end peak.** Every value returned is a secant slope, or a convex
+    combination of the two neighbouring secant slopes, and a secant slope is the mean
+    of the true derivative over its interval. So no estimate exceeds the largest
+    derivative of the underlying curve near that point: an end point cannot
+    overshoot (as the second-order one-sided formula can, by extrapolating the
+    curvature) and is the peak only when the derivative really is largest there
+    (e.g. a monotonically increasing velocity). The price is first-order accuracy at
+    the two end points only.
+
+    A single time gives 0; two times give the one secant at both.
+    """
+    values = np.asarray(values, dtype=float)
+    time = np.asarray(time, dtype=float)
+    n = time.size
+    if values.shape[0] != n:
+        raise HimoError(f"time has {n} points but values have {values.shape[0]} along axis 0")
+    if n < 2:
+        return np.zeros_like(values)
+    h = np.diff(time)
+    if np.any(h <= 0):
+        i = int(np.flatnonzero(h <= 0)[0])
+        raise HimoError(f"planning time must increase strictly; t[{i}] = {time[i]!r}, t[{i + 1}] = {time[i + 1]!r}")
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    secant = np.diff(values, axis=0) / h.reshape(shape)
+    out = np.empty_like(values)
+    out[0] = secant[0]
+    out[-1] = secant[-1]
+    if n > 2:
+        h1, h2 = h[:-1].reshape(shape), h[1:].reshape(shape)
+        out[1:-1] = (h2 * secant[:-1] + h1 * secant[1:]) / (h1 + h2)
+    return out
+
+
+def peak_time(velocity: np.ndarray, time: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """The time of the maximum of ``velocity`` along axis 0, refined between samples.
+
+    The rule: take the global maximum over all stored times, the ends included (the
+    earliest on ties). At an end point that time is the answer: with
+    :func:`time_derivative` an end value is a plain secant, so an end wins only when
+    the velocity really is largest there (a monotonically increasing velocity). At an
+    interior maximum, the parabola through it and its two neighbours (uneven
+    spacing allowed) locates the peak between the samples; its vertex always lies
+    within the two neighbouring intervals. This removes ties that are only the
+    resolution of the time grid. ``valid`` (one bool per column) marks the columns
+    that have a peak; the others get NaN.
+    """
+    velocity = np.asarray(velocity, dtype=float)
+    time = np.asarray(time, dtype=float)
+    k = np.argmax(velocity, axis=0)
+    out = time[k].astype(float)
+    n = time.size
+    flat = velocity.reshape(n, -1)
+    kf, outf = k.reshape(-1), out.reshape(-1)
+    for col in np.flatnonzero((kf > 0) & (kf < n - 1)):
+        i = kf[col]
+        outf[col] = parabola_vertex(time[i - 1:i + 2], flat[i - 1:i + 2, col])
+    out = outf.reshape(k.shape) if k.ndim else float(outf[0])
+    if valid is not None:
+        out = np.where(valid, out, np.nan)
+    return out
+
+
+def parabola_vertex(t: np.ndarray, v: np.ndarray) -> float:
+    """The time of the vertex of the parabola through three points whose middle is highest.
+
+    Returns the middle time when the three points are collinear or not concave.
+    """
+    (t0, t1, t2), (v0, v1, v2) = t, v
+    s1, s2 = (v1 - v0) / (t1 - t0), (v2 - v1) / (t2 - t1)
+    curvature = (s2 - s1) / (t2 - t0)  # the parabola's leading coefficient
+    if not curvature < 0:
+        return float(t1)
+    vertex = 0.5 * (t0 + t1) - s1 / (2 * curvature)
+    return float(np.clip(vertex, t0, t2))
+
+
+def priority(pd: np.ndarray, time: np.ndarray, min_pd: float = PRIORITY_MIN_PD) -> np.ndarray:
+    """The priority of each state (Fig. 1D): the planning time at which dPD/dt peaks.
+
+    NaN for a state whose PD never exceeds ``min_pd`` (its local policy never moves,
+    e.g. a single-action state). Max-normalization does not move the peak, so this is
+    also the peak of dPD~/dt.
+    """
+    pd = np.asarray(pd, dtype=float)
+    return peak_time(time_derivative(pd, time), time, valid=pd.max(axis=0) > min_pd)
+
+
+# --------------------------------------------------------------- optimal path
+def optimal_path(mdp: MDP, policy: np.ndarray) -> list[int]:
+    """The path from the start under ``policy`` followed deterministically.
+
+    ``policy`` is ``(n_states, n_actions)``. In each state take the most probable
+    action, then its most probable successor (the only one in a deterministic MDP);
+    ties go to the first in label order. Stop before a state repeats (for example
+    STOP at the goal). Returns the state indices in visiting order, start first.
+    """
+    policy = np.asarray(policy, dtype=float)
+    offsets = mdp.state_offsets
+    P = mdp.P.tocsr()
+    path, seen = [], set()
+    s = mdp.start
+    while s not in seen:
+        path.append(s)
+        seen.add(s)
+        lo, hi = offsets[s], offsets[s + 1]
+        pairs = np.arange(lo, hi)
+        x = int(pairs[np.argmax(policy[s, mdp.pair_action[pairs]])])
+        row = P.getrow(x)
+        s = int(row.indices[np.argmax(row.data)])
+    return path
+
+
+# ---------------------------------------------------------------------- dataset
+def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
+    """The measures dataset of one run (``docs/CONTRACTS.md``).
+
+    ``trajectory`` is a trajectory dataset (:mod:`himo.trajectory`) of a run on
+    ``mdp``. Every trajectory attribute and the MDP's plotting metadata are copied,
+    so that figures and claims need nothing else.
+    """
+    states = [str(s) for s in trajectory["state"].values]
+    actions = [str(a) for a in trajectory["action"].values]
+    if states != list(mdp.state_labels):
+        raise HimoError("the trajectory's states are not the MDP's states (another MDP?)")
+    if actions != list(mdp.action_labels):
+        raise HimoError("the trajectory's actions are not the MDP's actions (another MDP?)")
+    time = np.asarray(trajectory["time"].values, dtype=float)
+    policy = np.asarray(trajectory["policy"].transpose("iteration", "state", "action").values, dtype=float)
+    occupancy = np.asarray(trajectory["occupancy"].transpose("iteration", "state").values, dtype=float)
+    prior = policy[0]
+
+    pd = policy_divergence(policy, prior)
+    cd = counter_difference(occupancy)
+    pd_norm = max_normalize(pd)
+    cd_norm = max_normalize(cd, absolute=True)
+    dpd, dcd = time_derivative(pd, time), time_derivative(cd, time)
+    prio = peak_time(dpd, time, valid=pd.max(axis=0) > PRIORITY_MIN_PD)
+
+    final = policy[-1]
+    path = optimal_path(mdp, final)
+    position = np.full(mdp.n_states, -1, dtype=np.int64)
+    position[path] = np.arange(len(path))
+    final_action = np.asarray(actions, dtype=object)[np.argmax(final, axis=1)].astype(str)
+
+    it = ("iteration", "state")
+    ds = xr.Dataset(
+        {
+            "PD": (it, pd, {"long_name": "policy divergence KL(pi_t || pi_0) (Eq. 12)", "units": "nats"}),
+            "CD": (it, cd, {"long_name": "counter difference D^t_0s - D^0_0s (Eq. 13)", "units": "visits"}),
+            "PD_norm": (it, pd_norm, {"long_name": "normalized policy divergence PD / max_t PD (Eq. 14)",
+                                      "units": "1"}),
+            "CD_norm": (it, cd_norm, {"long_name": "normalized counter difference CD / max_t |CD| (Eq. 14)",
+                                      "units": "1"}),
+            "dPD_dt": (it, dpd, {"long_name": "policy divergence velocity dPD/dt",
+                                 "units": "nats / planning time"}),
+            "dCD_dt": (it, dcd, {"long_name": "counter difference velocity dCD/dt",
+                                 "units": "visits / planning time"}),
+            "dPD_norm_dt": (it, time_derivative(pd_norm, time),
+                            {"long_name": "normalized policy divergence velocity dPD~/dt",
+                             "units": "1 / planning time"}),
+            "dCD_norm_dt": (it, time_derivative(cd_norm, time),
+                            {"long_name": "normalized counter difference velocity dCD~/dt",
+                             "units": "1 / planning time"}),
+            "priority": ("state", prio, {
+                "long_name": "priority: planning time at which dPD/dt peaks (NaN: PD stays 0)",
+                "units": "planning time",
+                "rule": "global maximum of dPD/dt over the stored times (earliest on ties), refined by "
+                        "the parabola through an interior maximum and its neighbours; "
+                        f"NaN where max_t PD <= {PRIORITY_MIN_PD:g}",
+            }),
+            "objective": ("iteration", np.asarray(trajectory["objective"].values, dtype=float),
+                          {"long_name": "policy value R(A_t) (Eq. 6)", "units": "reward"}),
+            "on_optimal_path": ("state", position >= 0, {
+                "long_name": "state on the optimal path from the start under the converged policy",
+                "rule": "most probable action, then most probable successor, until a state repeats",
+            }),
+            "optimal_path_position": ("state", position, {
+                "long_name": "position on the optimal path (0 = start, -1 = off the path)", "units": "steps"}),
+            "final_occupancy": ("state", occupancy[-1], {
+                "long_name": "expected visits D_0s under the converged policy", "units": "visits"}),
+            "final_action": ("state", final_action, {
+                "long_name": "most probable action of the converged policy"}),
+            "final_max_probability": ("state", final.max(axis=1), {
+                "long_name": "probability of the most probable action of the converged policy", "units": "1"}),
+        },
+        coords={
+            "iteration": ("iteration", np.asarray(trajectory["iteration"].values),
+                          {"long_name": "iteration"}),
+            "time": ("iteration", time, {"long_name": "planning time", "units": "planning time"}),
+            "state": ("state", states, {"long_name": "state"}),
+        },
+    )
+    ds = ds.merge(_plotting_metadata(mdp))
+    ds.attrs = dict(trajectory.attrs)
+    ds.attrs.setdefault("start_state", mdp.state_labels[mdp.start])
+    ds.attrs["optimal_path"] = " ".join(mdp.state_labels[s] for s in path)
+    ds.attrs["measures_title"] = f"HIMO measures (paper section 4) of: {trajectory.attrs.get('title', mdp.name)}"
+    return ds
+
+
+def _plotting_metadata(mdp: MDP) -> xr.Dataset:
+    """The MDP's optional plotting metadata, named as in the MDP file (himo.mdpfile)."""
+    from himo.mdpfile import _metadata_variables
+
+    return _metadata_variables(mdp)

@@ -1,0 +1,179 @@
+"""Each claim's decision rule (himo.analysis.claims) on small synthetic measures datasets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from himo.analysis import claims as C
+
+
+def fake(priority, path, roles=None, cluster=None, cd_norm=None, cd=None, attrs=None, walls=None,
+         cells=None, objective=(0.0, 1.0), pmax=None, occupancy=None):
+    """A measures dataset with just what the claims read; ``path`` lists state indices in order."""
+    n = len(priority)
+    labels = [f"s{i}" for i in range(n)]
+    pos = np.full(n, -1)
+    pos[list(path)] = np.arange(len(path))
+    cd_norm = np.zeros((2, n)) if cd_norm is None else np.asarray(cd_norm, float)
+    cd = cd_norm if cd is None else np.asarray(cd, float)
+    ds = xr.Dataset(
+        {
+            "priority": ("state", np.asarray(priority, float)),
+            "optimal_path_position": ("state", pos),
+            "on_optimal_path": ("state", pos >= 0),
+            "CD_norm": (("iteration", "state"), cd_norm),
+            "CD": (("iteration", "state"), cd),
+            "final_occupancy": ("state", np.ones(n) if occupancy is None else np.asarray(occupancy, float)),
+            "final_max_probability": ("state", np.ones(n) if pmax is None else np.asarray(pmax, float)),
+            "final_action": ("state", np.array(["STOP"] * n)),
+            "objective": ("iteration", np.linspace(objective[0], objective[1], cd_norm.shape[0])),
+        },
+        coords={"state": labels, "iteration": np.arange(cd_norm.shape[0])},
+        attrs={"start_state": labels[path[0]], "optimal_objective": 1.0, "stop_reason": "converged",
+               "foresight": 0.9, "env_key": "x", "paper_env": "x", "n_iterations": 10, **(attrs or {})},
+    )
+    for name, members in (roles or {}).items():
+        mask = np.zeros(n, np.int8)
+        mask[list(members)] = 1
+        ds[f"role_{name}"] = ("state", mask)
+    if cluster is not None:
+        ds["cluster"] = ("state", np.asarray(cluster))
+    if walls is not None:
+        ds["wall"] = (("row", "col"), np.asarray(walls, np.int8))
+        ds["cell_row"] = ("state", np.asarray(cells)[:, 0])
+        ds["cell_col"] = ("state", np.asarray(cells)[:, 1])
+    return ds
+
+
+# Hanoi-like: path s0 s1 | s2 s3 s4=goal; clusters 0 0 1 1 1, bridge (s1, s2); s5 off path (cluster 1)
+HANOI = dict(path=[0, 1, 2, 3, 4], roles={"goal": [4], "bottleneck": [1, 2]}, cluster=[0, 0, 1, 1, 1, 1])
+
+
+def test_H1_both_ways():
+    assert C.decide_H1(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == C.REPLICATED
+    assert C.decide_H1(fake([9, 5, 4, 3, 1, 0.5], **HANOI))[0] == C.PARTLY  # off-path s5 first
+    assert C.decide_H1(fake([9, 5, 4, 0.5, 1, 2], **HANOI))[0] == C.NOT
+
+
+def test_H2_both_ways():
+    assert C.decide_H2(fake([9, 2, 5, 3, 1, 8], **HANOI))[0] == C.REPLICATED  # bridge s1 second
+    assert C.decide_H2(fake([9, 5, 4, 3, 1, 8], **HANOI))[0] == C.NOT  # distance order
+    assert C.decide_H2(fake([9, 5, 2.5, 3, 1, 8], **HANOI))[0] == C.REPLICATED  # s2 leads
+    assert C.decide_H2(fake([2, 7, 6, 3, 1, 8], path=[0, 1, 2, 3, 4, 5][:5], roles=HANOI["roles"],
+                            cluster=HANOI["cluster"]))[0] == C.NOT
+
+
+def test_H2_partly_jumps_ahead():
+    # path s0 s1 | s2 s3 s5 s4: the bridge s2 precedes s5 (downstream) but not s3
+    ds = fake([9, 8, 4, 3, 1, 5], path=[0, 1, 2, 3, 5, 4], roles=HANOI["roles"], cluster=HANOI["cluster"])
+    verdict, numbers = C.decide_H2(ds)
+    assert verdict == C.PARTLY and numbers["bridge_status"]["s2"]["jumps_ahead_of"] == ["s5"]
+
+
+def test_H3_both_ways():
+    assert C.decide_H3(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == C.REPLICATED
+    assert C.decide_H3(fake([5, 5, 4, 3, 1, 2], **HANOI))[0] == C.PARTLY  # tied
+    assert C.decide_H3(fake([4.5, 5, 4, 3, 1, 2], **HANOI))[0] == C.NOT
+
+
+def test_H4_both_ways():
+    up_down = np.array([0.0, 1.0, -1.0])
+    up = np.array([0.0, 0.5, 1.0])
+    down = np.array([0.0, -0.5, -1.0])
+    goal_cluster = [2, 3, 4, 5]
+    cdn = np.zeros((3, 6))
+    cdn[:, [2, 3, 5]] = up_down[:, None]
+    cdn[:, 4] = up
+    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == C.REPLICATED
+    cdn[:, goal_cluster] = up[:, None]
+    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == C.NOT
+    cdn[:, 5] = down  # never rises
+    cdn[:, 3] = up_down
+    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == C.PARTLY
+
+
+# A corridor of two rooms: cells (1,1) (1,2) | door (1,3) | (1,4) (1,5)=goal; wall (0,3),(2,3) make the door
+WALLS = np.ones((3, 7), bool)
+WALLS[1, 1:6] = False
+WALLS[0, 3] = WALLS[2, 3] = True
+CELLS = [[1, c] for c in range(1, 6)]
+GRID = dict(path=[0, 1, 2, 3, 4], roles={"goal": [4], "bottleneck": [2]}, walls=WALLS, cells=CELLS)
+
+
+def test_goal_room_entries():
+    assert C.goal_room_entries(fake([1] * 5, **GRID)) == [2]
+
+
+def test_R1_both_ways():
+    assert C.decide_R1(fake([5, 4, 2, 3, 1], **GRID))[0] == C.REPLICATED
+    assert C.decide_R1(fake([5, 4, 3, 2, 1], **GRID))[0] == C.NOT
+
+
+# Wormhole: path s0 s1(entrance) s2(exit) s3 s4=goal; doorway s5 off path
+WORM = dict(roles={"goal": [4], "bottleneck": [5], "wormhole_entrance": [1], "wormhole_exit": [2]})
+
+
+def test_W1_both_ways():
+    cd = np.zeros((2, 6))
+    cd[1, 5] = -0.2
+    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 1, 2, 3, 4], cd=cd, **WORM))[0] == C.REPLICATED
+    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 5, 3, 4], cd=cd, **WORM))[0] == C.NOT
+    cd[1, 5] = 0.1  # the doorway is not avoided
+    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 1, 2, 3, 4], cd=cd, **WORM))[0] == C.PARTLY
+
+
+def test_W2_both_ways():
+    path = dict(path=[0, 1, 2, 3, 4], **WORM)
+    assert C.decide_W2(fake([5, 2, 2.5, 3, 1, 9], **path))[0] == C.REPLICATED
+    assert C.decide_W2(fake([5, 4, 3, 2, 1, 9], **path))[0] == C.NOT
+    assert C.decide_W2(fake([5, 4, 2, 3, 1, 9], **path))[0] == C.PARTLY  # exit leads, entrance does not
+
+
+def test_G1_both_ways():
+    good = fake([2, 1], path=[0, 1], roles={"goal": [1]})
+    assert C.decide_G1([good])[0] == C.REPLICATED
+    mixed = fake([2, 1], path=[0, 1], roles={"goal": [1]}, pmax=[0.5, 1.0])
+    assert C.decide_G1([good, mixed])[0] == C.PARTLY
+    poor = fake([2, 1], path=[0, 1], roles={"goal": [1]}, objective=(0.0, 0.9))
+    assert C.decide_G1([good, poor])[0] == C.NOT
+
+
+def runs():
+    hanoi = fake([9, 2, 5, 3, 1, 8], attrs={"env_key": "hanoi", "paper_env": "hanoi"}, **HANOI)
+    variant = fake([9, 5, 4, 3, 1, 8], attrs={"env_key": "hanoi-lam0.8", "paper_env": "hanoi",
+                                               "foresight": 0.8}, **HANOI)
+    grid = fake([5, 4, 2, 3, 1], attrs={"env_key": "fourrooms", "paper_env": "fourrooms"}, **GRID)
+    return [variant, grid, hanoi]
+
+
+def test_evaluate_claims_every_id_and_robustness():
+    records = C.evaluate_claims(runs())
+    assert sorted(records) == sorted(C.CLAIMS)
+    for cid, r in records.items():
+        assert {"id", "figure", "statement", "verdict", "definition", "numbers", "robustness",
+                "choices"} <= set(r), cid
+        assert r["verdict"] in (C.REPLICATED, C.PARTLY, C.NOT, C.NOT_EVALUATED)
+    assert records["H2"]["run"] == "hanoi"
+    assert records["H2"]["robustness"]["hanoi"]["verdict"] == C.REPLICATED
+    assert records["H2"]["robustness"]["hanoi-lam0.8"]["verdict"] == C.NOT
+    assert records["H2"]["robustness"]["hanoi-lam0.8"]["foresight"] == 0.8
+    assert records["W1"]["verdict"] == C.NOT_EVALUATED  # no wormhole run
+
+
+def test_claims_json_schema_and_determinism():
+    text = C.claims_json(C.evaluate_claims(runs()))
+    again = C.claims_json(C.evaluate_claims(list(reversed(runs()))))
+    assert text == again
+    data = json.loads(text)
+    assert sorted(data) == sorted(C.CLAIMS)
+    assert all(data[c]["id"] == c for c in data)
+    md = C.claims_markdown(C.evaluate_claims(runs()))
+    assert all(f"| {c} |" in md for c in C.CLAIMS)
+
+
+def test_clean_rounds_and_nulls():
+    assert C._clean({"a": np.float64(1.23456789), "b": float("nan"), "c": np.int64(3)}) == \
+        {"a": 1.23457, "b": None, "c": 3}

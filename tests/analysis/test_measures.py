@@ -1,0 +1,184 @@
+"""The measures of paper section 4 (himo.analysis.measures) against closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import xarray as xr
+
+from himo.analysis.measures import (
+    max_normalize,
+    measures_dataset,
+    optimal_path,
+    peak_time,
+    policy_divergence,
+    priority,
+    time_derivative,
+)
+from himo.errors import HimoError
+from himo.mdp import MDP
+from himo.solver.evaluation import evaluate
+
+LAM = 0.9
+
+
+def two_state_mdp() -> MDP:
+    """A (start): 'stay' (-> A) or 'go' (-> B); B: only 'stay' (-> B), which earns 1."""
+    return MDP.from_pairs(
+        name="two",
+        state_labels=["A", "B"],
+        action_labels=["stay", "go"],
+        pair_state=[0, 0, 1],
+        pair_action=[0, 1, 0],
+        P=sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])),
+        R=[0.0, 0.0, 1.0],
+        start="A",
+        roles={"goal": [False, True]},
+        layout=[[0.0, 0.0], [1.0, 0.0]],
+    )
+
+
+def trajectory_for(mdp: MDP, p_go: np.ndarray, time: np.ndarray) -> xr.Dataset:
+    """A trajectory dataset for the policy sequence pi_t(go | A) = p_go[t]."""
+    pairs = np.column_stack([1 - p_go, p_go, np.ones_like(p_go)])  # (n_times, n_pairs)
+    policy = np.zeros((p_go.size, 2, 2))
+    policy[:, 0, 0], policy[:, 0, 1], policy[:, 1, 0] = 1 - p_go, p_go, 1.0
+    evals = [evaluate(mdp, row, LAM) for row in pairs]
+    return xr.Dataset(
+        {
+            "policy": (("iteration", "state", "action"), policy),
+            "occupancy": (("iteration", "state"), np.array([e.occupancy for e in evals])),
+            "objective": ("iteration", np.array([e.objective for e in evals])),
+        },
+        coords={"iteration": np.arange(p_go.size), "time": ("iteration", time),
+                "state": ["A", "B"], "action": ["stay", "go"]},
+        attrs={"foresight": LAM, "method": "test", "env_key": "two", "paper_env": "", "start_state": "A"},
+    )
+
+
+def test_two_state_pd_cd_closed_form():
+    mdp = two_state_mdp()
+    p = np.array([0.5, 0.55, 0.7, 0.9, 0.97, 0.99])
+    time = np.array([0.0, 0.3, 0.5, 1.2, 1.3, 2.0])
+    ds = measures_dataset(trajectory_for(mdp, p, time), mdp)
+    pd_a = p * np.log(p / 0.5) + (1 - p) * np.log((1 - p) / 0.5)
+    d_a = 1 / (1 - LAM * (1 - p))
+    d_b = LAM * p * d_a / (1 - LAM)
+    np.testing.assert_allclose(ds.PD.sel(state="A"), pd_a, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(ds.PD.sel(state="B"), 0.0)
+    np.testing.assert_allclose(ds.CD.sel(state="A"), d_a - d_a[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ds.CD.sel(state="B"), d_b - d_b[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ds.PD_norm.sel(state="A"), pd_a / pd_a.max())
+    cd_b = d_b - d_b[0]
+    np.testing.assert_allclose(ds.CD_norm.sel(state="B"), cd_b / np.abs(cd_b).max())
+    np.testing.assert_array_equal(ds.PD_norm.sel(state="B"), 0.0)  # max 0 -> 0, not NaN
+    assert np.isnan(float(ds.priority.sel(state="B")))  # single action: no priority
+    assert np.isfinite(float(ds.priority.sel(state="A")))
+    assert list(ds.on_optimal_path.values) == [True, True]
+    assert list(ds.optimal_path_position.values) == [0, 1]
+    np.testing.assert_allclose(ds.final_occupancy, [d_a[-1], d_b[-1]])
+    assert ds.attrs["foresight"] == LAM and ds.attrs["env_key"] == "two"
+    assert "layout_x" in ds and "role_goal" in ds
+    for name in ("PD", "CD", "PD_norm", "CD_norm", "dPD_dt", "dCD_dt", "dPD_norm_dt", "dCD_norm_dt",
+                 "priority", "objective", "final_occupancy"):
+        assert "long_name" in ds[name].attrs and "units" in ds[name].attrs, name
+
+
+def test_policy_divergence_zero_log_zero():
+    prior = np.array([[0.5, 0.5]])
+    assert policy_divergence(np.array([[1.0, 0.0]]), prior)[0] == pytest.approx(np.log(2))
+
+
+def test_normalize_never_nan():
+    values = np.zeros((4, 3))
+    values[:, 1] = [0, -2, 1, 0.5]
+    out = max_normalize(values, absolute=True)
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out[:, 1], [0, -1, 0.5, 0.25])
+    np.testing.assert_array_equal(out[:, 0], 0)
+
+
+def uneven_grid(rng, n, lo=0.0, hi=2.0):
+    steps = rng.uniform(0.3, 1.7, size=n - 1)
+    return lo + np.concatenate([[0.0], np.cumsum(steps)]) * (hi - lo) / steps.sum()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_derivative_exact_for_quadratic_interior(seed):
+    rng = np.random.default_rng(seed)
+    t = uneven_grid(rng, 30)
+    d = time_derivative(3 * t**2 - t + 2, t)
+    np.testing.assert_allclose(d[1:-1], 6 * t[1:-1] - 1, rtol=1e-10, atol=1e-10)
+    # the ends are the one-sided secants
+    assert d[0] == pytest.approx((3 * t[1] ** 2 - t[1] - 3 * t[0] ** 2 + t[0]) / (t[1] - t[0]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_derivative_second_order_on_uneven_grids(seed):
+    rng = np.random.default_rng(seed)
+    hmax, errors = [], []
+    for n in (40, 80, 160, 320, 640):
+        t = uneven_grid(rng, n, 0.0, 3.0)
+        d = time_derivative(np.sin(t), t)
+        err = np.abs(d[1:-1] - np.cos(t[1:-1]))
+        # the three-point error is h1 h2 f3(xi) / 6, and |f3| <= 1 for sin
+        h = np.diff(t)
+        assert np.all(err <= h[:-1] * h[1:] / 6 + 1e-13)
+        hmax.append(h.max())
+        errors.append(err.max())
+    order = np.polyfit(np.log(hmax), np.log(errors), 1)[0]
+    assert order > 1.8, order
+
+
+def test_derivative_of_columns_and_bad_time():
+    t = np.array([0.0, 0.5, 2.0])
+    values = np.column_stack([t, 2 * t])
+    np.testing.assert_allclose(time_derivative(values, t), [[1, 2]] * 3)
+    with pytest.raises(HimoError):
+        time_derivative(values, np.array([0.0, 1.0, 1.0]))
+
+
+def test_peak_at_end_only_when_velocity_increases():
+    rng = np.random.default_rng(3)
+    t = uneven_grid(rng, 50, 0.0, 2.0)
+    # velocity t^2 (increasing): the peak is at the last time
+    assert priority(t**3 / 3, t) == pytest.approx(t[-1])
+    # velocity exp(-(t-0.7)^2 / 0.02): the peak is at 0.7, not an end
+    from scipy.special import erf
+
+    f = np.sqrt(np.pi * 0.02) / 2 * (erf((t - 0.7) / np.sqrt(0.02)) + 1)
+    assert priority(f, t) == pytest.approx(0.7, abs=0.02)
+
+
+def test_no_spurious_end_peak_from_one_sided_extrapolation():
+    # The velocity rises to an interior peak and comes down; the last steps are
+    # tiny and uneven. A second-order one-sided end formula extrapolates the
+    # curvature and overshoots; the secant used here cannot exceed the interior peak.
+    t = np.array([0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.5001, 1.6])
+    f = np.where(t < 0.9, t**2, 0.81 + 1.8 * (t - 0.9) - 1.5 * (t - 0.9) ** 2)
+    v = time_derivative(f, t)
+    assert np.argmax(v) not in (0, len(t) - 1)
+    assert v.max() <= 1.8 + 1e-12  # the true maximum of f'
+    assert not np.isclose(priority(f, t), t[-1])
+
+
+def test_peak_time_valid_mask_and_ties():
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    v = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    out = peak_time(v, t, valid=np.array([True, False]))
+    assert 1.0 <= out[0] <= 2.0 and np.isnan(out[1])
+
+
+def test_optimal_path_stops_at_repeat():
+    mdp = two_state_mdp()
+    policy = np.array([[0.2, 0.8], [1.0, 0.0]])
+    assert optimal_path(mdp, policy) == [0, 1]
+    assert optimal_path(mdp, np.array([[0.8, 0.2], [1.0, 0.0]])) == [0]
+
+
+def test_measures_reject_other_mdp():
+    mdp = two_state_mdp()
+    traj = trajectory_for(mdp, np.array([0.5, 0.6]), np.array([0.0, 1.0]))
+    with pytest.raises(HimoError):
+        measures_dataset(traj.assign_coords(state=["X", "Y"]), mdp)

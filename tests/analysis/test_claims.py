@@ -177,3 +177,14 @@ def test_claims_json_schema_and_determinism():
 def test_clean_rounds_and_nulls():
     assert C._clean({"a": np.float64(1.23456789), "b": float("nan"), "c": np.int64(3)}) == \
         {"a": 1.23457, "b": None, "c": 3}
+
+
+def test_G1_main_verdict_uses_default_runs_and_variants_go_to_robustness():
+    main = fake([2, 1], path=[0, 1], roles={"goal": [1]}, attrs={"env_key": "hanoi", "paper_env": "hanoi"})
+    poor_variant = fake([2, 1], path=[0, 1], roles={"goal": [1]}, objective=(0.0, 0.9),
+                        attrs={"env_key": "hanoi-lam0.8", "paper_env": "hanoi", "foresight": 0.8})
+    user = fake([2, 1], path=[0, 1], roles={"goal": [1]}, attrs={"env_key": "maze", "paper_env": ""})
+    record = C.evaluate_claims([main, poor_variant, user])["G1"]
+    assert record["verdict"] == C.REPLICATED
+    assert record["runs"] == ["hanoi", "maze"]
+    assert record["robustness"]["hanoi-lam0.8"]["verdict"] == C.NOT

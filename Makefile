@@ -38,9 +38,12 @@ lint-workflow: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Regenerate the figure baselines of tests/plotting on purpose (after a deliberate change).
+# Regenerate the figure baselines and reference numbers in tests/ on purpose (after a
+# deliberate change): look at the new images and the diff before committing them.
 baselines: setup
 	$(BIN)/python -m pytest tests/plotting --mpl-generate-path=tests/plotting/baseline
+	$(BIN)/python tests/regression/reference_runs.py --write
+	$(BIN)/python -m pytest tests/regression --mpl-generate-path=tests/regression/baseline
 
 clean:
 	rm -rf results/* figures/* .snakemake $(VENV)

@@ -29,6 +29,8 @@ from himo.mdp import MDP
 #: A state whose PD never exceeds this (nats) has no priority: its local policy
 #: never moves (single-action states have PD exactly 0).
 PRIORITY_MIN_PD = 1e-12
+#: Action probabilities this close to a state's largest are tied on the optimal path.
+PATH_TIE_TOL = 1e-6
 
 
 # ----------------------------------------------------------------- Eqs. 12-14
@@ -172,9 +174,12 @@ def optimal_path(mdp: MDP, policy: np.ndarray) -> list[int]:
     """The path from the start under ``policy`` followed deterministically.
 
     ``policy`` is ``(n_states, n_actions)``. In each state take the most probable
-    action, then its most probable successor (the only one in a deterministic MDP);
-    ties go to the first in label order. Stop before a state repeats (for example
-    STOP at the goal). Returns the state indices in visiting order, start first.
+    action, then its most probable successor (the only one in a deterministic MDP).
+    Actions within ``PATH_TIE_TOL`` of the most probable one are tied (equally good
+    actions keep equal probability under the policy flow, up to round-off), and ties
+    go to the first in the order of the ``action`` coordinate, so that the path does
+    not depend on round-off. Stop before a state repeats (for example STOP at the
+    goal). Returns the state indices in visiting order, start first.
     """
     policy = np.asarray(policy, dtype=float)
     offsets = mdp.state_offsets
@@ -186,7 +191,8 @@ def optimal_path(mdp: MDP, policy: np.ndarray) -> list[int]:
         seen.add(s)
         lo, hi = offsets[s], offsets[s + 1]
         pairs = np.arange(lo, hi)
-        x = int(pairs[np.argmax(policy[s, mdp.pair_action[pairs]])])
+        probabilities = policy[s, mdp.pair_action[pairs]]
+        x = int(pairs[np.flatnonzero(probabilities >= probabilities.max() - PATH_TIE_TOL)[0]])
         row = P.getrow(x)
         s = int(row.indices[np.argmax(row.data)])
     return path

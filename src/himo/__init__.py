@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from himo.envs import available_envs, make_env, register_env
-from himo.errors import HimoError
+from himo.errors import HimoError, ParameterError
 from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
@@ -64,8 +64,9 @@ def solve(
     max_iter, tol
         Stop after ``max_iter`` steps, or once ``max |pi (Q - V)| < tol``.
     dependent
-        Which action of each state is dependent (Eq. 4): ``"last"`` or ``"first"``
-        available action.
+        Which action of each state is dependent (Eq. 4): the ``"last"`` or ``"first"``
+        available action (fixed), or ``"argmax"``, the most probable action, re-chosen
+        at every iteration.
     e_form
         ``"exact"`` (with lambda) or ``"printed"`` (Algorithm 1's E, newton only).
     thin
@@ -81,6 +82,8 @@ def solve(
     provenance
         Extra attributes for the dataset (for example the workflow's config).
     """
+    if not isinstance(snapshots_between, (int, np.integer)) or snapshots_between < 0:
+        raise ParameterError(f"snapshots_between must be a non-negative integer, got {snapshots_between!r}")
     settings = SolverSettings(
         lam=lam, method=method, step=step, max_iter=max_iter, tol=tol,
         dependent=dependent, e_form=e_form, thin=thin,

@@ -163,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HimoError as err:
         print(f"himo: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # an unwritable output folder, a full disk: no traceback
+        print(f"himo: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
     return 0
 
 

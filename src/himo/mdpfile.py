@@ -239,7 +239,7 @@ def _read_metadata(ds: xr.Dataset) -> dict:
     if "wall" in ds:
         meta["walls"] = ds["wall"].values.astype(bool)
     attrs = {k.removeprefix("env_"): v for k, v in ds.attrs.items() if k.startswith("env_")}
-    if "title" in ds.attrs:
-        attrs["title"] = ds.attrs["title"]
+    if "title" in ds.attrs and ds.attrs["title"] != ds.attrs.get("name"):
+        attrs["title"] = ds.attrs["title"]  # the writer's default title is the name: not an attribute
     meta["attrs"] = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
     return meta

@@ -21,7 +21,9 @@ Data variables
     ``policy(iteration, state, action)`` (0 where an action is unavailable),
     ``objective(iteration)`` (R(A) = V(s_0), Eq. 6), ``occupancy(iteration, state)``
     (D_0s), ``step_size(iteration)``, ``flow_speed(iteration)``,
-    ``available(state, action)``, ``dependent_action(state)``,
+    ``available(state, action)``, ``dependent_action(state)`` (``(iteration, state)``
+    for the ``argmax`` rule: the action chosen from that iteration's policy, which
+    its step and its snapshot of ``I`` use),
     ``optimal_value(state)`` and ``optimal_policy(state, action)`` from value
     iteration, and, where stored, ``C(snapshot, pair, pair2)``,
     ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.

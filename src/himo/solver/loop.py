@@ -59,8 +59,8 @@ class SolverSettings:
         if not isinstance(self.lam, (int, float)) or not 0 < self.lam < 1:
             raise ParameterError(f"foresight lam must be in (0, 1), got {self.lam!r}")
         check_method(self.method)
-        if not self.step > 0:
-            raise ParameterError(f"step must be positive, got {self.step!r}")
+        if not (self.step > 0 and np.isfinite(self.step)):
+            raise ParameterError(f"step must be positive and finite, got {self.step!r}")
         if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 0:
             raise ParameterError(f"max_iter must be a non-negative integer, got {self.max_iter!r}")
         if not self.tol > 0:
@@ -85,7 +85,7 @@ class Run:
     occupancy: list[np.ndarray] = field(default_factory=list)
     flow_speed: list[float] = field(default_factory=list)
     dependent: np.ndarray | None = None  # the initial choice
-    dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration
+    dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration, chosen from its policy
     converged: bool = False
     stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled"
     stop_note: str = ""
@@ -108,6 +108,8 @@ def run_himo(
     started = wallclock.perf_counter()
     evaluation = evaluate(mdp, policy, settings.lam)
     for iteration in range(settings.max_iter + 1):
+        if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
+            dependent = dependent_pairs(mdp, "argmax", policy)
         speed = flow_speed(policy, evaluation)
         run.converged = speed < settings.tol
         last = run.converged or iteration == settings.max_iter
@@ -117,14 +119,12 @@ def run_himo(
             _report(iteration, evaluation.objective, speed, started)
         if last:
             break
-        if adaptive:
-            dependent = dependent_pairs(mdp, "argmax", policy)
         try:
             step = _take_step(mdp, policy, settings, dependent, free_pairs(mdp, dependent), evaluation)
         except StepFailed as err:
             run.stop_reason = err.reason
             run.stop_note = f"stopped at iteration {iteration}: {err}"
-            _record_last(run, iteration, planning_time, size, policy, evaluation, speed)
+            _record_last(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
             break
         policy, size = step.policy, step.size
         planning_time += size
@@ -146,9 +146,9 @@ def _take_step(mdp, policy, settings, dependent, free, evaluation):
     return preference_step(mdp, policy, dependent, free, direction, settings.step)
 
 
-def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed) -> None:
+def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
     if run.iteration[-1] != iteration:
-        _record(run, iteration, planning_time, size, policy, evaluation, speed, run.dependent_history[-1])
+        _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
 
 
 def _record(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:

@@ -1,0 +1,122 @@
+"""The command line: round trips through files, and one clean error line for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import himo
+from himo.cli import main
+
+
+def test_env_then_solve_round_trip(tmp_path, capsys):
+    env, traj = tmp_path / "hanoi.nc", tmp_path / "out" / "trajectory.nc"
+    assert main(["env", "hanoi", str(env), "--param", "n_disks=2", "--param", "goal_reward=2.5"]) == 0
+    mdp = himo.load_mdp(env)
+    built = himo.make_env("hanoi", n_disks=2, goal_reward=2.5)
+    np.testing.assert_array_equal(mdp.P.toarray(), built.P.toarray())
+    np.testing.assert_array_equal(mdp.R, built.R)
+    assert mdp.attrs["n_disks"] == 2 and mdp.attrs["goal_reward"] == 2.5
+
+    args = ["solve", str(env), str(traj), "--lam", "0.8", "--method", "newton", "--dependent", "argmax",
+            "--step", "0.5", "--max-iter", "200", "--provenance", '{"env_key": "hanoi2", "config": {"a": 1}}']
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"{traj}: converged after ")
+    with xr.open_dataset(traj) as ds:
+        stored = ds.load()
+    direct = himo.solve(built, lam=0.8, method="newton", dependent="argmax", step=0.5, max_iter=200)
+    np.testing.assert_array_equal(stored.policy.values, direct.policy.values)
+    np.testing.assert_array_equal(stored.objective.values, direct.objective.values)
+    assert stored.attrs["env_key"] == "hanoi2" and stored.attrs["config"] == '{"a": 1}'
+    assert stored.attrs["foresight"] == 0.8 and stored.attrs["method"] == "newton"
+    assert sorted(p.name for p in traj.parent.iterdir()) == ["trajectory.nc"]
+
+
+def test_envs_lists_the_environments(capsys):
+    assert main(["envs"]) == 0
+    out = capsys.readouterr().out
+    for name in ("hanoi", "fourrooms", "wormhole", "grid"):
+        assert f"{name}:" in out
+    assert "n_disks=3" in out
+
+
+def test_stalled_run_says_how_to_avoid_it(tmp_path, capsys):
+    env, traj = tmp_path / "hanoi.nc", tmp_path / "t.nc"
+    assert main(["env", "hanoi", str(env)]) == 0
+    assert main(["solve", str(env), str(traj), "--method", "newton", "--dependent", "last", "--counters", "no"]) == 0
+    err = capsys.readouterr().err
+    assert "ill_conditioned" in err and "--dependent argmax avoids this" in err
+    assert traj.is_file()
+
+
+@pytest.fixture
+def hanoi_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mdp") / "hanoi.nc"
+    himo.save_mdp(himo.make_env("hanoi", n_disks=2), path)
+    return path
+
+
+@pytest.fixture
+def garbage_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mdp") / "garbage.nc"
+    path.write_text("not netCDF\n")
+    return path
+
+
+BAD_INPUTS = {
+    "unknown-env": (["env", "hanoy", "{out}"], "unknown environment 'hanoy'"),
+    "param-typo": (["env", "hanoi", "{out}", "--param", "n_disk=4"], "has no parameter(s) 'n_disk'"),
+    "param-without-value": (["env", "hanoi", "{out}", "--param", "n_disks"], "--param takes KEY=VALUE"),
+    "param-out-of-range": (["env", "hanoi", "{out}", "--param", "n_disks=0"], "n_disks must be"),
+    "lam-1.5": (["solve", "{mdp}", "{out}", "--lam", "1.5"], "foresight lam must be in (0, 1)"),
+    "negative-step": (["solve", "{mdp}", "{out}", "--step", "-1"], "step must be positive"),
+    "infinite-step": (["solve", "{mdp}", "{out}", "--step", "inf"], "step must be positive and finite"),
+    "negative-snapshots": (["solve", "{mdp}", "{out}", "--snapshots-between", "-5"],
+                           "snapshots_between must be a non-negative integer"),
+    "thin-0": (["solve", "{mdp}", "{out}", "--thin", "0"], "thin must be a positive integer"),
+    "printed-with-natural": (["solve", "{mdp}", "{out}", "--e-form", "printed"], "e_form='printed'"),
+    "provenance-not-json": (["solve", "{mdp}", "{out}", "--provenance", "[oops"], "--provenance is not valid JSON"),
+    "malformed-mdp-file": (["solve", "{garbage}", "{out}"], "not a readable netCDF file"),
+    "missing-mdp-file": (["solve", "{missing}", "{out}"], "no such MDP file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
+def test_bad_input_gives_one_error_line_and_no_file(tmp_path, capsys, hanoi_file, garbage_file, case):
+    template, message = BAD_INPUTS[case]
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "result.nc"
+    paths = dict(out=out, mdp=hanoi_file, garbage=garbage_file, missing=tmp_path / "absent.nc")
+    argv = [arg.format(**paths) for arg in template]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("himo: error: ")
+    assert message in lines[0]
+    assert captured.out == ""
+    assert list(out_dir.iterdir()) == [], "neither the output nor a *.part file may be left"
+    if "{garbage}" in template:
+        assert str(garbage_file) in lines[0]
+
+
+def test_python_dash_m_himo_help():
+    result = subprocess.run([sys.executable, "-m", "himo", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: himo")
+    for command in ("envs", "env", "solve"):
+        assert command in result.stdout
+
+
+def test_unwritable_output_folder_is_one_line_error(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert main(["env", "hanoi", str(blocked / "out.nc")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("himo: error:")

@@ -1,0 +1,111 @@
+"""The MDP model: construction, structure and every validation error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from himo.errors import MDPError
+from himo.mdp import MDP
+
+
+def two_state_kwargs(**overrides):
+    """A valid MDP: s0 has actions a, b; s1 has action b only."""
+    kwargs = dict(
+        name="tiny",
+        state_labels=["s0", "s1"],
+        action_labels=["a", "b"],
+        pair_state=[0, 0, 1],
+        pair_action=[0, 1, 1],
+        P=[[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]],
+        R=[1.0, 0.0, 2.0],
+        start=0,
+    )
+    kwargs.update(overrides)
+    return kwargs
+
+
+def test_valid_mdp_structure():
+    mdp = MDP.from_pairs(**two_state_kwargs())
+    assert (mdp.n_states, mdp.n_actions, mdp.n_pairs, mdp.n_free) == (2, 2, 3, 1)
+    assert mdp.actions_per_state.tolist() == [2, 1]
+    assert mdp.state_offsets.tolist() == [0, 2, 3]
+    assert mdp.available().tolist() == [[True, True], [False, True]]
+    assert mdp.pair_index("s0", "b") == 1 and mdp.pair_index(1, "b") == 2
+    np.testing.assert_allclose(mdp.uniform_policy(), [0.5, 0.5, 1.0])
+    T = mdp.state_transitions(np.array([0.25, 0.75, 1.0])).toarray()
+    np.testing.assert_allclose(T, [[0.125, 0.875], [1.0, 0.0]])
+    assert mdp.role("start").tolist() == [True, False]
+    assert mdp.role("goal").tolist() == [False, False]
+    with pytest.raises(MDPError, match="'a' is not available in state 's1'"):
+        mdp.pair_index("s1", "a")
+    with pytest.raises(MDPError, match="no state labelled 'nope'"):
+        mdp.state_index("nope")
+
+
+def test_pairs_in_any_order_are_sorted_together():
+    shuffled = MDP.from_pairs(**two_state_kwargs(
+        pair_state=[1, 0, 0], pair_action=[1, 1, 0],
+        P=[[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]], R=[2.0, 0.0, 1.0],
+    ))
+    sorted_ = MDP.from_pairs(**two_state_kwargs())
+    np.testing.assert_array_equal(shuffled.P.toarray(), sorted_.P.toarray())
+    np.testing.assert_array_equal(shuffled.R, sorted_.R)
+    np.testing.assert_array_equal(shuffled.pair_action, sorted_.pair_action)
+
+
+def test_start_by_label():
+    assert MDP.from_pairs(**two_state_kwargs(start="s1")).start == 1
+
+
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        pytest.param(dict(P=[[0.5, 0.4], [0.0, 1.0], [1.0, 0.0]]),
+                     r"probabilities of pair \(s=s0, a=a\) sum to 0\.9, not 1", id="sum-not-1"),
+        pytest.param(dict(P=[[0.5, 0.5], [0.0, 1.0], [1.5, -0.5]]),
+                     r"pair \(s=s1, a=b\) has a negative probability", id="negative"),
+        pytest.param(dict(pair_state=[0, 0, 0, 1], pair_action=[0, 1, 1, 1],
+                          P=[[1, 0], [0, 1], [0, 1], [1, 0]], R=[0, 0, 0, 0]),
+                     r"pair \(s=s0, a=b\) is given twice", id="duplicate-pair"),
+        pytest.param(dict(state_labels=["s0", "s1", "s2"], P=[[0.5, 0.5, 0], [0, 1, 0], [1, 0, 0]]),
+                     r"state 's2' has no available action", id="state-without-action"),
+        pytest.param(dict(start=2), r"start index 2 is outside 0\.\.1", id="start-out-of-range"),
+        pytest.param(dict(start=-1), r"start index -1", id="start-negative"),
+        pytest.param(dict(start="s9"), r"start state 's9' is not a state label", id="start-unknown-label"),
+        pytest.param(dict(state_labels=["s0", "s0"]), r"state label 's0' is used twice", id="duplicate-state-label"),
+        pytest.param(dict(action_labels=["a", "a"]), r"action label 'a' is used twice", id="duplicate-action-label"),
+        pytest.param(dict(P=[[0.5, np.nan], [0.0, 1.0], [1.0, 0.0]]), r"not all finite", id="nan-probability"),
+        pytest.param(dict(R=[1.0, np.inf, 0.0]), r"reward of pair \(s=s0, a=b\) is not finite", id="infinite-reward"),
+        pytest.param(dict(P=[[0.5, 0.5], [0.0, 1.0]]), r"P must have shape \(n_pairs, n_states\)", id="P-shape"),
+        pytest.param(dict(R=[1.0, 2.0]), r"one entry per pair", id="R-length"),
+        pytest.param(dict(pair_action=[0, 1, 2]), r"action index is outside 0\.\.1", id="action-index"),
+        pytest.param(dict(layout=np.zeros((3, 2))), r"layout must have shape \(2, 2\)", id="layout-shape"),
+        pytest.param(dict(colour=[1, 2]), r"unknown MDP metadata", id="unknown-metadata"),
+    ],
+)
+def test_validation_errors(overrides, match):
+    with pytest.raises(MDPError, match=match) as err:
+        MDP.from_pairs(**two_state_kwargs(**overrides))
+    assert "MDP 'tiny'" in str(err.value) or "metadata" in str(err.value) or "layout" in str(err.value)
+
+
+def test_probability_tolerance():
+    """Rows may miss 1 by rounding (1e-12), not by more than PROBABILITY_ATOL."""
+    MDP.from_pairs(**two_state_kwargs(P=[[0.5, 0.5 + 1e-12], [0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(MDPError, match="sum to"):
+        MDP.from_pairs(**two_state_kwargs(P=[[0.5, 0.5 + 1e-6], [0.0, 1.0], [1.0, 0.0]]))
+
+
+def test_count_of_bad_pairs_is_reported():
+    with pytest.raises(MDPError, match=r"\(2 pair\(s\) affected\)"):
+        MDP.from_pairs(**two_state_kwargs(P=[[0.5, 0.4], [0.0, 0.9], [1.0, 0.0]]))
+
+
+def test_metadata_is_normalised():
+    mdp = MDP.from_pairs(**two_state_kwargs(
+        layout=[[0, 0], [1, 0]], roles={"goal": [0, 1]}, cluster=[0, 1], attrs={"k": 1},
+    ))
+    assert mdp.layout.dtype == float and mdp.cluster.dtype == np.int64
+    assert mdp.role("goal").tolist() == [False, True]
+    assert mdp.attrs == {"k": 1}

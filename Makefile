@@ -45,6 +45,9 @@ baselines: setup
 	$(BIN)/python tests/regression/reference_runs.py --write
 	$(BIN)/python -m pytest tests/regression --mpl-generate-path=tests/regression/baseline
 
+bench: setup
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf results/* figures/* .snakemake $(VENV)
 	@touch results/.gitkeep figures/.gitkeep

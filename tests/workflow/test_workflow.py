@@ -1,0 +1,351 @@
+"""The Snakemake workflow (workflow/Snakefile): DAG, lint, runs, reruns, config checks.
+
+The real runs use tests/workflow/config.test.yaml (the Tower of Hanoi only, a short
+run) in temporary working directories (``snakemake -s workflow/Snakefile
+--directory TMP``), with a copy of the himo package first on PYTHONPATH: the
+workflow takes the package's source files as inputs, so a test can edit the copy
+to check that a code change reruns exactly the jobs that depend on it, without
+touching the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+# All of them run snakemake; those marked slow run real jobs (about 100 s in all
+# on 2 cores). `make test` runs them all; `-m "not slow"` keeps the checks
+# that run no job (dry runs, lint, config errors).
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+TEST_CONFIG = Path(__file__).with_name("config.test.yaml")
+PAPER_CONFIG = REPO / "config" / "config.yaml"
+BIN = Path(sys.executable).parent
+
+#: Lints accepted on purpose. The rules run the `himo` of the project's virtual
+#: environment (requirements.lock, `make setup`); a conda environment per rule
+#: would also need himo installed from this checkout, which a conda environment
+#: file cannot express portably.
+ACCEPTED_LINTS = {"Specify a conda environment or container for each rule."}
+
+
+def snakemake(workdir, *args, config=TEST_CONFIG, pythonpath=None, cwd=None, timeout=300):
+    """Run snakemake on the workflow; the CompletedProcess, output captured."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONPATH", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    command = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    if workdir is not None:
+        command += ["-s", str(SNAKEFILE), "--directory", str(workdir)]
+    if config is not None:
+        command += ["--configfile", str(config)]
+    return subprocess.run(
+        command + list(args), cwd=cwd or workdir or REPO, env=env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def output_of(proc) -> str:
+    return proc.stdout + proc.stderr
+
+
+def assert_ok(proc):
+    assert proc.returncode == 0, output_of(proc)[-6000:]
+
+
+def jobs_of(proc) -> dict[str, int]:
+    """{rule: count} from the 'Job stats' table of a (dry) run."""
+    text = output_of(proc)
+    if "Job stats" not in text:
+        return {}
+    table = text.split("Job stats:", 1)[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
+            if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def package_copy(tmp_path_factory):
+    """A copy of the himo package, to be edited by the code-change tests."""
+    root = tmp_path_factory.mktemp("src")
+    shutil.copytree(REPO / "src" / "himo", root / "himo",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, package_copy):
+    """A complete run of the test configuration in a fresh working directory."""
+    workdir = tmp_path_factory.mktemp("run1")
+    proc = snakemake(workdir, pythonpath=package_copy)
+    assert_ok(proc)
+    return workdir
+
+
+OUTPUTS = [
+    "results/hanoi/env.nc", "results/hanoi/trajectory.nc", "results/hanoi/measures.nc",
+    "results/claims.json", "results/claims.md", "figures/fig1.png", "figures/fig1.pdf",
+]
+LOGS = ["results/hanoi/env.log", "results/hanoi/solve.log", "results/hanoi/measures.log",
+        "results/claims.log", "figures/fig1.log"]
+
+
+# ------------------------------------------------------------------- the DAG
+@pytest.mark.parametrize("where", ["repo-root", "other-directory"])
+def test_dry_run_of_the_paper_config(where, tmp_path):
+    """From the repository root `snakemake -n` finds workflow/Snakefile, its default
+    profile and config/config.yaml; the sweeps add two runs per paper environment."""
+    if where == "repo-root":
+        proc = snakemake(None, "-n", config=None, cwd=REPO)
+    else:
+        proc = snakemake(tmp_path, "-n", config=PAPER_CONFIG)
+    assert_ok(proc)
+    text = output_of(proc)
+    assert "workflow/profiles/default" in text
+    if where == "repo-root":
+        return  # what remains to be done depends on results/ in the checkout
+    assert jobs_of(proc) == {"environment": 9, "solve": 9, "measures": 9, "figure": 9,
+                             "claims": 1, "all": 1}
+    for key in ("hanoi", "fourrooms", "wormhole"):
+        for lam in ("0.8", "0.95"):
+            assert f"results/{key}-lam{lam}/trajectory.nc" in text
+            assert f"figures/{key}-lam{lam}.png" in text
+    for figure in ("fig1", "fig2", "figS1"):
+        assert f"figures/{figure}.pdf" in text
+    # the sweep's settings reach the command line, and so does the provenance
+    solve = [line for line in text.splitlines()
+             if "himo solve results/hanoi-lam0.8/env.nc" in line]
+    assert len(solve) == 1, text
+    assert "--lam 0.8" in solve[0] and "--method natural" in solve[0]
+    assert '"env_key": "hanoi-lam0.8"' in solve[0] and '"paper_env": "hanoi"' in solve[0]
+
+
+def test_lint():
+    """`snakemake --lint` finds nothing but the lints accepted above."""
+    proc = snakemake(None, "--lint", config=None, cwd=REPO)
+    lints = set(re.findall(r"^\s+\* (.+?):?$", output_of(proc), re.M))
+    assert lints <= ACCEPTED_LINTS, output_of(proc)
+    assert proc.returncode == 0 or lints, output_of(proc)
+
+
+# ------------------------------------------------------------------ real runs
+@pytest.mark.slow
+def test_run_makes_every_output(first_run):
+    for path in OUTPUTS + LOGS:
+        assert (first_run / path).is_file(), path
+    with xr.open_dataset(first_run / "results/hanoi/trajectory.nc") as trajectory:
+        assert trajectory.attrs["env_key"] == "hanoi"
+        assert trajectory.attrs["paper_env"] == "hanoi"
+        entry = json.loads(trajectory.attrs["config"])
+        assert entry["env"] == "hanoi"
+        assert entry["solver"]["max_iter"] == 200 and entry["solver"]["method"] == "natural"
+    claims = json.loads((first_run / "results/claims.json").read_text())
+    assert "H1" in claims
+
+
+@pytest.mark.slow
+def test_report(first_run, package_copy):
+    """`snakemake --report report.html` gathers the figures and claims.md, captioned."""
+    proc = snakemake(first_run, "--report", "report.html", pythonpath=package_copy)
+    assert_ok(proc)
+    html = (first_run / "report.html").read_text()
+    assert '"figures/fig1.png"' in html and '"results/claims.md"' in html
+    assert "the dynamics of HIMO on one run" in html
+
+
+@pytest.mark.slow
+def test_second_run_has_nothing_to_do(first_run, package_copy):
+    proc = snakemake(first_run, pythonpath=package_copy)
+    assert_ok(proc)
+    assert "Nothing to be done" in output_of(proc)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "edited, reruns",
+    [
+        ("solver/loop.py", {"solve", "measures", "figure", "claims", "all"}),
+        ("analysis/measures.py", {"measures", "figure", "claims", "all"}),
+        ("plotting/panels.py", {"figure", "all"}),
+        ("envs/hanoi.py", {"environment", "solve", "measures", "figure", "claims", "all"}),
+    ],
+    ids=["solver", "analysis", "plotting", "envs"],
+)
+def test_code_change_reruns_what_depends_on_it(first_run, package_copy, edited, reruns):
+    """Editing a source file of the package reruns its stage and everything after.
+
+    Snakemake 9 reruns a job when an input is newer than its outputs *and* its
+    checksum differs from the recorded one: touching a file is not an edit.
+    """
+    source = package_copy / "himo" / edited
+    if not source.is_file():
+        pytest.skip(f"{edited} is not in the package")
+    original = source.read_bytes()
+    try:
+        source.write_bytes(original + b"\n# an edit\n")
+        later = time.time() + 5
+        os.utime(source, (later, later))
+        proc = snakemake(first_run, "-n", pythonpath=package_copy)
+    finally:
+        source.write_bytes(original)
+    assert_ok(proc)
+    assert set(jobs_of(proc)) == reruns, output_of(proc)
+    # undone, the edit leaves nothing to do (a newer file with the same checksum)
+    proc = snakemake(first_run, "-n", pythonpath=package_copy)
+    assert_ok(proc)
+    assert "Nothing to be done" in output_of(proc)
+
+
+@pytest.mark.slow
+def test_two_clean_runs_are_identical(first_run, package_copy, tmp_path):
+    """Same config, same code: byte-identical figures, identical datasets and claims."""
+    assert_ok(snakemake(tmp_path, pythonpath=package_copy))
+    for path in OUTPUTS:
+        a, b = first_run / path, tmp_path / path
+        if path.endswith(".nc"):
+            with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+                assert da.load().identical(db.load()), path
+        else:
+            assert a.read_bytes() == b.read_bytes(), path
+
+
+# --------------------------------------------------------------- bad configs
+def test_every_config_key_has_a_description_and_a_default():
+    """The schema documents every key; only the overrides' keys have no default,
+    because an unset override inherits (a default there would undo `solver`)."""
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+
+    def resolve(node):
+        ref = node.get("$ref", "")
+        return {**schema["$defs"][ref.rsplit("/", 1)[1]], **node} if ref else node
+
+    def walk(node, where, overrides=False):
+        node = resolve(node)
+        assert node.get("additionalProperties") is not True, where
+        for name, sub in node.get("properties", {}).items():
+            sub = resolve(sub)
+            assert sub.get("description"), f"{where}.{name} has no description"
+            if not overrides:
+                assert "default" in sub, f"{where}.{name} has no default"
+            walk(sub, f"{where}.{name}", overrides or name == "solver" and where != "config")
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{where}.<name>", overrides)
+
+    assert schema["additionalProperties"] is False
+    walk(schema, "config")
+
+
+BAD_CONFIGS = {
+    # id: (where in the test config, bad value, words the error must contain)
+    "unknown-top-level-key": (["solvr"], {"lam": 0.9}, ["solvr"]),
+    "unknown-environment-key": (["environments", "hanoi", "foresight"], 0.9, ["foresight"]),
+    "bad-solver-value": (["solver", "method"], "newtonn", ["method", "newtonn"]),
+    "lam-out-of-range": (["solver", "lam"], 1.5, ["lam", "1.5"]),
+    "bad-override": (["environments", "hanoi", "solver", "step"], -1, ["step", "-1"]),
+    "two-sources": (["environments", "hanoi", "map"], "x.txt", ["environments.hanoi", "exactly one"]),
+    "unknown-registered-env": (["environments", "hanoi", "env"], "hanio",
+                               ["environments.hanoi.env", "hanio"]),
+    "figure-of-no-run": (["figures", "fig1", "environment"], "hanoy",
+                         ["figures.fig1.environment", "hanoy"]),
+    "bad-sweep-value": (["sweeps", "s"], {"setting": "lam", "values": [2], "environments": ["hanoi"]},
+                        ["sweeps.s.values", "lam"]),
+    "sweep-of-no-environment": (["sweeps", "s"], {"setting": "lam", "values": [0.5],
+                                                  "environments": ["hanio"]},
+                                ["sweeps.s.environments", "hanio"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS), ids=list(BAD_CONFIGS))
+def test_bad_config_stops_before_any_job(case, tmp_path):
+    """A bad key or value stops the run before any job, with a message naming it."""
+    where, value, named = BAD_CONFIGS[case]
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    node = config
+    for name in where[:-1]:
+        node = node.setdefault(name, {})
+    node[where[-1]] = value
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    proc = snakemake(workdir, config=path)
+    text = output_of(proc)
+    assert proc.returncode != 0, text
+    for word in named:
+        assert word in text, text
+    assert "Select jobs to execute" not in text
+    assert not (workdir / "results").exists()
+
+
+# ------------------------------------------------------------ extending it
+TWO_ROOMS = """\
+; Two rooms joined by one doorway: not one of the paper's layouts.
+wwwwwwwww
+wS..w...w
+w.......w
+w...w..Gw
+wwwwwwwww
+"""
+
+
+def write_chain_mdp(path):
+    """A 4-state chain written with xarray alone (the dense MDP file form)."""
+    states, actions = ["s0", "s1", "s2", "s3"], ["left", "right", "STOP"]
+    P = np.zeros((4, 3, 4))
+    R = np.zeros((4, 3))
+    for s in range(4):
+        P[s, 0, max(s - 1, 0)] = 1
+        P[s, 1, min(s + 1, 3)] = 1
+        P[s, 2, s] = 1
+    R[3, 2] = 1.0
+    ds = xr.Dataset(
+        {"P": (("state", "action", "next_state"), P), "R": (("state", "action"), R)},
+        coords={"state": states, "action": actions, "next_state": states},
+        attrs={"start_state": "s0"},
+    )
+    ds.to_netcdf(path)
+
+
+@pytest.mark.slow
+def test_a_new_environment_needs_only_a_config_entry(tmp_path, package_copy):
+    """A map with another room layout, an MDP file written with xarray and an open
+    `grid` room: one config entry each, and the DAG builds their trajectories,
+    measures, figures and claims rows."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "tworooms.txt").write_text(TWO_ROOMS)
+    write_chain_mdp(tmp_path / "chain.nc")
+    config = {
+        "environments": {
+            "tworooms": {"map": "maps/tworooms.txt", "params": {"goal_reward": 1.0}},
+            "chain": {"mdp": "chain.nc", "figure_style": "normalized"},
+            "openroom": {"env": "grid", "params": {"rows": 3, "cols": 4}},
+        },
+        "solver": {"method": "natural", "max_iter": 300},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = snakemake(tmp_path, config=path, pythonpath=package_copy)
+    assert_ok(proc)
+    claims = (tmp_path / "results/claims.json").read_text()
+    for key in config["environments"]:
+        for stage in ("env", "trajectory", "measures"):
+            assert (tmp_path / f"results/{key}/{stage}.nc").is_file(), (key, stage)
+        assert (tmp_path / f"figures/{key}.png").is_file(), key
+        assert (tmp_path / f"figures/{key}.pdf").is_file(), key
+        assert f'"{key}"' in claims, key
+        with xr.open_dataset(tmp_path / f"results/{key}/trajectory.nc") as trajectory:
+            assert trajectory.attrs["env_key"] == key
+            assert trajectory.attrs["paper_env"] == ""

@@ -1,0 +1,33 @@
+# Stage 1: each run's MDP file, results/<key>/env.nc.
+
+
+rule environment:
+    """A registered environment (`env:`) or a grid-world map (`map:`), via `himo env`."""
+    input:
+        code=get_env_code(),
+        map=get_map_file,
+    output:
+        mdp="results/{key}/env.nc",
+    params:
+        name=get_env_name,
+        params=get_env_params,
+    log:
+        "results/{key}/env.log",
+    wildcard_constraints:
+        key=get_key_pattern(get_run_keys("env") + get_run_keys("map")),
+    shell:
+        "himo env {params.name} {output.mdp} {params.params} > {log} 2>&1"
+
+
+rule environment_file:
+    """A user's MDP file (`mdp:`), copied so that every run has results/<key>/env.nc."""
+    input:
+        mdp=get_mdp_file,
+    output:
+        mdp="results/{key}/env.nc",
+    log:
+        "results/{key}/env.log",
+    wildcard_constraints:
+        key=get_key_pattern(get_run_keys("mdp")),
+    shell:
+        "cp {input.mdp} {output.mdp} > {log} 2>&1"

@@ -1,0 +1,23 @@
+# Stage 4: the six-panel figures, figures/<figure>.png and .pdf: the named figures
+# of the config (fig1, fig2, figS1) and one per other run (figures/<key>.png).
+
+
+rule figure:
+    """The dynamics figure of one run, PD and CD normalized or raw."""
+    input:
+        measures=get_figure_measures,
+        code=get_plotting_code(),
+    output:
+        png=report(
+            "figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
+        pdf="figures/{figure}.pdf",
+    params:
+        style=get_figure_style,
+    log:
+        "figures/{figure}.log",
+    shell:
+        "himo figure {input.measures} {output.png} --pdf {output.pdf} {params.style} > {log} 2>&1"

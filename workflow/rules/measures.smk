@@ -1,0 +1,15 @@
+# Stage 3: PD, CD, their velocities and priorities, results/<key>/measures.nc.
+
+
+rule measures:
+    """The measures of section 4 from a run's trajectory and MDP."""
+    input:
+        trajectory=rules.solve.output.trajectory,
+        mdp=rules.environment.output.mdp,
+        code=get_analysis_code(),
+    output:
+        measures="results/{key}/measures.nc",
+    log:
+        "results/{key}/measures.log",
+    shell:
+        "himo measures {input.trajectory} {input.mdp} {output.measures} > {log} 2>&1"

@@ -120,3 +120,21 @@ def test_unwritable_output_folder_is_one_line_error(tmp_path, capsys):
     assert main(["env", "hanoi", str(blocked / "out.nc")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("himo: error:")
+
+
+def test_import_checks_and_rewrites_an_mdp_file(tmp_path, capsys):
+    P = np.zeros((2, 2, 2))
+    P[0, 0, 1] = P[0, 1, 0] = P[1, :, 1] = 1.0
+    ds = xr.Dataset(
+        {"P": (("state", "action", "next_state"), P), "R": (("state", "action"), [[0.0, 0.0], [1.0, 1.0]])},
+        coords={"state": ["a", "b"], "action": ["go", "stay"], "next_state": ["a", "b"]},
+        attrs={"start_state": "a"},
+    )
+    ds.to_netcdf(tmp_path / "in.nc")
+    assert main(["import", str(tmp_path / "in.nc"), str(tmp_path / "out.nc")]) == 0
+    assert himo.load_mdp(tmp_path / "out.nc").n_pairs == 4
+    ds["P"][0, 0, 1] = 0.5  # no longer sums to 1
+    ds.to_netcdf(tmp_path / "bad.nc")
+    assert main(["import", str(tmp_path / "bad.nc"), str(tmp_path / "bad_out.nc")]) == 2
+    assert "sum to 0.5" in capsys.readouterr().err
+    assert not (tmp_path / "bad_out.nc").exists()

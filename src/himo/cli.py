@@ -78,6 +78,21 @@ def _env(args: argparse.Namespace) -> None:
     save_mdp(make_env(args.name, **parse_params(args.param)), args.out, form=args.form)
 
 
+@command("import", "check an MDP file (dense or sparse form) and write it in himo's form")
+def _import_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("mdp", help="an MDP file (netCDF), e.g. written with xarray")
+    parser.add_argument("out", help="the MDP file to write")
+    parser.add_argument("--form", choices=["auto", "dense", "sparse"], default="auto",
+                        help="MDP file form (default: dense unless too large)")
+
+
+@_import_args.run
+def _import(args: argparse.Namespace) -> None:
+    from himo.mdpfile import load_mdp, save_mdp
+
+    save_mdp(load_mdp(args.mdp), args.out, form=args.form)
+
+
 @command("solve", "run HIMO on an MDP file and write its trajectory")
 def _solve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mdp", help="an MDP file (netCDF, dense or sparse form)")

@@ -20,8 +20,9 @@ rule environment:
 
 
 rule environment_file:
-    """A user's MDP file (`mdp:`), copied so that every run has results/<key>/env.nc."""
+    """A user's MDP file (`mdp:`), checked and rewritten by `himo import` as results/<key>/env.nc."""
     input:
+        code=get_env_code(),
         mdp=get_mdp_file,
     output:
         mdp="results/{key}/env.nc",
@@ -30,4 +31,4 @@ rule environment_file:
     wildcard_constraints:
         key=get_key_pattern(get_run_keys("mdp")),
     shell:
-        "cp {input.mdp} {output.mdp} > {log} 2>&1"
+        "himo import {input.mdp} {output.mdp} > {log} 2>&1"

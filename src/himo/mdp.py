@@ -33,6 +33,7 @@ Plotting metadata is optional and never used by the solver:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -88,12 +89,26 @@ class MDP:
     @property
     def state_offsets(self) -> np.ndarray:
         """``(n_states + 1,)``: the pairs of state i are ``offsets[i]:offsets[i+1]``."""
-        return np.concatenate([[0], np.cumsum(self.actions_per_state)])
+        return self._offsets.copy()
 
     @property
     def actions_per_state(self) -> np.ndarray:
         """``(n_states,)`` the size ``|A_i|`` of each state's action set."""
-        return np.bincount(self.pair_state, minlength=self.n_states)
+        return self._counts.copy()
+
+    # Cached once per MDP (the dataclass is frozen; ``cached_property`` writes to
+    # the instance ``__dict__``). The public properties above hand out copies.
+    @cached_property
+    def _counts(self) -> np.ndarray:
+        counts = np.bincount(self.pair_state, minlength=self.n_states)
+        counts.flags.writeable = False
+        return counts
+
+    @cached_property
+    def _offsets(self) -> np.ndarray:
+        offsets = np.concatenate([[0], np.cumsum(self._counts)])
+        offsets.flags.writeable = False
+        return offsets
 
     def available(self) -> np.ndarray:
         """``(n_states, n_actions)`` boolean mask of available actions."""
@@ -133,13 +148,41 @@ class MDP:
     def state_transitions(self, policy: np.ndarray) -> sp.csr_matrix:
         """``T_ik = sum_j pi_ij p_ijk`` (Algorithm 1), sparse ``(n_states, n_states)``.
 
-        ``policy`` is the ``(n_pairs,)`` vector of pair probabilities.
+        ``policy`` is the ``(n_pairs,)`` vector of pair probabilities. Entries that
+        are exactly 0 (from zero policy entries) are not stored. The sparsity
+        pattern of ``T`` is worked out once per MDP; each call only sums
+        ``pi_ij p_ijk`` into it, in pair order (the order of ``pick @ P``).
         """
-        pick = sp.csr_matrix(
-            (policy, (self.pair_state, np.arange(self.n_pairs))),
-            shape=(self.n_states, self.n_pairs),
-        )
-        return (pick @ self.P).tocsr()
+        s = self._transition_structure
+        # copies of the cached index arrays: the caller owns the matrix it gets
+        T = sp.csr_matrix((self._transition_values(policy), s.t_indices.copy(), s.t_indptr.copy()),
+                          shape=(self.n_states, self.n_states))
+        if s.nnz_t and not T.data.all():
+            T.eliminate_zeros()
+        return T
+
+    def system_matrix(self, policy: np.ndarray, lam: float) -> sp.csc_matrix:
+        """``I - lambda T_pi`` in CSC form with sorted indices, the matrix of the
+        evaluation solves; the same matrix, entry for entry, as
+        ``(identity - lam * state_transitions(policy)).tocsc()``."""
+        s = self._transition_structure
+        data = np.zeros(s.a_indices.size)
+        data[s.a_of_t] = lam * self._transition_values(policy)
+        np.negative(data, out=data)
+        data[s.a_diagonal] += 1.0
+        A = sp.csc_matrix((data, s.a_indices.copy(), s.a_indptr.copy()), shape=(self.n_states, self.n_states))
+        if not data.all():
+            A.eliminate_zeros()
+        return A
+
+    def _transition_values(self, policy: np.ndarray) -> np.ndarray:
+        s = self._transition_structure
+        weights = np.asarray(policy, dtype=float)[s.p_rows] * self.P.data
+        return np.bincount(s.t_of_p, weights=weights, minlength=s.nnz_t)
+
+    @cached_property
+    def _transition_structure(self) -> "_TransitionStructure":
+        return _TransitionStructure.of(self)
 
     def uniform_policy(self) -> np.ndarray:
         """The uniform prior of Eq. 22, ``pi_ij = 1 / |A_i|``, as a pairs vector."""
@@ -238,6 +281,53 @@ class MDP:
             f"MDP({self.name!r}, n_states={self.n_states}, n_actions={self.n_actions}, "
             f"n_pairs={self.n_pairs}, start={self.state_labels[self.start]!r})"
         )
+
+
+@dataclass(frozen=True)
+class _TransitionStructure:
+    """The sparsity pattern of ``T_pi`` and of ``I - lambda T_pi``, which no policy
+    changes: per nonzero of ``P`` its pair row and its entry of ``T``; ``T`` in CSR
+    and ``I - lambda T`` in CSC (``T``'s pattern plus the diagonal), both with
+    sorted indices, and where ``T``'s entries and the diagonal sit in the latter."""
+
+    p_rows: np.ndarray  # (nnz(P),) the pair row of each nonzero of P
+    t_of_p: np.ndarray  # (nnz(P),) its entry of T
+    nnz_t: int
+    t_indices: np.ndarray
+    t_indptr: np.ndarray
+    a_indices: np.ndarray
+    a_indptr: np.ndarray
+    a_of_t: np.ndarray  # (nnz(T),) position of each T entry in I - lambda T
+    a_diagonal: np.ndarray  # (n_states,) position of each diagonal entry
+
+    @classmethod
+    def of(cls, mdp: "MDP") -> "_TransitionStructure":
+        n = mdp.n_states
+        P = mdp.P
+        index = np.int32 if max(n, P.nnz + n) < np.iinfo(np.int32).max else np.int64
+        p_rows = np.repeat(np.arange(mdp.n_pairs), np.diff(P.indptr))
+        t_keys, t_of_p = np.unique(mdp.pair_state[p_rows] * n + P.indices, return_inverse=True)
+        t_row, t_col = np.divmod(t_keys, n)
+        t_indptr = np.searchsorted(t_row, np.arange(n + 1)).astype(index)
+        # I - lambda T in CSC = its transpose in CSR: key column-major (col * n + row)
+        diagonal = np.arange(n, dtype=np.int64) * (n + 1)
+        a_keys = np.union1d(t_col * n + t_row, diagonal)
+        a_col, a_row = np.divmod(a_keys, n)
+        structure = cls(
+            p_rows=p_rows,
+            t_of_p=t_of_p.ravel(),
+            nnz_t=int(t_keys.size),
+            t_indices=t_col.astype(index),
+            t_indptr=t_indptr,
+            a_indices=a_row.astype(index),
+            a_indptr=np.searchsorted(a_col, np.arange(n + 1)).astype(index),
+            a_of_t=np.searchsorted(a_keys, t_col * n + t_row),
+            a_diagonal=np.searchsorted(a_keys, diagonal),
+        )
+        for array in vars(structure).values():
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        return structure
 
 
 def _check_labels(name: str, kind: str, labels: tuple[str, ...]) -> None:

@@ -98,16 +98,29 @@ def trajectory_dataset(
             "action": ("action", list(mdp.action_labels), {"long_name": "action"}),
         },
     )
+    asked = store_counters
     if store_counters is None:
         store_counters = mdp.n_pairs <= COUNTER_PAIR_LIMIT
     if store_counters:
         ds = ds.merge(counter_snapshots(mdp, run, settings, snapshot_positions(len(iteration), snapshots_between)))
         counters_note = "stored"
-    else:
+    elif asked is None:
         counters_note = (
             f"not stored: the dense C would be {mdp.n_pairs} x {mdp.n_pairs} "
-            f"(limit {COUNTER_PAIR_LIMIT} pairs)"
+            f"(limit {COUNTER_PAIR_LIMIT} pairs); C, mean_counts and I are left out"
         )
+    else:
+        counters_note = "not stored: store_counters=False was asked for; C, mean_counts and I are left out"
+    n_run = run.n_iterations + 1
+    if len(iteration) < n_run:
+        stored_note = (
+            f"{len(iteration)} of the {n_run} iterations 0..{run.n_iterations} are stored (thin={settings.thin}: "
+            f"every {settings.thin}-th, the first and the last); policy, occupancy, objective, step_size "
+            f"and flow_speed of the others are left out to keep the file small, and planning time "
+            f"(coordinate time) still counts every step"
+        )
+    else:
+        stored_note = f"all {n_run} iterations are stored"
     ds.attrs = netcdf_attrs(
         {
             "title": f"HIMO trajectory on {mdp.attrs.get('title', mdp.name)}",
@@ -126,6 +139,7 @@ def trajectory_dataset(
             "n_iterations": run.n_iterations,
             "optimal_objective": float(optimum.value[mdp.start]),
             "counters": counters_note,
+            "stored_iterations": stored_note,
             "stop_note": run.stop_note,
             "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",
             **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},

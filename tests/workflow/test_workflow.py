@@ -117,12 +117,13 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     assert "workflow/profiles/default" in text
     if where == "repo-root":
         return  # what remains to be done depends on results/ in the checkout
-    assert jobs_of(proc) == {"environment": 9, "solve": 9, "measures": 9, "figure": 9,
+    # 3 paper environments + 3 step-cost variants + 3 sweeps of the 3; figures of the 3 paper runs
+    assert jobs_of(proc) == {"environment": 18, "solve": 18, "measures": 18, "figure": 3,
                              "claims": 1, "all": 1}
     for key in ("hanoi", "fourrooms", "wormhole"):
-        for lam in ("0.8", "0.95"):
-            assert f"results/{key}-lam{lam}/trajectory.nc" in text
-            assert f"figures/{key}-lam{lam}.png" in text
+        for variant in ("lam0.8", "lam0.95", "rule-multiplicative", "dependent-last", "stepcost"):
+            assert f"results/{key}-{variant}/trajectory.nc" in text
+            assert f"figures/{key}-{variant}.png" not in text  # variant_figures is off
     for figure in ("fig1", "fig2", "figS1"):
         assert f"figures/{figure}.pdf" in text
     # the sweep's settings reach the command line, and so does the provenance
@@ -131,6 +132,16 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     assert len(solve) == 1, text
     assert "--lam 0.8" in solve[0] and "--method natural" in solve[0]
     assert '"env_key": "hanoi-lam0.8"' in solve[0] and '"paper_env": "hanoi"' in solve[0]
+
+
+def test_variant_figures_are_drawn_when_asked(tmp_path):
+    config = yaml.safe_load(PAPER_CONFIG.read_text())
+    config["variant_figures"] = True
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(tmp_path, "-n", config=tmp_path / "config.yaml")
+    assert_ok(proc)
+    assert jobs_of(proc)["figure"] == 18
+    assert "figures/hanoi-lam0.8.png" in output_of(proc)
 
 
 def test_lint():

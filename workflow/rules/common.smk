@@ -103,7 +103,12 @@ def get_registered_envs():
 
 
 def get_figures(config, runs):
-    """{figure name: (run key, style)}: the named figures, then one per other run."""
+    """{figure name: (run key, style)}: the named figures, then one per other run.
+
+    Variants of a paper environment (a run whose paper_env is set but is not its
+    own key: the sweeps, the other reward convention) get a figure of their own
+    only when the config's `variant_figures` is true.
+    """
     figures = {}
     for name, figure in config["figures"].items():
         key = figure["environment"]
@@ -115,7 +120,7 @@ def get_figures(config, runs):
         figures[name] = (key, figure["style"] or runs[key]["figure_style"])
     drawn = {key for key, _ in figures.values()}
     for key, run in runs.items():
-        if key in drawn:
+        if key in drawn or (is_variant(key, run) and not config["variant_figures"]):
             continue
         if key in figures:
             raise WorkflowError(
@@ -124,6 +129,11 @@ def get_figures(config, runs):
             )
         figures[key] = (key, run["figure_style"])
     return figures
+
+
+def is_variant(key, run):
+    """Whether run `key` varies a paper environment rather than being one (or a user's)."""
+    return bool(run.get("paper_env")) and run["paper_env"] != key
 
 
 def get_key_pattern(keys):

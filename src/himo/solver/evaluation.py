@@ -21,7 +21,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
-from himo.solver.policy import state_sums
+from himo.solver.policy import first_in_state, state_sums
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,7 @@ class Evaluation:
 
 def factorize(mdp: MDP, policy: np.ndarray, lam: float) -> spla.SuperLU:
     """Sparse LU of ``I - lambda T_pi``."""
-    T = mdp.state_transitions(policy)
-    A = (sp.identity(mdp.n_states, format="csc") - lam * T).tocsc()
-    return spla.splu(A)
+    return spla.splu(mdp.system_matrix(policy, lam))
 
 
 def evaluate(mdp: MDP, policy: np.ndarray, lam: float) -> Evaluation:
@@ -72,10 +70,7 @@ def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray) -> np.ndarray:
     offsets = mdp.state_offsets
     by_probability = np.maximum.reduceat(policy, offsets[:-1])
     is_top = policy >= by_probability[mdp.pair_state]
-    first_top = np.flatnonzero(is_top)
-    _, keep = np.unique(mdp.pair_state[first_top], return_index=True)
-    q_ref = np.empty(mdp.n_states)
-    q_ref[mdp.pair_state[first_top[keep]]] = q[first_top[keep]]
+    q_ref = q[first_in_state(mdp, np.flatnonzero(is_top))]
     relative = q - q_ref[mdp.pair_state]
     return relative - state_sums(mdp, policy * relative)[mdp.pair_state]
 

@@ -42,6 +42,10 @@ from himo.solver.steps import (
 )
 
 
+#: With ``progress=True``, at most one line per this many seconds (plus the first and the last).
+PROGRESS_INTERVAL = 1.0
+
+
 @dataclass(frozen=True)
 class SolverSettings:
     """The parameters of one HIMO run; see :func:`himo.solve` for their meaning."""
@@ -105,7 +109,7 @@ def run_himo(
     dependent = dependent_pairs(mdp, settings.dependent, policy)
     run = Run(dependent=dependent)
     planning_time, size = 0.0, 0.0
-    started = wallclock.perf_counter()
+    started = reported = wallclock.perf_counter()
     evaluation = evaluate(mdp, policy, settings.lam)
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
@@ -115,8 +119,9 @@ def run_himo(
         last = run.converged or iteration == settings.max_iter
         if iteration % settings.thin == 0 or last:
             _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
-        if progress:
-            _report(iteration, evaluation.objective, speed, started)
+        if progress and (last or iteration == 0 or wallclock.perf_counter() - reported >= PROGRESS_INTERVAL):
+            _report(iteration, evaluation.objective, speed, started, final=last)
+            reported = wallclock.perf_counter()
         if last:
             break
         try:
@@ -162,12 +167,14 @@ def _record(run: Run, iteration, planning_time, size, policy, evaluation, speed,
     run.flow_speed.append(speed)
 
 
-def _report(iteration: int, objective: float, speed: float, started: float) -> None:
+def _report(iteration: int, objective: float, speed: float, started: float, final: bool = False) -> None:
+    """One progress line on stderr; the loop calls it for the first iteration, the
+    last, and otherwise at most once per :data:`PROGRESS_INTERVAL` seconds."""
     elapsed = wallclock.perf_counter() - started
     per_iteration = elapsed / iteration if iteration else 0.0
     print(
         f"iteration {iteration:6d}  objective {objective:.8g}  flow speed {speed:.3e}  "
-        f"{per_iteration:.4f} s/iteration",
+        f"{per_iteration:.4f} s/iteration  {elapsed:.1f} s{'  (last)' if final else ''}",
         file=sys.stderr,
         flush=True,
     )

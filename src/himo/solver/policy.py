@@ -41,9 +41,7 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
         if policy is None:
             raise ParameterError("the 'argmax' dependent rule needs the current policy")
         top = policy >= np.maximum.reduceat(policy, offsets[:-1])[mdp.pair_state]
-        candidates = np.flatnonzero(top)
-        last = np.searchsorted(mdp.pair_state[candidates], np.arange(mdp.n_states), side="right") - 1
-        return candidates[last]
+        return first_in_state(mdp, np.flatnonzero(top), last=True)
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 
 
@@ -85,6 +83,32 @@ def validate_policy(mdp: MDP, policy: np.ndarray, where: str = "initial policy")
             f"{where}: probabilities in state {mdp.state_labels[bad[0]]!r} sum to {sums[bad[0]]:.6g}, not 1"
         )
     return policy
+
+
+def first_in_state(mdp: MDP, pairs: np.ndarray, last: bool = False) -> np.ndarray:
+    """``(n_states,)`` the first (``last``: the last) of the sorted ``pairs`` in each
+    state; every state must hold at least one of them (else: the ``searchsorted``
+    rule, which borrows a neighbour's)."""
+    states = mdp.pair_state[pairs]
+    if states.size == 0 or states[0] != 0 or states[-1] != mdp.n_states - 1:
+        return _first_in_state_searched(mdp, pairs, states, last)
+    change = np.empty(states.size, dtype=bool)
+    if last:
+        change[-1] = True
+        np.not_equal(states[1:], states[:-1], out=change[:-1])
+    else:
+        change[0] = True
+        np.not_equal(states[1:], states[:-1], out=change[1:])
+    picked = pairs[change]
+    if picked.size != mdp.n_states:  # a state without any of the pairs
+        return _first_in_state_searched(mdp, pairs, states, last)
+    return picked
+
+
+def _first_in_state_searched(mdp, pairs, states, last):
+    if last:
+        return pairs[np.searchsorted(states, np.arange(mdp.n_states), side="right") - 1]
+    return pairs[np.searchsorted(states, np.arange(mdp.n_states))]
 
 
 def state_sums(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:

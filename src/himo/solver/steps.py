@@ -156,15 +156,16 @@ def preference_step(
     free_state = mdp.pair_state[free]
     has_free = np.zeros(mdp.n_states, dtype=bool)
     has_free[free_state] = True
-    floor = BOUNDARY_FRACTION * policy[dependent]
+    policy_dependent, policy_free = policy[dependent], policy[free]
+    floor = (BOUNDARY_FRACTION * policy_dependent)[has_free]
     for halvings in range(MAX_HALVINGS + 1):
         with np.errstate(over="ignore", invalid="ignore"):
             growth = np.expm1(alpha * direction)  # pi_new / pi - 1, exact for small steps
         # Eq. 4 without cancellation: pi_iw' = 1 - sum pi_ij' = pi_iw - sum pi_ij (e^{alpha d} - 1)
-        new_dependent = policy[dependent] - np.bincount(free_state, weights=policy[free] * growth, minlength=mdp.n_states)
-        if np.all(np.isfinite(growth)) and np.all(new_dependent[has_free] >= floor[has_free]):
+        new_dependent = policy_dependent - np.bincount(free_state, weights=policy_free * growth, minlength=mdp.n_states)
+        if np.all(np.isfinite(growth)) and np.all(new_dependent[has_free] >= floor):
             new = np.empty_like(policy)
-            new[free] = policy[free] * (1.0 + growth)
+            new[free] = policy_free * (1.0 + growth)
             new[dependent] = new_dependent
             return Step(policy=new, size=alpha, halvings=halvings)
         alpha /= 2

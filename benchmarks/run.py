@@ -1,0 +1,327 @@
+"""Benchmarks: the cost of one exact HIMO iteration against its floor.
+
+    python -m benchmarks                 # quick: a few minutes
+    python -m benchmarks --full          # adds Hanoi 12 (531,441 states) and the 1000x1000 grid
+    python -m benchmarks --cases hanoi10 grid100 --methods natural
+    python -m benchmarks --list          # the known cases
+
+Three groups of rows:
+
+``sparse`` (methods ``natural`` and ``multiplicative``)
+    *seconds per iteration* is measured on :func:`himo.solver.loop.run_himo` itself
+    (dependent ``argmax``, step 0.1) as ``(t(K iterations) - t(0 iterations)) / K``,
+    so it holds exactly one evaluation, one step and the bookkeeping. The *floor* is
+    one ``scipy.sparse.linalg.splu`` of ``I - lambda T_pi`` plus the two solves an
+    iteration needs (values, and occupancy with ``trans="T"``), timed in the same
+    process on the same matrix (the matrix is built outside the timing).
+    Repeats are interleaved (floor, run, floor, ...) and medians reported, so that
+    load from other processes hits both sides alike.
+``newton`` (dense Algorithm 1)
+    the floor is the dense work Algorithm 1 cannot avoid: ``inv(I - lambda T)``
+    (the dense successor representation) and the solve of the Fisher system over
+    the free pairs; the row also gives the ratio to ``natural`` per iteration.
+``converge``
+    a whole solve to convergence (dependent ``argmax``, step 0.1, ``tol`` 1e-6) of the
+    paper's three environments, against value iteration on the same MDP; *floor*
+    is then value iteration's time and the objective gap is reported.
+
+Memory, two measures, both per case in a fresh subprocess:
+``tracemalloc MB`` is the tracemalloc peak of one iteration (numpy and Python
+allocations; SuperLU's own C allocations are invisible to it), and ``maxrss MB``
+is the growth of the process's ``ru_maxrss`` from after the imports to the end
+(MDP construction, SuperLU factors and everything else included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+LAM = 0.9
+STEP = 0.1
+
+# name -> (builder name, builder parameters)
+CASES = {
+    **{f"hanoi{n}": ("hanoi", {"n_disks": n}) for n in range(3, 13)},
+    "grid6": ("grid", {"rows": 6, "cols": 6}),
+    "grid100": ("grid", {"rows": 100, "cols": 100}),
+    "grid300": ("grid", {"rows": 300, "cols": 300}),
+    "grid1000": ("grid", {"rows": 1000, "cols": 1000}),
+    "fourrooms": ("fourrooms", {}),
+    "wormhole": ("wormhole", {}),
+}
+PAPER = ("hanoi3", "fourrooms", "wormhole")
+
+QUICK_SPARSE = ("fourrooms", "hanoi8", "hanoi10", "grid100")
+FULL_SPARSE = QUICK_SPARSE + ("hanoi12", "grid1000")
+QUICK_NEWTON = ("hanoi3", "hanoi4", "hanoi5", "fourrooms", "wormhole")
+FULL_NEWTON = QUICK_NEWTON + ("hanoi6",)
+
+
+# ------------------------------------------------------------------ the worker
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _build(case: str):
+    import himo
+
+    builder, params = CASES[case]
+    return himo.make_env(builder, **params)
+
+
+def _sparse_floor(mdp, policy) -> float:
+    """One splu of I - lambda T_pi and the two solves; the matrix is built untimed."""
+    import numpy as np
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    A = (sp.identity(mdp.n_states, format="csc") - LAM * mdp.state_transitions(policy)).tocsc()
+    rhs = np.ones(mdp.n_states)
+    start = np.zeros(mdp.n_states)
+    start[mdp.start] = 1.0
+    t0 = time.perf_counter()
+    lu = spla.splu(A)
+    lu.solve(rhs)
+    lu.solve(start, trans="T")
+    return time.perf_counter() - t0
+
+
+def _dense_floor(mdp, policy) -> float:
+    """Algorithm 1's unavoidable dense work: inv(I - lambda T) and the Fisher solve."""
+    import numpy as np
+    import scipy.linalg
+
+    from himo.solver.counters import counter_correlations, fisher_information
+    from himo.solver.policy import dependent_pairs, score_projection
+
+    dependent = dependent_pairs(mdp, "argmax", policy)
+    C, _ = counter_correlations(mdp, policy, LAM)
+    fisher = fisher_information(C, score_projection(mdp, policy, dependent))
+    del C
+    dense = np.eye(mdp.n_states) - LAM * mdp.state_transitions(policy).toarray()
+    rhs = np.ones(fisher.shape[0])
+    t0 = time.perf_counter()
+    scipy.linalg.inv(dense)
+    scipy.linalg.solve(fisher, rhs, assume_a="sym")
+    return time.perf_counter() - t0
+
+
+def _per_iteration(mdp, method: str, iterations: int):
+    """``(t(K) - t(0)) / K`` on run_himo, and the final policy of the K-run."""
+    from himo.solver.loop import SolverSettings, run_himo
+
+    def timed(k):
+        settings = SolverSettings(lam=LAM, method=method, step=STEP, max_iter=k, tol=1e-300,
+                                  dependent="argmax", thin=max(k, 1))
+        t0 = time.perf_counter()
+        run = run_himo(mdp, settings)
+        return time.perf_counter() - t0, run
+
+    t_zero, _ = timed(0)
+    t_k, run = timed(iterations)
+    return (t_k - t_zero) / iterations, run.policy[-1]
+
+
+def _iteration_tracemalloc(mdp, method: str) -> float:
+    from himo.solver.loop import SolverSettings, run_himo
+
+    tracemalloc.start()
+    run_himo(mdp, SolverSettings(lam=LAM, method=method, step=STEP, max_iter=1, tol=1e-300, dependent="argmax"))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def worker_iteration(case: str, method: str, iterations: int, repeats: int, compare_natural: bool) -> dict:
+    import himo  # noqa: F401  (imported before the build is timed)
+
+    rss0 = _maxrss_mb()
+    t0 = time.perf_counter()
+    mdp = _build(case)
+    build = time.perf_counter() - t0
+    floor_fn = _dense_floor if method == "newton" else _sparse_floor
+    policy = mdp.uniform_policy()
+    floors, per_iter, natural = [], [], []
+    for _ in range(repeats):
+        floors.append(floor_fn(mdp, policy))
+        seconds, policy = _per_iteration(mdp, method, iterations)
+        per_iter.append(seconds)
+        floors.append(floor_fn(mdp, policy))
+        if compare_natural:
+            natural.append(_per_iteration(mdp, "natural", max(iterations, 5))[0])
+    out = {
+        "group": "newton" if method == "newton" else "sparse",
+        "case": case, "method": method,
+        "n_states": mdp.n_states, "n_pairs": mdp.n_pairs, "n_transitions": int(mdp.P.nnz),
+        "build_s": build,
+        "per_iter_s": statistics.median(per_iter),
+        "floor_s": statistics.median(floors),
+        "iterations": iterations, "repeats": repeats,
+    }
+    out["ratio"] = out["per_iter_s"] / out["floor_s"]
+    if natural:
+        out["natural_s"] = statistics.median(natural)
+        out["vs_natural"] = out["per_iter_s"] / out["natural_s"]
+    out["tracemalloc_mb"] = _iteration_tracemalloc(mdp, method)
+    out["maxrss_mb"] = _maxrss_mb() - rss0
+    return out
+
+
+def worker_converge(case: str, method: str, max_iter: int) -> dict:
+    import himo  # noqa: F401
+    from himo.solver.loop import SolverSettings, run_himo
+    from himo.solver.value_iteration import value_iteration
+
+    rss0 = _maxrss_mb()
+    mdp = _build(case)
+    t0 = time.perf_counter()
+    optimum = value_iteration(mdp, LAM)
+    vi = time.perf_counter() - t0
+    settings = SolverSettings(lam=LAM, method=method, step=STEP, max_iter=max_iter, dependent="argmax")
+    t0 = time.perf_counter()
+    run = run_himo(mdp, settings)
+    seconds = time.perf_counter() - t0
+    peak = _iteration_tracemalloc(mdp, method)  # traced apart: tracemalloc slows numpy down
+    return {
+        "group": "converge", "case": case, "method": method,
+        "n_states": mdp.n_states, "n_pairs": mdp.n_pairs, "n_transitions": int(mdp.P.nnz),
+        "per_iter_s": seconds / max(run.n_iterations, 1), "solve_s": seconds, "floor_s": vi,
+        "ratio": seconds / vi, "n_iterations": run.n_iterations, "stop_reason": run.stop_reason,
+        "gap": float(optimum.value[mdp.start] - run.objective[-1]), "vi_iterations": optimum.iterations,
+        "tracemalloc_mb": peak, "maxrss_mb": _maxrss_mb() - rss0,
+    }
+
+
+# ------------------------------------------------------------------ the driver
+def _spawn(args: list[str], timeout: float) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.run", "--worker", *args]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_root(), os.environ.get("PYTHONPATH")])))
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=_root())
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def machine() -> str:
+    import numpy
+    import scipy
+
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"nproc {os.cpu_count()}, CPU {cpu}, Python {platform.python_version()}, "
+            f"numpy {numpy.__version__}, scipy {scipy.__version__}, load average "
+            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+HEADER = ("| group | case | states | transitions | method | s/iter | floor s | ratio | "
+          "vs natural | build s | tracemalloc MB | maxrss MB | note |")
+
+
+def format_row(r: dict) -> str:
+    if "error" in r:
+        return f"| {r.get('group', '?')} | {r.get('case', '?')} | | | {r.get('method', '?')} | | | | | | | | {r['error']} |"
+    note = ""
+    if r["group"] == "converge":
+        note = (f"solve {r['solve_s']:.2f} s, {r['n_iterations']} it, {r['stop_reason']}, gap {r['gap']:.1e}; "
+                f"floor = value iteration ({r['vi_iterations']} sweeps)")
+    elif r["group"] == "newton":
+        note = "floor = dense inv(I - lam T) + Fisher solve"
+    g = lambda k, f: (f % r[k]) if k in r else ""  # noqa: E731
+    return (f"| {r['group']} | {r['case']} | {r['n_states']} | {r['n_transitions']} | {r['method']} | "
+            f"{r['per_iter_s']:.4g} | {r['floor_s']:.4g} | {r['ratio']:.2f} | {g('vs_natural', '%.1f')} | "
+            f"{g('build_s', '%.2f')} | {r['tracemalloc_mb']:.1f} | {r['maxrss_mb']:.0f} | {note} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="add Hanoi 12 disks, the 1000x1000 grid and Hanoi 6 newton")
+    parser.add_argument("--cases", nargs="+", metavar="CASE", help="sparse-method cases to run (see --list)")
+    parser.add_argument("--newton-cases", nargs="*", metavar="CASE", help="newton cases (empty: none)")
+    parser.add_argument("--converge", nargs="*", metavar="CASE", help="whole solves (default: the paper's three)")
+    parser.add_argument("--methods", nargs="+", default=["natural", "multiplicative"],
+                        choices=["natural", "multiplicative"], help="sparse methods")
+    parser.add_argument("--iterations", type=int, default=None, help="K iterations per timed run (default: by size)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default: by size)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per case")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the table to FILE")
+    parser.add_argument("--list", action="store_true", help="list the known cases")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        kind, case, method, *rest = args.worker
+        if kind == "iteration":
+            out = worker_iteration(case, method, int(rest[0]), int(rest[1]), rest[2] == "1")
+        else:
+            out = worker_converge(case, method, int(rest[0]))
+        print(json.dumps(out))
+        return 0
+    if args.list:
+        for name, (builder, params) in CASES.items():
+            print(f"{name}: make_env({builder!r}, {', '.join(f'{k}={v}' for k, v in params.items())})")
+        return 0
+
+    sparse = args.cases or (FULL_SPARSE if args.full else QUICK_SPARSE)
+    newton = args.newton_cases if args.newton_cases is not None else (FULL_NEWTON if args.full else QUICK_NEWTON)
+    converge = args.converge if args.converge is not None else PAPER
+    for name in (*sparse, *newton, *converge):
+        if name not in CASES:
+            parser.error(f"unknown case {name!r} (see --list)")
+
+    lines = [f"machine: {machine()}", "", HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
+    print("\n".join(lines), flush=True)
+
+    def emit(result):
+        row = format_row(result)
+        lines.append(row)
+        print(row, flush=True)
+
+    def sizes(case):
+        big = CASES[case][1].get("n_disks", 0) >= 12 or CASES[case][1].get("rows", 0) >= 1000
+        medium = CASES[case][1].get("n_disks", 0) >= 10 or CASES[case][1].get("rows", 0) >= 300
+        iterations = args.iterations or (2 if big else 5 if medium else 20)
+        repeats = args.repeats or (1 if big else 3)
+        return iterations, repeats
+
+    for case in sparse:
+        for method in args.methods:
+            k, r = sizes(case)
+            emit({"group": "sparse", "case": case, "method": method,
+                  **_spawn(["iteration", case, method, str(k), str(r), "0"], args.timeout)})
+    for case in newton:
+        k = args.iterations or (2 if CASES[case][1].get("n_disks", 0) >= 6 else 3)
+        r = args.repeats or (1 if CASES[case][1].get("n_disks", 0) >= 6 else 3)
+        emit({"group": "newton", "case": case, "method": "newton",
+              **_spawn(["iteration", case, "newton", str(k), str(r), "1"], args.timeout)})
+    for case in converge:
+        for method in ("newton", "natural", "multiplicative"):
+            emit({"group": "converge", "case": case, "method": method,
+                  **_spawn(["converge", case, method, "3000"], args.timeout)})
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -231,6 +231,18 @@ def _lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
 
 
 # ----------------------------------------------------------------- decisions
+def _lead_verdict(status: dict, every: bool) -> str:
+    """From :func:`_lead_status`: replicated when every claimed state leads (or, with
+    ``every=False``, one of them does); partly when some claimed state leads, is tied
+    for the lead or jumps ahead; not replicated otherwise."""
+    leads = [v["leads"] for v in status.values()]
+    if all(leads) if every else any(leads):
+        return REPLICATED
+    if any(v["leads"] or v["tied_for_lead"] or v["jumps_ahead_of"] for v in status.values()):
+        return PARTLY
+    return NOT
+
+
 def decide_H1(ds: xr.Dataset) -> tuple[str, dict]:
     """H1 (Fig. 1B, 1D): the goal's PD velocity peaks before every other state's."""
     prio, labels = _priority(ds), _labels(ds)
@@ -268,13 +280,7 @@ def decide_H2(ds: xr.Dataset) -> tuple[str, dict]:
                      "on_path_priority_order": _path_order(ds)}
     bottleneck = _role(ds, "bottleneck") if "role_bottleneck" in ds else np.zeros(labels.size, bool)
     status = _lead_status(ds, bridge, goal)
-    if any(v["leads"] for v in status.values()):
-        verdict = REPLICATED
-    elif any(v["tied_for_lead"] or v["jumps_ahead_of"] for v in status.values()):
-        verdict = PARTLY
-    else:
-        verdict = NOT
-    return verdict, {
+    return _lead_verdict(status, every=False), {
         "bridge": [str(labels[s]) for s in bridge],
         "bridge_are_bottlenecks": [bool(bottleneck[s]) for s in bridge],
         "bridge_status": status,
@@ -376,13 +382,7 @@ def decide_R1(ds: xr.Dataset) -> tuple[str, dict]:
         return NOT, numbers
     status = _lead_status(ds, on_path, goal)
     numbers["entry_status"] = status
-    if all(v["leads"] for v in status.values()):
-        verdict = REPLICATED
-    elif any(v["leads"] or v["tied_for_lead"] or v["jumps_ahead_of"] for v in status.values()):
-        verdict = PARTLY
-    else:
-        verdict = NOT
-    return verdict, numbers
+    return _lead_verdict(status, every=True), numbers
 
 
 def _wormhole(ds: xr.Dataset) -> tuple[int, int]:
@@ -435,13 +435,7 @@ def decide_W2(ds: xr.Dataset) -> tuple[str, dict]:
     numbers = {"wormhole_status": status, "on_path_priority_order": _path_order(ds)}
     if not all(v["on_path"] for v in status.values()):
         return NOT, numbers
-    if all(v["leads"] for v in status.values()):
-        verdict = REPLICATED
-    elif any(v["leads"] or v["tied_for_lead"] or v["jumps_ahead_of"] for v in status.values()):
-        verdict = PARTLY
-    else:
-        verdict = NOT
-    return verdict, numbers
+    return _lead_verdict(status, every=True), numbers
 
 
 def _g1_run(ds: xr.Dataset) -> dict:

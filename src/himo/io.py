@@ -34,12 +34,21 @@ def _umask() -> int:
 
 
 def compressed_encoding(ds: xr.Dataset, min_size: int = 1024) -> dict:
-    """zlib compression for every numeric variable with at least ``min_size`` values."""
-    return {
-        name: {"zlib": True, "complevel": 4, "shuffle": True}
-        for name, var in ds.variables.items()
-        if var.size >= min_size and var.dtype.kind in "fiub"
-    }
+    """zlib compression for every variable with at least ``min_size`` values.
+
+    Large string variables (such as ``dependent_action(iteration, state)``) are
+    stored as compressed character arrays: netCDF's variable-length strings cannot
+    be compressed and cost tens of bytes each.
+    """
+    encoding = {}
+    for name, var in ds.variables.items():
+        if var.size < min_size:
+            continue
+        if var.dtype.kind in "fiub":
+            encoding[name] = {"zlib": True, "complevel": 4, "shuffle": True}
+        elif var.dtype.kind in "UO" and name not in ds.dims:
+            encoding[name] = {"zlib": True, "complevel": 4, "dtype": "S1"}
+    return encoding
 
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> None:

@@ -125,7 +125,7 @@ def run_himo(
         if last:
             break
         try:
-            step = _take_step(mdp, policy, settings, dependent, free_pairs(mdp, dependent), evaluation)
+            step = _take_step(mdp, policy, settings, dependent, evaluation)
         except StepFailed as err:
             run.stop_reason = err.reason
             run.stop_note = f"stopped at iteration {iteration}: {err}"
@@ -141,9 +141,10 @@ def run_himo(
     return run
 
 
-def _take_step(mdp, policy, settings, dependent, free, evaluation):
-    if settings.method == "multiplicative":
+def _take_step(mdp, policy, settings, dependent, evaluation):
+    if settings.method == "multiplicative":  # every action moves: no free/dependent split
         return multiplicative_step(mdp, policy, evaluation, settings.step)
+    free = free_pairs(mdp, dependent)
     if settings.method == "newton":
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
     else:

@@ -107,7 +107,7 @@ LOGS = ["results/hanoi/env.log", "results/hanoi/solve.log", "results/hanoi/measu
 @pytest.mark.parametrize("where", ["repo-root", "other-directory"])
 def test_dry_run_of_the_paper_config(where, tmp_path):
     """From the repository root `snakemake -n` finds workflow/Snakefile, its default
-    profile and config/config.yaml; the sweeps add two runs per paper environment."""
+    profile and config/config.yaml; the sweeps add runs that read their environment's MDP."""
     if where == "repo-root":
         proc = snakemake(None, "-n", config=None, cwd=REPO)
     else:
@@ -117,18 +117,22 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     assert "workflow/profiles/default" in text
     if where == "repo-root":
         return  # what remains to be done depends on results/ in the checkout
-    # 3 paper environments + 3 step-cost variants + 3 sweeps of the 3; figures of the 3 paper runs
-    assert jobs_of(proc) == {"environment": 18, "solve": 18, "measures": 18, "figure": 3,
+    # 3 paper environments + 3 step-cost variants (6 MDPs) + 6 swept values of the 3 (runs on
+    # their environment's MDP); figures of the 3 paper runs
+    assert jobs_of(proc) == {"environment": 6, "solve": 24, "measures": 24, "figure": 3,
                              "claims": 1, "all": 1}
     for key in ("hanoi", "fourrooms", "wormhole"):
-        for variant in ("lam0.8", "lam0.95", "rule-multiplicative", "dependent-last", "stepcost"):
+        for variant in ("lam0.8", "lam0.95", "lam0.97", "lam0.99", "rule-multiplicative",
+                        "dependent-last", "stepcost"):
             assert f"results/{key}-{variant}/trajectory.nc" in text
             assert f"figures/{key}-{variant}.png" not in text  # variant_figures is off
     for figure in ("fig1", "fig2", "figS1"):
         assert f"figures/{figure}.pdf" in text
-    # the sweep's settings reach the command line, and so does the provenance
+    # the sweep's settings reach the command line, and so does the provenance; the
+    # sweep's run reads its environment's MDP, which is built once
+    assert "results/hanoi-lam0.8/env.nc" not in text
     solve = [line for line in text.splitlines()
-             if "himo solve results/hanoi-lam0.8/env.nc" in line]
+             if "himo solve results/hanoi/env.nc results/hanoi-lam0.8/trajectory.nc" in line]
     assert len(solve) == 1, text
     assert "--lam 0.8" in solve[0] and "--method natural" in solve[0]
     assert '"env_key": "hanoi-lam0.8"' in solve[0] and '"paper_env": "hanoi"' in solve[0]
@@ -140,7 +144,7 @@ def test_variant_figures_are_drawn_when_asked(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(tmp_path, "-n", config=tmp_path / "config.yaml")
     assert_ok(proc)
-    assert jobs_of(proc)["figure"] == 18
+    assert jobs_of(proc)["figure"] == 24
     assert "figures/hanoi-lam0.8.png" in output_of(proc)
 
 

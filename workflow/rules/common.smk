@@ -150,6 +150,18 @@ def get_run_keys(kind=None):
     return [key for key, run in RUNS.items() if kind is None or run["kind"] == kind]
 
 
+def get_environment_keys(kind):
+    """The keys of the runs that build their own results/<key>/env.nc: all but sweeps."""
+    return [key for key in get_run_keys(kind) if "sweep" not in RUNS[key]]
+
+
+def get_env_file(wildcards):
+    """The MDP file of a run: its own, or for a sweep's run its environment's."""
+    run = RUNS[wildcards.key]
+    key = run["sweep"]["base"] if "sweep" in run else wildcards.key
+    return rules.environment.output.mdp.format(key=key)
+
+
 def get_figure_names():
     """The names of all figures: the named ones, then one per other run."""
     return list(FIGURES)

@@ -1,4 +1,5 @@
-# Stage 1: each run's MDP file, results/<key>/env.nc.
+# Stage 1: each environment's MDP file, results/<key>/env.nc (a sweep's runs read
+# the file of the environment they vary).
 
 
 rule environment:
@@ -14,7 +15,7 @@ rule environment:
     log:
         "results/{key}/env.log",
     wildcard_constraints:
-        key=get_key_pattern(get_run_keys("env") + get_run_keys("map")),
+        key=get_key_pattern(get_environment_keys("env") + get_environment_keys("map")),
     shell:
         "himo env {params.name} {output.mdp} {params.params} > {log} 2>&1"
 
@@ -29,6 +30,6 @@ rule environment_file:
     log:
         "results/{key}/env.log",
     wildcard_constraints:
-        key=get_key_pattern(get_run_keys("mdp")),
+        key=get_key_pattern(get_environment_keys("mdp")),
     shell:
         "himo import {input.mdp} {output.mdp} > {log} 2>&1"

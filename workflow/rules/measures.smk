@@ -5,7 +5,7 @@ rule measures:
     """The measures of section 4 from a run's trajectory and MDP."""
     input:
         trajectory=rules.solve.output.trajectory,
-        mdp=rules.environment.output.mdp,
+        mdp=get_env_file,
         code=get_analysis_code(),
     output:
         measures="results/{key}/measures.nc",

@@ -4,7 +4,7 @@
 rule solve:
     """Algorithm 1 with the run's solver settings; the run's config entry is recorded."""
     input:
-        mdp=rules.environment.output.mdp,
+        mdp=get_env_file,
         code=get_solve_code(),
     output:
         trajectory="results/{key}/trajectory.nc",

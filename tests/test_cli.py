@@ -81,7 +81,7 @@ BAD_INPUTS = {
     "thin-0": (["solve", "{mdp}", "{out}", "--thin", "0"], "thin must be a positive integer"),
     "printed-with-natural": (["solve", "{mdp}", "{out}", "--e-form", "printed"], "e_form='printed'"),
     "provenance-not-json": (["solve", "{mdp}", "{out}", "--provenance", "[oops"], "--provenance is not valid JSON"),
-    "malformed-mdp-file": (["solve", "{garbage}", "{out}"], "not a readable netCDF file"),
+    "malformed-mdp-file": (["solve", "{garbage}", "{out}"], "not a readable netCDF MDP file"),
     "missing-mdp-file": (["solve", "{missing}", "{out}"], "no such MDP file"),
 }
 

@@ -141,7 +141,7 @@ def test_bad_files_name_the_file(tmp_path, mutate, match):
 def test_not_netcdf(tmp_path):
     path = tmp_path / "notes.nc"
     path.write_text("this is not a netCDF file\n")
-    with pytest.raises(MDPFileError, match="not a readable netCDF file") as err:
+    with pytest.raises(MDPFileError, match="not a readable netCDF MDP file") as err:
         load_mdp(path)
     assert str(err.value).startswith(f"{path}: ")
 

@@ -10,6 +10,8 @@ from typing import Iterator
 
 import xarray as xr
 
+from himo.errors import HimoError
+
 
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
@@ -55,3 +57,15 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> None:
     """Write ``ds`` to netCDF4 at ``path``, compressed and atomically."""
     with atomic_output(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=compressed_encoding(ds))
+
+
+def read_netcdf(path: str | os.PathLike, what: str, error: type[HimoError] = HimoError) -> xr.Dataset:
+    """Read a whole netCDF dataset into memory, or raise ``error`` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file")
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as opened:
+            return opened.load()
+    except (OSError, ValueError) as err:
+        raise error(f"{path}: not a readable netCDF {what} file ({err})") from None

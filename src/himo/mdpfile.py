@@ -38,7 +38,7 @@ import scipy.sparse as sp
 import xarray as xr
 
 from himo.errors import MDPError, MDPFileError
-from himo.io import write_netcdf
+from himo.io import read_netcdf, write_netcdf
 from himo.mdp import MDP
 from himo.provenance import package_versions
 
@@ -130,13 +130,7 @@ def load_mdp(path: str | os.PathLike) -> MDP:
     Raises :class:`MDPFileError` naming the file and what is wrong with it.
     """
     path = Path(path)
-    if not path.is_file():
-        raise MDPFileError(f"{path}: no such MDP file")
-    try:
-        with xr.open_dataset(path, engine="netcdf4") as opened:
-            ds = opened.load()
-    except (OSError, ValueError) as err:
-        raise MDPFileError(f"{path}: not a readable netCDF file ({err})") from None
+    ds = read_netcdf(path, "MDP", error=MDPFileError)
     try:
         return mdp_from_dataset(ds, name=str(ds.attrs.get("name", path.stem)))
     except (MDPError, MDPFileError) as err:

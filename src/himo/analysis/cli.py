@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-import xarray as xr
 
 from himo.cli import command
 from himo.errors import HimoError
-
-
-def open_dataset(path: str, what: str) -> xr.Dataset:
-    """Read a whole netCDF dataset into memory, or raise a HimoError naming the file."""
-    if not Path(path).is_file():
-        raise HimoError(f"{path}: no such {what} file")
-    try:
-        with xr.open_dataset(path, engine="netcdf4") as opened:
-            return opened.load()
-    except (OSError, ValueError) as err:
-        raise HimoError(f"{path}: not a readable netCDF {what} file ({err})") from None
+from himo.io import read_netcdf
 
 
 @command("measures", "compute PD, CD, their velocities and priorities from a trajectory (paper section 4)")
@@ -35,7 +22,7 @@ def _measures(args: argparse.Namespace) -> None:
     from himo.io import write_netcdf
     from himo.mdpfile import load_mdp
 
-    trajectory = open_dataset(args.trajectory, "trajectory")
+    trajectory = read_netcdf(args.trajectory, "trajectory")
     for name in ("policy", "occupancy", "objective", "time"):
         if name not in trajectory.variables:
             raise HimoError(f"{args.trajectory}: not a trajectory file (no variable {name!r})")
@@ -54,7 +41,7 @@ def _claims(args: argparse.Namespace) -> None:
     from himo.analysis.claims import claims_json, claims_markdown, evaluate_claims
     from himo.io import atomic_output
 
-    runs = [open_dataset(path, "measures") for path in args.measures]
+    runs = [read_netcdf(path, "measures") for path in args.measures]
     for path, ds in zip(args.measures, runs):
         if "priority" not in ds.variables:
             raise HimoError(f"{path}: not a measures file (no variable 'priority')")

@@ -36,16 +36,10 @@ def _figure(args: argparse.Namespace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import xarray as xr
-
-    from himo.io import atomic_output
+    from himo.io import atomic_output, read_netcdf
     from himo.plotting.figures import dynamics_figure, save_figure
 
-    try:
-        with xr.open_dataset(args.measures) as ds:
-            measures = ds.load()
-    except (OSError, ValueError) as err:
-        raise HimoError(f"cannot read the measures dataset {args.measures}: {err}") from None
+    measures = read_netcdf(args.measures, "measures")
     curves = [f"{base}_norm" if args.normalized else base for base in ("PD", "CD")]
     needed = list(REQUIRED) + curves + [f"d{c}_dt" for c in curves]
     missing = [name for name in needed if name not in measures.variables]

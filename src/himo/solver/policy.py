@@ -114,9 +114,3 @@ def _first_in_state_searched(mdp, pairs, states, last):
 def state_sums(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
     """``(n_states,)`` the sum of a pair vector over each state's actions."""
     return np.bincount(mdp.pair_state, weights=pair_values, minlength=mdp.n_states)
-
-
-def kl_per_state(mdp: MDP, policy: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """``KL(pi(.|s) || prior(.|s))`` for every state (Eq. 12)."""
-    terms = np.where(policy > 0, policy * (np.log(np.where(policy > 0, policy, 1)) - np.log(prior)), 0.0)
-    return np.maximum(state_sums(mdp, terms), 0.0)

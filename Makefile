@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= 4
 
-.PHONY: setup replicate test lint baselines bench clean help
+.PHONY: setup replicate test lint-workflow baselines bench clean help
 
 help:
 	@echo "make replicate  - set up, then run the whole pipeline (results/, figures/)"
 	@echo "make test       - set up, then run every test"
+	@echo "make lint-workflow - snakemake --lint, dry runs and config checks (no job runs)"
 	@echo "make baselines  - regenerate the figure and number baselines in tests/ (on purpose)"
 	@echo "make bench      - run the benchmarks and print their table"
 	@echo "make clean      - remove results/, figures/ and the virtual environment"
@@ -31,7 +32,6 @@ replicate: setup
 
 # The workflow's checks that run no job: snakemake --lint (lints accepted on
 # purpose are listed in tests/workflow/test_workflow.py), dry runs, config schema.
-.PHONY: lint-workflow
 lint-workflow: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/workflow -q -k "lint or dry_run or bad_config or description"
 

@@ -20,18 +20,23 @@ Command = Callable[[argparse.Namespace], None]
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command, str]] = {}
 
 
-def command(name: str, help: str):
-    """Register a subcommand: the decorated function adds its arguments to a parser."""
+def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]):
+    """Register the decorated function as subcommand ``name``.
 
-    def decorate(add_arguments: Callable[[argparse.ArgumentParser], None]):
-        def register(run: Command) -> Command:
-            _COMMANDS[name] = (add_arguments, run, help)
-            return run
+    ``arguments`` adds the subcommand's arguments to its parser; the decorated
+    function runs it with the parsed namespace::
 
-        add_arguments.run = register  # type: ignore[attr-defined]
-        return add_arguments
+        def _hello_arguments(parser): parser.add_argument("who")
 
-    return decorate
+        @command("hello", "greet someone", _hello_arguments)
+        def _hello(args): print("hello", args.who)
+    """
+
+    def register(run: Command) -> Command:
+        _COMMANDS[name] = (arguments, run, help)
+        return run
+
+    return register
 
 
 def parse_params(items: Sequence[str]) -> dict:
@@ -46,12 +51,11 @@ def parse_params(items: Sequence[str]) -> dict:
 
 
 # --------------------------------------------------------------------- commands
-@command("envs", "list the registered environments and their parameters")
 def _envs_args(parser: argparse.ArgumentParser) -> None:
     pass
 
 
-@_envs_args.run
+@command("envs", "list the registered environments and their parameters", _envs_args)
 def _envs(args: argparse.Namespace) -> None:
     from himo.envs import available_envs, env_parameters
 
@@ -60,7 +64,6 @@ def _envs(args: argparse.Namespace) -> None:
         print(f"{name}: {params}")
 
 
-@command("env", "write a registered environment as an MDP file")
 def _env_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="a registered environment (see 'himo envs')")
     parser.add_argument("out", help="the MDP file to write (netCDF)")
@@ -70,7 +73,7 @@ def _env_args(parser: argparse.ArgumentParser) -> None:
                         help="MDP file form (default: dense unless too large)")
 
 
-@_env_args.run
+@command("env", "write a registered environment as an MDP file", _env_args)
 def _env(args: argparse.Namespace) -> None:
     from himo.envs import make_env
     from himo.mdpfile import save_mdp
@@ -78,7 +81,6 @@ def _env(args: argparse.Namespace) -> None:
     save_mdp(make_env(args.name, **parse_params(args.param)), args.out, form=args.form)
 
 
-@command("import", "check an MDP file (dense or sparse form) and write it in himo's form")
 def _import_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mdp", help="an MDP file (netCDF), e.g. written with xarray")
     parser.add_argument("out", help="the MDP file to write")
@@ -86,14 +88,13 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
                         help="MDP file form (default: dense unless too large)")
 
 
-@_import_args.run
+@command("import", "check an MDP file (dense or sparse form) and write it in himo's form", _import_args)
 def _import(args: argparse.Namespace) -> None:
     from himo.mdpfile import load_mdp, save_mdp
 
     save_mdp(load_mdp(args.mdp), args.out, form=args.form)
 
 
-@command("solve", "run HIMO on an MDP file and write its trajectory")
 def _solve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mdp", help="an MDP file (netCDF, dense or sparse form)")
     parser.add_argument("out", help="the trajectory file to write (netCDF)")
@@ -118,7 +119,7 @@ def _solve_args(parser: argparse.ArgumentParser) -> None:
                         help="JSON object of extra attributes to record (e.g. the workflow config)")
 
 
-@_solve_args.run
+@command("solve", "run HIMO on an MDP file and write its trajectory", _solve_args)
 def _solve(args: argparse.Namespace) -> None:
     from himo import solve
     from himo.io import write_netcdf

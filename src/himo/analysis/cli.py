@@ -9,14 +9,14 @@ from himo.errors import HimoError
 from himo.io import read_netcdf
 
 
-@command("measures", "compute PD, CD, their velocities and priorities from a trajectory (paper section 4)")
 def _measures_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trajectory", help="a trajectory file written by 'himo solve'")
     parser.add_argument("mdp", help="the MDP file the run solved")
     parser.add_argument("out", help="the measures file to write (netCDF)")
 
 
-@_measures_args.run
+@command("measures", "compute PD, CD, their velocities and priorities from a trajectory (paper section 4)",
+         _measures_args)
 def _measures(args: argparse.Namespace) -> None:
     from himo.analysis.measures import measures_dataset
     from himo.io import write_netcdf
@@ -29,14 +29,14 @@ def _measures(args: argparse.Namespace) -> None:
     write_netcdf(measures_dataset(trajectory, load_mdp(args.mdp)), args.out)
 
 
-@command("claims", "decide each claim of the paper from measures files; write JSON and Markdown")
 def _claims_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("measures", nargs="+", help="measures files (one per run, from 'himo measures')")
     parser.add_argument("--json", required=True, help="the JSON file to write (results/claims.json)")
     parser.add_argument("--md", required=True, help="the Markdown file to write (results/claims.md)")
 
 
-@_claims_args.run
+@command("claims", "decide each claim of the paper from measures files; write JSON and Markdown",
+         _claims_args)
 def _claims(args: argparse.Namespace) -> None:
     from himo.analysis.claims import claims_json, claims_markdown, evaluate_claims
     from himo.io import atomic_output

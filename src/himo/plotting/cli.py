@@ -16,7 +16,6 @@ from himo.errors import HimoError
 REQUIRED = ("time", "objective", "priority")
 
 
-@command("figure", "draw the dynamics figure (paper Figs. 1, 2, S1) of a measures dataset")
 def _figure_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("measures", help="a measures dataset (netCDF, from 'himo measures')")
     parser.add_argument("out", help="the PNG file to write")
@@ -31,7 +30,8 @@ def _figure_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default=None, help="a title above the figure (default none)")
 
 
-@_figure_args.run
+@command("figure", "draw the dynamics figure (paper Figs. 1, 2, S1) of a measures dataset",
+         _figure_args)
 def _figure(args: argparse.Namespace) -> None:
     import matplotlib
 

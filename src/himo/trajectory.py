@@ -31,18 +31,23 @@ Data variables
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import xarray as xr
 
 from himo.mdp import MDP
 from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
-from himo.solver.loop import Run, SolverSettings
+from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection
+from himo.solver.settings import SolverSettings
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
 COUNTER_PAIR_LIMIT = 3000
+#: The attribute of a solver setting whose name differs from the setting's.
+SETTING_ATTRIBUTES = {"lam": "foresight", "dependent": "dependent_rule"}
 
 
 def to_state_action(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
@@ -126,14 +131,7 @@ def trajectory_dataset(
             "title": f"HIMO trajectory on {mdp.attrs.get('title', mdp.name)}",
             "environment": mdp.name,
             "start_state": mdp.state_labels[mdp.start],
-            "foresight": settings.lam,
-            "method": settings.method,
-            "step": settings.step,
-            "max_iter": settings.max_iter,
-            "tol": settings.tol,
-            "dependent_rule": settings.dependent,
-            "e_form": settings.e_form,
-            "thin": settings.thin,
+            **settings_attributes(settings),
             "converged": run.converged,
             "stop_reason": run.stop_reason,
             "n_iterations": run.n_iterations,
@@ -148,6 +146,12 @@ def trajectory_dataset(
         }
     )
     return ds
+
+
+def settings_attributes(settings: SolverSettings) -> dict:
+    """Every solver setting as a dataset attribute, named as in :data:`SETTING_ATTRIBUTES`
+    (``lam`` is recorded as ``foresight``, ``dependent`` as ``dependent_rule``)."""
+    return {SETTING_ATTRIBUTES.get(f.name, f.name): getattr(settings, f.name) for f in fields(settings)}
 
 
 def _dependent_variable(mdp: MDP, run: Run, settings: SolverSettings) -> tuple:

@@ -7,7 +7,7 @@ iteration needs:
     (I - lambda T)^T d = e_0         occupancy from the start, d_i = D_0i
 
 and then ``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage
-``Q_ij - V_i``, which is the natural path gradient step (MATH.md identity 4). The
+``Q_ij - V_i``, which is the natural path gradient step (docs/MATH.md, identity 4). The
 objective (Eq. 6) is ``R(A) = sum_ij D_0i pi_ij R_ij = V_0``. No dense
 ``n_states x n_states`` array is formed.
 """
@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
-from himo.solver.policy import first_in_state, state_sums
+from himo.solver.policy import state_argmax, state_sums
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,7 @@ def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray) -> np.ndarray:
     relative precision as the policy becomes deterministic (the plain ``Q - V``
     would be rounding noise of size ``eps * |V|``, and stall the policy flow).
     """
-    offsets = mdp.state_offsets
-    by_probability = np.maximum.reduceat(policy, offsets[:-1])
-    is_top = policy >= by_probability[mdp.pair_state]
-    q_ref = q[first_in_state(mdp, np.flatnonzero(is_top))]
+    q_ref = q[state_argmax(mdp, policy)]
     relative = q - q_ref[mdp.pair_state]
     return relative - state_sums(mdp, policy * relative)[mdp.pair_state]
 

@@ -6,7 +6,7 @@
 ``natural``
     The same direction computed exactly without ``C`` or ``I``: by the block
     structure of the Fisher information it is the advantage ``Q_ij - V_i``
-    (MATH.md identity 4), one sparse factorization per iteration.
+    (docs/MATH.md, identity 4), one sparse factorization per iteration.
 ``multiplicative``
     ``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` for every action, which follows
     the same policy flow to first order in ``alpha`` and is always feasible
@@ -48,7 +48,7 @@ from himo.errors import ParameterError
 from himo.mdp import MDP
 from himo.solver.counters import EForm, counter_correlations, fisher_information, path_gradient
 from himo.solver.evaluation import Evaluation
-from himo.solver.policy import score_projection, state_sums
+from himo.solver.policy import score_projection, state_max, state_sums
 
 Method = Literal["newton", "natural", "multiplicative"]
 METHODS = ("newton", "natural", "multiplicative")
@@ -139,7 +139,7 @@ def _solve_scaled(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 
 def natural_direction(evaluation: Evaluation, free: np.ndarray) -> np.ndarray:
-    """``I^-1 g = Q - V`` on the free preferences (MATH.md identity 4)."""
+    """``I^-1 g = Q - V`` on the free preferences (docs/MATH.md, identity 4)."""
     return evaluation.advantage[free]
 
 
@@ -173,9 +173,9 @@ def preference_step(
 
 
 def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
-    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (MATH.md identity 5)."""
+    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (docs/MATH.md, identity 5)."""
     logits = np.log(policy) + step * evaluation.advantage
-    logits -= np.maximum.reduceat(logits, mdp.state_offsets[:-1])[mdp.pair_state]
+    logits -= state_max(mdp, logits)[mdp.pair_state]
     weights = np.exp(logits)
     new = weights / state_sums(mdp, weights)[mdp.pair_state]
     return Step(policy=new, size=step, halvings=0)

@@ -1,4 +1,4 @@
-"""Value iteration: the reference optimum that HIMO must converge to (MATH.md identity 6).
+"""Value iteration: the reference optimum that HIMO must converge to (docs/MATH.md, identity 6).
 
     V*(s_i) = max_j [ R_ij + lambda sum_k p_ijk V*(s_k) ]
 
@@ -15,28 +15,23 @@ import numpy as np
 
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
+from himo.solver.policy import state_argmax, state_max
 
 
 @dataclass(frozen=True)
 class Optimum:
+    """The optimum at one foresight, and what value iteration took to find it."""
+
     value: np.ndarray  # (n_states,) V*
     q: np.ndarray  # (n_pairs,) Q*
     greedy: np.ndarray  # (n_pairs,) a deterministic optimal policy
-    iterations: int
-
-
-def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
-    """``(n_states,)`` the maximum of a pair vector over each state's actions."""
-    return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
+    iterations: int  # sweeps of the Bellman update taken (the benchmarks report it as the reference's cost)
 
 
 def greedy_policy(mdp: MDP, q: np.ndarray) -> np.ndarray:
     """A deterministic policy taking, in each state, the first action of largest ``q``."""
-    best = state_max(mdp, q)
-    candidates = np.flatnonzero(q >= best[mdp.pair_state])
-    _, first = np.unique(mdp.pair_state[candidates], return_index=True)
     policy = np.zeros(mdp.n_pairs)
-    policy[candidates[first]] = 1.0
+    policy[state_argmax(mdp, q)] = 1.0
     return policy
 
 

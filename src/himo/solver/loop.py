@@ -33,10 +33,12 @@ from himo.solver.settings import SolverSettings
 from himo.solver.steps import (
     StepFailed,
     flow_speed,
+    gradient_direction,
     multiplicative_step,
     natural_direction,
     newton_direction,
     preference_step,
+    softmax_gradient_step,
 )
 
 
@@ -109,8 +111,12 @@ def run_himo(
 def _take_step(mdp, policy, settings, dependent, evaluation):
     if settings.method == "multiplicative":  # every action moves: no free/dependent split
         return multiplicative_step(mdp, policy, evaluation, settings.step)
+    if settings.method == "softmax":
+        return softmax_gradient_step(mdp, policy, evaluation, settings.step)
     free = free_pairs(mdp, dependent)
-    if settings.method == "newton":
+    if settings.method == "gradient":
+        direction = gradient_direction(mdp, policy, evaluation, dependent, free)
+    elif settings.method == "newton":
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
     else:
         direction = natural_direction(evaluation, free)

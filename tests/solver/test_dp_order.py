@@ -8,6 +8,8 @@ the distance to the goal.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -35,8 +37,14 @@ def brute_force_dp_order(mdp, lam, sweeps=400, tie=1e-9):
 
 @pytest.mark.parametrize("seed, lam", [(1, 0.6), (4, 0.8), (9, 0.9)])
 def test_dp_order_equals_the_brute_force(random_mdp, seed, lam):
-    mdp = random_mdp(seed=seed, action_counts=(3, 1, 2, 4, 2, 3))
-    np.testing.assert_array_equal(dp_order(mdp, lam), brute_force_dp_order(mdp, lam))
+    """Sparse rewards (one gain, one cost), so that value spreads over several sweeps."""
+    mdp = random_mdp(seed=seed, action_counts=(3, 1, 2, 4, 2, 3, 2, 3), zero_fraction=0.7)
+    R = np.zeros(mdp.n_pairs)
+    R[-1], R[2] = 1.0, -0.5
+    mdp = dataclasses.replace(mdp, R=R)
+    order = dp_order(mdp, lam)
+    assert order.max() >= 2  # the case is not trivial
+    np.testing.assert_array_equal(order, brute_force_dp_order(mdp, lam))
 
 
 def chain(n: int) -> MDP:

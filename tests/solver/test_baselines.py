@@ -1,4 +1,4 @@
-"""The first-order baselines (MATH.md identities 7 and 8), each against an independent route.
+"""The first-order baselines (docs/MATH.md, identities 7 and 8), each against an independent route.
 
 ``gradient``: one step is ``A_free + alpha g`` with ``g = B C R``, the dense path
 gradient of Algorithm 1 (Eq. 18), which in turn matches finite differences

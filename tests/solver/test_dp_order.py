@@ -1,4 +1,4 @@
-"""MATH.md identity 9: the dynamic-programming order, against a brute-force route.
+"""docs/MATH.md, identity 9: the dynamic-programming order, against a brute-force route.
 
 The brute force stores every sweep's greedy set and reads the settling sweep off the
 table; :func:`himo.solver.value_iteration.dp_order` needs two passes of ``O(n_pairs)``

@@ -11,6 +11,7 @@ and the other preferences are *free*; ``n_free = n_pairs - n_states``.
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 import numpy as np
@@ -20,7 +21,7 @@ from himo.errors import ParameterError
 from himo.mdp import MDP
 
 DependentRule = Literal["last", "first", "argmax"]
-DEPENDENT_RULES = ("last", "first", "argmax")
+DEPENDENT_RULES = typing.get_args(DependentRule)
 
 
 def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray | None = None) -> np.ndarray:

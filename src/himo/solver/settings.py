@@ -68,7 +68,10 @@ class SolverSettings:
         "natural",
         "newton: Algorithm 1 as printed (dense C and I, Eq. 19-20); natural: the same step "
         "computed exactly and sparsely as the advantage Q - V; multiplicative: "
-        "pi <- pi exp(alpha (Q - V)) / Z, which is always feasible",
+        "pi <- pi exp(alpha (Q - V)) / Z, which is always feasible; two first-order "
+        "baselines: gradient, A_free <- A_free + alpha g with g the path gradient of "
+        "Eq. 18 (no Fisher information), and softmax, vanilla policy gradient "
+        "theta <- theta + alpha D_0i pi (Q - V) with pi ~ exp(theta)",
     )
     step: float = _setting(
         1.0,

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+import typing
 from typing import Literal
 
 import numpy as np
@@ -66,7 +67,7 @@ from himo.solver.evaluation import Evaluation
 from himo.solver.policy import score_projection, state_max, state_sums
 
 Method = Literal["newton", "natural", "multiplicative", "gradient", "softmax"]
-METHODS = ("newton", "natural", "multiplicative", "gradient", "softmax")
+METHODS = typing.get_args(Method)
 
 #: A feasible step keeps at least this fraction of each dependent action's probability.
 BOUNDARY_FRACTION = 0.01

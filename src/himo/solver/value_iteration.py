@@ -56,7 +56,7 @@ TIE_RTOL = 1e-9
 
 
 def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000) -> np.ndarray:
-    """``(n_states,)`` each state's sweep in the dynamic-programming order (MATH.md identity 9).
+    """``(n_states,)`` each state's sweep in the dynamic-programming order (docs/MATH.md, identity 9).
 
     Value iteration from ``V_0 = 0``: sweep ``k`` computes ``Q_k = R + lambda P V_k``
     and ``V_{k+1} = max_j Q_k``. A state's DP priority is the first sweep ``k`` from

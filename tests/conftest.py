@@ -18,6 +18,7 @@ def build_random_mdp(
     zero_fraction: float = 0.3,
     unreachable: tuple[int, ...] = (),
     name: str = "random",
+    start_distribution=None,
 ) -> MDP:
     """A random MDP: ``len(action_counts)`` states, state i has ``action_counts[i]`` actions.
 
@@ -29,7 +30,8 @@ def build_random_mdp(
 
     States in ``unreachable`` receive no transition from any other state: the start
     never reaches them (``D_0i = 0``), though they keep their own actions. Every
-    other state is made reachable from the start (state 0) by a chain of transitions.
+    other state is made reachable from state 0 by a chain of transitions. Paths start
+    in state 0, or from ``start_distribution`` when one is given.
     """
     rng = np.random.default_rng(seed)
     n_states = len(action_counts)
@@ -62,7 +64,7 @@ def build_random_mdp(
         pair_action=pair_action[order],
         P=P[order],
         R=R[order],
-        start=0,
+        **({"start": 0} if start_distribution is None else {"start_distribution": start_distribution}),
     )
 
 

@@ -58,6 +58,28 @@ def test_start_by_label():
     assert MDP.from_pairs(**two_state_kwargs(start="s1")).start == 1
 
 
+def test_start_state_is_a_one_hot_start_distribution():
+    by_state = MDP.from_pairs(**two_state_kwargs(start="s1"))
+    by_distribution = MDP.from_pairs(**two_state_kwargs(start=None, start_distribution=[0.0, 1.0]))
+    for mdp in (by_state, by_distribution):
+        assert mdp.start_distribution.tolist() == [0.0, 1.0]
+        assert mdp.start == 1 and mdp.start_states.tolist() == [1]
+        assert not mdp.start_distribution.flags.writeable
+        assert "start='s1'" in repr(mdp)
+
+
+def test_start_distribution_over_several_states():
+    p0 = np.array([0.25, 0.75])
+    mdp = MDP.from_pairs(**two_state_kwargs(start=None, start_distribution=p0))
+    p0[0] = 0.5  # the MDP keeps its own copy
+    assert mdp.start_distribution.tolist() == [0.25, 0.75]
+    assert mdp.start_states.tolist() == [0, 1]
+    assert mdp.role("start").tolist() == [True, True]
+    assert "distribution over 2 states" in repr(mdp)
+    with pytest.raises(MDPError, match=r"MDP 'tiny' starts from a distribution over 2 states, not from one"):
+        mdp.start
+
+
 @pytest.mark.parametrize(
     "overrides, match",
     [
@@ -73,6 +95,22 @@ def test_start_by_label():
         pytest.param(dict(start=2), r"start index 2 is outside 0\.\.1", id="start-out-of-range"),
         pytest.param(dict(start=-1), r"start index -1", id="start-negative"),
         pytest.param(dict(start="s9"), r"start state 's9' is not a state label", id="start-unknown-label"),
+        pytest.param(dict(start=1.0), r"start must be a state index or label, got 1\.0", id="start-float"),
+        pytest.param(dict(start=None), r"give exactly one of start \(a state\) and start_distribution",
+                     id="no-start"),
+        pytest.param(dict(start_distribution=[0.5, 0.5]), r"give exactly one of start", id="two-starts"),
+        pytest.param(dict(start=None, start_distribution=[1.5, -0.5]),
+                     r"start_distribution of state 's1' is negative \(-0\.5\)", id="p0-negative"),
+        pytest.param(dict(start=None, start_distribution=[0.5, 0.4]),
+                     r"start_distribution sums to 0\.9, not 1", id="p0-sum-not-1"),
+        pytest.param(dict(start=None, start_distribution=[0.0, 0.0]),
+                     r"start_distribution puts no probability on any state", id="p0-on-no-state"),
+        pytest.param(dict(start=None, start_distribution=[np.nan, 1.0]),
+                     r"start_distribution of state 's0' is not finite", id="p0-nan"),
+        pytest.param(dict(start=None, start_distribution=[1.0]),
+                     r"start_distribution must have one entry per state \(2\), got shape \(1,\)", id="p0-shape"),
+        pytest.param(dict(start=None, start_distribution=["a", "b"]),
+                     r"start_distribution must be numbers", id="p0-not-numbers"),
         pytest.param(dict(state_labels=["s0", "s0"]), r"state label 's0' is used twice", id="duplicate-state-label"),
         pytest.param(dict(action_labels=["a", "a"]), r"action label 'a' is used twice", id="duplicate-action-label"),
         pytest.param(dict(P=[[0.5, np.nan], [0.0, 1.0], [1.0, 0.0]]), r"not all finite", id="nan-probability"),

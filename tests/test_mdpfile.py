@@ -15,7 +15,7 @@ def assert_same_mdp(loaded, original):
     assert loaded.name == original.name
     assert loaded.state_labels == original.state_labels
     assert loaded.action_labels == original.action_labels
-    assert loaded.start == original.start
+    np.testing.assert_array_equal(loaded.start_distribution, original.start_distribution)
     np.testing.assert_array_equal(loaded.pair_state, original.pair_state)
     np.testing.assert_array_equal(loaded.pair_action, original.pair_action)
     np.testing.assert_array_equal(loaded.P.toarray(), original.P.toarray())
@@ -50,6 +50,28 @@ def test_round_trip_of_a_random_mdp(tmp_path, random_mdp):
     for form in ("dense", "sparse"):
         save_mdp(mdp, tmp_path / f"{form}.nc", form=form)
         assert_same_mdp(load_mdp(tmp_path / f"{form}.nc"), mdp)
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+def test_round_trip_of_a_start_distribution(tmp_path, random_mdp, form):
+    """Several start states: the variable ``start_distribution(state)``, no ``start_state``."""
+    mdp = random_mdp(seed=3, start_distribution=[0.2, 0.0, 0.7, 0.1])
+    save_mdp(mdp, tmp_path / "p0.nc", form=form)
+    assert_same_mdp(load_mdp(tmp_path / "p0.nc"), mdp)
+    with xr.open_dataset(tmp_path / "p0.nc") as ds:
+        assert "start_state" not in ds.attrs
+        assert ds.start_distribution.values.tolist() == [0.2, 0.0, 0.7, 0.1]
+
+
+def test_one_hot_start_distribution_in_a_file_reads_as_the_start_state(tmp_path):
+    ds = _drop_attr(user_dataset(False, True), "start_state")
+    ds["start_distribution"] = ("state", [0.0, 1.0, 0.0])
+    ds.to_netcdf(tmp_path / "user.nc")
+    mdp = load_mdp(tmp_path / "user.nc")
+    assert mdp.state_labels[mdp.start] == "mid"
+    save_mdp(mdp, tmp_path / "back.nc")
+    with xr.open_dataset(tmp_path / "back.nc") as back:
+        assert back.attrs["start_state"] == "mid" and "start_distribution" not in back
 
 
 def test_unknown_form(random_mdp):
@@ -121,6 +143,12 @@ def write_broken(path, mutate):
                      r"missing global attribute 'start_state'", id="missing-start_state"),
         pytest.param(lambda ds: ds.assign_attrs(start_state="nowhere"), r"start state 'nowhere' is not a state label",
                      id="start_state-not-a-label"),
+        pytest.param(lambda ds: ds.assign(start_distribution=("state", [0.5, 0.5, 0.0])),
+                     r"both the attribute 'start_state' and the variable 'start_distribution'", id="two-starts"),
+        pytest.param(lambda ds: _drop_attr(ds, "start_state").assign(start_distribution=("state", [0.5, 0.6, 0.0])),
+                     r"start_distribution sums to 1\.1, not 1", id="start_distribution-sum"),
+        pytest.param(lambda ds: _drop_attr(ds, "start_state").assign(start_distribution=("state", [1.5, -0.5, 0.0])),
+                     r"start_distribution of state 'mid' is negative", id="start_distribution-negative"),
         pytest.param(lambda ds: ds.assign(P=ds.P * 0.9), r"sum to 0\.9, not 1", id="P-not-summing-to-1"),
         pytest.param(lambda ds: ds.assign(available=ds.available * 0 + 1), r"NaN in the available pair \(s=mid, a=jump\)",
                      id="NaN-in-available-pair"),

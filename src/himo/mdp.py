@@ -1,8 +1,9 @@
 """The one MDP model of himo, in the state-action-pairs formulation.
 
 A finite MDP (paper section 2) has states ``s_i`` (``i = 0..n_states-1``), a start
-state ``s_0`` and, in each state, a set of available actions ``A_i`` that may differ
-in size from state to state. Following QuantEcon's ``DiscreteDP``, the available
+distribution ``p0`` (``p0_i`` is the probability that a path starts in ``s_i``; the
+paper's single start state ``s_0`` is the one-hot ``p0``) and, in each state, a set
+of available actions ``A_i`` that may differ in size from state to state. Following QuantEcon's ``DiscreteDP``, the available
 state-action pairs get one flat index ``x = (ij)`` (Algorithm 1's univariate index),
 and the dynamics are a sparse ``(n_pairs, n_states)`` matrix
 
@@ -21,7 +22,7 @@ Plotting metadata is optional and never used by the solver:
     ``(n_states, 2)`` coordinates for drawing the state graph (x to the right, y up).
 ``roles``
     named boolean masks over states, such as ``goal``, ``bottleneck``,
-    ``wormhole_entrance``; the start is ``start``.
+    ``wormhole_entrance``; the role ``start`` is derived from ``p0``.
 ``cluster``
     an integer label per state (``-1`` where none), such as Hanoi's Sierpinski
     clusters.
@@ -59,7 +60,7 @@ class MDP:
     pair_action: np.ndarray  # (n_pairs,) int, index into action_labels
     P: sp.csr_matrix  # (n_pairs, n_states) transition probabilities
     R: np.ndarray  # (n_pairs,) expected reward of each pair
-    start: int
+    start_distribution: np.ndarray  # (n_states,) p0, read-only; one-hot for one start state
     layout: np.ndarray | None = None  # (n_states, 2)
     roles: Mapping[str, np.ndarray] = field(default_factory=dict)
     cluster: np.ndarray | None = None  # (n_states,) int, -1 for none
@@ -137,9 +138,31 @@ class MDP:
         except ValueError:
             raise MDPError(f"no state labelled {state!r} in MDP {self.name!r}") from None
 
+    # ------------------------------------------------------------------ start
+    @property
+    def start_states(self) -> np.ndarray:
+        """The indices of the states a path may start in (``p0_i > 0``), ascending."""
+        return np.flatnonzero(self.start_distribution)
+
+    @property
+    def start(self) -> int:
+        """The start state ``s_0`` when paths start in one state (``p0`` one-hot).
+
+        Raises :class:`MDPError` when ``p0`` spreads over several states: code that
+        needs one start state cannot silently pick one of them.
+        """
+        states = self.start_states
+        if states.size != 1:
+            raise MDPError(
+                f"MDP {self.name!r} starts from a distribution over {states.size} states, "
+                f"not from one start state"
+            )
+        return int(states[0])
+
     def role(self, name: str) -> np.ndarray:
-        """Boolean mask of the states with a role (:func:`role_mask`)."""
-        return role_mask(self.roles, name, self.n_states, self.start)
+        """Boolean mask of the states with a role (:func:`role_mask`); the role
+        ``start`` holds the states a path may start in (``p0_i > 0``)."""
+        return role_mask(self.roles, name, self.n_states, self.start_states)
 
     def state_transitions(self, policy: np.ndarray) -> sp.csr_matrix:
         """``T_ik = sum_j pi_ij p_ijk`` (Algorithm 1), sparse ``(n_states, n_states)``.
@@ -196,13 +219,16 @@ class MDP:
         pair_action,
         P,
         R,
-        start: int | str,
+        start: int | str | None = None,
+        start_distribution=None,
         **metadata,
     ) -> "MDP":
         """Build and validate an MDP; pairs may come in any order.
 
         ``P`` is anything ``scipy.sparse.csr_matrix`` accepts, of shape
-        ``(n_pairs, n_states)``; ``R`` the expected reward per pair.
+        ``(n_pairs, n_states)``; ``R`` the expected reward per pair. Give exactly
+        one of ``start`` (the start state, by index or label) and
+        ``start_distribution`` (``p0``, one probability per state).
         """
         state_labels = tuple(str(s) for s in state_labels)
         action_labels = tuple(str(a) for a in action_labels)
@@ -219,10 +245,7 @@ class MDP:
             P, R = P[order], R[order]
         P.sum_duplicates()
         P.eliminate_zeros()
-        if isinstance(start, str):
-            if start not in state_labels:
-                raise MDPError(f"MDP {name!r}: start state {start!r} is not a state label")
-            start = state_labels.index(start)
+        p0 = _start_distribution(name, state_labels, start, start_distribution)
         mdp = cls(
             name=name,
             state_labels=state_labels,
@@ -231,7 +254,7 @@ class MDP:
             pair_action=pair_action,
             P=P,
             R=R,
-            start=int(start),
+            start_distribution=p0,
             **_normalised_metadata(metadata, len(state_labels)),
         )
         mdp.validate()
@@ -240,9 +263,7 @@ class MDP:
     def validate(self) -> None:
         """Check every structural rule; raise :class:`MDPError` naming the first broken."""
         where = f"MDP {self.name!r}"
-        n_states = self.n_states
-        if not 0 <= self.start < n_states:
-            raise MDPError(f"{where}: start index {self.start} is outside 0..{n_states - 1}")
+        _check_start_distribution(where, self.state_labels, self.start_distribution)
         counts = self.actions_per_state
         if np.any(counts == 0):
             s = int(np.flatnonzero(counts == 0)[0])
@@ -275,8 +296,14 @@ class MDP:
     def __repr__(self) -> str:
         return (
             f"MDP({self.name!r}, n_states={self.n_states}, n_actions={self.n_actions}, "
-            f"n_pairs={self.n_pairs}, start={self.state_labels[self.start]!r})"
+            f"n_pairs={self.n_pairs}, start={self._start_name()})"
         )
+
+    def _start_name(self) -> str:
+        states = self.start_states
+        if states.size == 1:
+            return repr(self.state_labels[states[0]])
+        return f"<distribution over {states.size} states>"
 
 
 @dataclass(frozen=True)
@@ -326,17 +353,19 @@ class _TransitionStructure:
         return structure
 
 
-def role_mask(roles: Mapping[str, np.ndarray], name: str, n_states: int, start: int | None) -> np.ndarray:
+def role_mask(roles: Mapping[str, np.ndarray], name: str, n_states: int,
+              start_states: np.ndarray | None) -> np.ndarray:
     """The states with the role ``name``, as a boolean mask over the states.
 
-    ``"start"`` is the start state (none when ``start`` is None); any other name is
-    looked up in ``roles``, and a role that is absent holds no state. The one rule
-    of :meth:`MDP.role` and of the measures' :func:`himo.analysis.states.role`.
+    ``"start"`` is the start states, the indices ``start_states`` (none when it is
+    None); any other name is looked up in ``roles``, and a role that is absent holds
+    no state. The one rule of :meth:`MDP.role` and of the measures'
+    :func:`himo.analysis.states.role`.
     """
     if name == "start":
         mask = np.zeros(n_states, dtype=bool)
-        if start is not None:
-            mask[start] = True
+        if start_states is not None:
+            mask[np.asarray(start_states, dtype=int)] = True
         return mask
     if name not in roles:
         return np.zeros(n_states, dtype=bool)
@@ -371,6 +400,52 @@ def _check_pair_arrays(name, state_labels, action_labels, pair_state, pair_actio
     ):
         if n_pairs and (index.min() < 0 or index.max() >= size):
             raise MDPError(f"{where}: a pair's {kind} index is outside 0..{size - 1}")
+
+
+def _start_distribution(name: str, state_labels: tuple[str, ...], start, start_distribution) -> np.ndarray:
+    """``p0`` from exactly one of a start state (index or label) and a distribution."""
+    where = f"MDP {name!r}"
+    if (start is None) == (start_distribution is None):
+        raise MDPError(f"{where}: give exactly one of start (a state) and start_distribution")
+    n_states = len(state_labels)
+    if start_distribution is None:
+        if isinstance(start, str):
+            if start not in state_labels:
+                raise MDPError(f"{where}: start state {start!r} is not a state label")
+            start = state_labels.index(start)
+        if not isinstance(start, (int, np.integer)):
+            raise MDPError(f"{where}: start must be a state index or label, got {start!r}")
+        if not 0 <= start < n_states:
+            raise MDPError(f"{where}: start index {start} is outside 0..{n_states - 1}")
+        p0 = np.zeros(n_states)
+        p0[int(start)] = 1.0
+    else:
+        try:
+            p0 = np.array(start_distribution, dtype=float)  # a copy: the MDP owns it
+        except (TypeError, ValueError):
+            raise MDPError(f"{where}: start_distribution must be numbers, one per state") from None
+    p0.flags.writeable = False
+    return p0
+
+
+def _check_start_distribution(where: str, state_labels: tuple[str, ...], p0: np.ndarray) -> None:
+    """``p0`` is a probability vector over the states: finite, non-negative, summing to 1."""
+    if p0.shape != (len(state_labels),):
+        raise MDPError(
+            f"{where}: start_distribution must have one entry per state ({len(state_labels)}), got shape {p0.shape}"
+        )
+    bad = np.flatnonzero(~np.isfinite(p0))
+    if bad.size:
+        raise MDPError(f"{where}: start_distribution of state {state_labels[bad[0]]!r} is not finite")
+    bad = np.flatnonzero(p0 < 0)
+    if bad.size:
+        s = int(bad[0])
+        raise MDPError(f"{where}: start_distribution of state {state_labels[s]!r} is negative ({p0[s]:.6g})")
+    total = float(p0.sum())
+    if total == 0:
+        raise MDPError(f"{where}: start_distribution puts no probability on any state")
+    if abs(total - 1.0) > PROBABILITY_ATOL:
+        raise MDPError(f"{where}: start_distribution sums to {total:.6g}, not 1")
 
 
 def _normalised_metadata(metadata: dict, n_states: int) -> dict:

@@ -12,8 +12,14 @@ coordinates ``state``, ``action``,      string labels
 ``available(state, action)``            optional, 0/1 (default: all available);
                                         ``P`` and ``R`` of unavailable pairs are
                                         ignored
-attribute ``start_state``               the label of the start state
+attribute ``start_state``               the label of the start state; or
+``start_distribution(state)``           the probability that a path starts in each
+                                        state (non-negative, summing to 1), for
+                                        paths that start in several states
 ======================================  ============================================
+
+Exactly one of the two is given; himo writes the attribute when paths start in one
+state and the variable otherwise.
 
 Sparse form (``himo_format = "sparse-pairs"``), which himo writes when the dense
 ``P`` would be large: coordinates ``state`` and ``action``; per pair
@@ -58,11 +64,11 @@ def mdp_to_dataset(mdp: MDP, form: Form = "auto") -> xr.Dataset:
         raise MDPFileError(f"form must be 'auto', 'dense' or 'sparse', got {form!r}")
     ds = _dense_dataset(mdp) if form == "dense" else _sparse_dataset(mdp)
     ds = ds.assign_coords(state=list(mdp.state_labels), action=list(mdp.action_labels))
-    ds = ds.merge(_metadata_variables(mdp))
+    ds = ds.merge(_metadata_variables(mdp)).merge(start_variables(mdp))
     ds.attrs.update(
         title=str(mdp.attrs.get("title", mdp.name)),
         name=mdp.name,
-        start_state=mdp.state_labels[mdp.start],
+        **start_attrs(mdp),
         n_states=mdp.n_states,
         n_pairs=mdp.n_pairs,
         **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
@@ -106,6 +112,23 @@ def _sparse_dataset(mdp: MDP) -> xr.Dataset:
     )
 
 
+def start_attrs(mdp: MDP) -> dict:
+    """``start_state``, the label of the start state, when paths start in one state
+    (MDP and trajectory files share this and :func:`start_variables`)."""
+    states = mdp.start_states
+    return {"start_state": mdp.state_labels[states[0]]} if states.size == 1 else {}
+
+
+def start_variables(mdp: MDP) -> xr.Dataset:
+    """``start_distribution(state)``, when paths start in several states."""
+    if mdp.start_states.size == 1:
+        return xr.Dataset()
+    return xr.Dataset(
+        {"start_distribution": ("state", np.array(mdp.start_distribution),
+                                {"long_name": "start distribution", "units": "1"})}
+    )
+
+
 def _metadata_variables(mdp: MDP) -> xr.Dataset:
     out = {}
     if mdp.layout is not None:
@@ -142,8 +165,6 @@ def mdp_from_dataset(ds: xr.Dataset, name: str = "mdp") -> MDP:
     for coord in ("state", "action"):
         if coord not in ds.coords:
             raise MDPFileError(f"missing coordinate {coord!r}")
-    if "start_state" not in ds.attrs:
-        raise MDPFileError("missing global attribute 'start_state' (the label of the start state)")
     states = [str(s) for s in ds["state"].values]
     actions = [str(a) for a in ds["action"].values]
     if ds.attrs.get("himo_format") == SPARSE_FORMAT:
@@ -158,9 +179,23 @@ def mdp_from_dataset(ds: xr.Dataset, name: str = "mdp") -> MDP:
         pair_action=pair_action,
         P=P,
         R=R,
-        start=str(ds.attrs["start_state"]),
+        **_read_start(ds),
         **_read_metadata(ds),
     )
+
+
+def _read_start(ds: xr.Dataset) -> dict:
+    """``start`` (a label) from the attribute, or ``start_distribution`` from the variable."""
+    has_state, has_distribution = "start_state" in ds.attrs, "start_distribution" in ds
+    if has_state and has_distribution:
+        raise MDPFileError("both the attribute 'start_state' and the variable 'start_distribution' "
+                           "are given: keep one")
+    if has_distribution:
+        return {"start_distribution": _require(ds, "start_distribution", ("state",)).astype(float)}
+    if has_state:
+        return {"start": str(ds.attrs["start_state"])}
+    raise MDPFileError("missing global attribute 'start_state' (the label of the start state) "
+                       "or variable 'start_distribution(state)'")
 
 
 def _require(ds: xr.Dataset, name: str, dims: tuple[str, ...]) -> np.ndarray:

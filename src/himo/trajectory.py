@@ -19,13 +19,14 @@ Dimensions and coordinates
 
 Data variables
     ``policy(iteration, state, action)`` (0 where an action is unavailable),
-    ``objective(iteration)`` (R(A) = V(s_0), Eq. 6), ``occupancy(iteration, state)``
-    (D_0s), ``step_size(iteration)``, ``flow_speed(iteration)``,
+    ``objective(iteration)`` (R(A) = p0 . V, V(s_0) for one start state, Eq. 6),
+    ``occupancy(iteration, state)`` (D_0s), ``step_size(iteration)``, ``flow_speed(iteration)``,
     ``available(state, action)``, ``dependent_action(state)`` (``(iteration, state)``
     for the ``argmax`` rule: the action chosen from that iteration's policy, which
     its step and its snapshot of ``I`` use),
     ``optimal_value(state)`` and ``optimal_policy(state, action)`` from value
-    iteration, and, where stored, ``C(snapshot, pair, pair2)``,
+    iteration, ``start_distribution(state)`` when paths start in several states
+    (else the attribute ``start_state``, as in the MDP file), and, where stored, ``C(snapshot, pair, pair2)``,
     ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
 """
 
@@ -37,6 +38,7 @@ import numpy as np
 import xarray as xr
 
 from himo.mdp import MDP
+from himo.mdpfile import start_attrs, start_variables
 from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
 from himo.solver.loop import Run
@@ -103,6 +105,7 @@ def trajectory_dataset(
             "action": ("action", list(mdp.action_labels), {"long_name": "action"}),
         },
     )
+    ds = ds.merge(start_variables(mdp))
     asked = store_counters
     if store_counters is None:
         store_counters = mdp.n_pairs <= COUNTER_PAIR_LIMIT
@@ -130,12 +133,12 @@ def trajectory_dataset(
         {
             "title": f"HIMO trajectory on {mdp.attrs.get('title', mdp.name)}",
             "environment": mdp.name,
-            "start_state": mdp.state_labels[mdp.start],
+            **start_attrs(mdp),
             **settings_attributes(settings),
             "converged": run.converged,
             "stop_reason": run.stop_reason,
             "n_iterations": run.n_iterations,
-            "optimal_objective": float(optimum.value[mdp.start]),
+            "optimal_objective": optimum.objective,
             "counters": counters_note,
             "stored_iterations": stored_note,
             "stop_note": run.stop_note,

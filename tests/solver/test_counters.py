@@ -1,7 +1,7 @@
 """docs/MATH.md, identity 1: ``<n_ij>`` and ``C`` (Algorithm 1) equal Monte Carlo estimates.
 
 Paths are sampled from the path model itself, independently of Algorithm 1: start
-at ``s_0``; at every step draw ``a ~ pi(.|s)``, move to ``s' ~ p(.|s, a)``, then go
+at ``s_0`` (or at a state drawn from the start distribution ``p0``); at every step draw ``a ~ pi(.|s)``, move to ``s' ~ p(.|s, a)``, then go
 on with probability ``lambda``. Each path's pair counts ``n_x`` give the estimates
 ``mean(n_x)`` and ``mean(n_x n_y)``; the tolerance is 5 standard errors, from the
 sample variance of ``n_x`` and of the products ``n_x n_y``. The printed form of ``E``
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from himo.mdp import MDP
-from himo.solver.counters import counter_correlations, mean_counts, successor_representation
+from himo.solver.counters import counter_correlations, mean_counts, start_occupancy, successor_representation
 
 N_PATHS = 200_000
 Z_TOLERANCE = 5.0
@@ -33,7 +33,11 @@ def sample_pair_counts(mdp: MDP, policy: np.ndarray, lam: float, n_paths: int, s
     next_cdf = np.cumsum(mdp.P.toarray(), axis=1)
     next_cdf[:, -1] = 1.0
     counts = np.zeros((n_paths, mdp.n_pairs), dtype=np.int64)
-    state = np.full(n_paths, mdp.start)
+    starts = mdp.start_states
+    if starts.size == 1:
+        state = np.full(n_paths, starts[0])
+    else:
+        state = rng.choice(mdp.n_states, size=n_paths, p=mdp.start_distribution)
     alive = np.arange(n_paths)
     while alive.size:
         here = state[alive]
@@ -45,10 +49,18 @@ def sample_pair_counts(mdp: MDP, policy: np.ndarray, lam: float, n_paths: int, s
     return counts
 
 
-@pytest.fixture(scope="module", params=[0.5, 0.85], ids=lambda lam: f"lam{lam}")
+#: A start distribution over three of the four states, for the ``p0`` case.
+START_DISTRIBUTION = (0.5, 0.0, 0.2, 0.3)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(0.5, None), (0.85, None), (0.85, START_DISTRIBUTION)],
+    ids=["lam0.5", "lam0.85", "lam0.85-p0"],
+)
 def sampled(request, random_mdp, random_policy):
-    lam = request.param
-    mdp = random_mdp(seed=3, action_counts=(3, 1, 2, 4))
+    lam, start_distribution = request.param
+    mdp = random_mdp(seed=3, action_counts=(3, 1, 2, 4), start_distribution=start_distribution)
     policy = random_policy(mdp, seed=4)
     counts = sample_pair_counts(mdp, policy, lam, N_PATHS, seed=5).astype(float)
     n = counts.shape[0]
@@ -72,7 +84,7 @@ def test_successor_representation_is_expected_state_visits(sampled):
     """``D_0i``: the expected visits of each state."""
     mdp = sampled["mdp"]
     D = successor_representation(mdp, sampled["policy"], sampled["lam"])
-    z = (D[mdp.start] - sampled["visits"]) / sampled["visits_se"]
+    z = (start_occupancy(mdp, D) - sampled["visits"]) / sampled["visits_se"]
     assert np.max(np.abs(z)) < Z_TOLERANCE, f"max |z| = {np.max(np.abs(z)):.2f}"
 
 
@@ -82,7 +94,7 @@ def test_mean_counts_match_monte_carlo(sampled):
     z = (n - sampled["mean"]) / sampled["mean_se"]
     assert np.max(np.abs(z)) < Z_TOLERANCE, f"max |z| = {np.max(np.abs(z)):.2f}"
     D = successor_representation(mdp, policy, lam)
-    np.testing.assert_allclose(mean_counts(mdp, policy, D[mdp.start]), n, rtol=1e-14)
+    np.testing.assert_allclose(mean_counts(mdp, policy, start_occupancy(mdp, D)), n, rtol=1e-14)
 
 
 def test_counter_correlations_match_monte_carlo(sampled):

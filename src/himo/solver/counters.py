@@ -6,12 +6,17 @@ With ``T_ik = sum_j pi_ij p_ijk`` the state-to-state matrix under the policy and
 
     D       = (I - lambda T)^-1                     successor representation
     E_(ij)k = lambda sum_k' p_ijk' D_k'k            visits of s_k strictly after (i, j)
+    D_0i    = sum_s p0_s D_si                         occupancy from the start, p0^T D
     <n_ij>  = D_0i pi_ij
     C_ij,kl = D_0i pi_ij delta_ik delta_jl + (D_0i E_(ij)k + D_0k E_(kl)i) pi_ij pi_kl
     g       = B C R                                  path gradient, Eq. 18
     I       = B C B^T                                Fisher information, Eq. 19
 
 with ``B`` the score projection of :func:`himo.solver.policy.score_projection`.
+For the paper's single start state ``s_0``, ``D_0i`` is row ``s_0`` of ``D``; for a
+start distribution ``p0`` it is ``p0^T D``, and ``<n>`` and ``C`` stay exact because
+both are linear in the start (each is the ``p0``-average of its value from each
+start state).
 
 **Erratum.** Algorithm 1 as printed has ``E_(ij)k = sum_k' p_ijk' D_k'k`` without
 the factor ``lambda``; only the form with ``lambda`` equals ``<n_ij n_kl>`` under the
@@ -51,6 +56,11 @@ def pair_successor(mdp: MDP, D: np.ndarray, lam: float, e_form: EForm = "exact")
     return lam * E if e_form == "exact" else E
 
 
+def start_occupancy(mdp: MDP, D: np.ndarray) -> np.ndarray:
+    """``D_0i = sum_s p0_s D_si``, ``(n_states,)``: expected visits of each state."""
+    return mdp.start_distribution @ D
+
+
 def mean_counts(mdp: MDP, policy: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
     """``<n_ij> = D_0i pi_ij``, ``(n_pairs,)``."""
     return occupancy[mdp.pair_state] * policy
@@ -62,7 +72,7 @@ def counter_correlations(
     """The counter correlations ``C`` (``n_pairs x n_pairs``) and mean counts ``<n>``."""
     D = successor_representation(mdp, policy, lam)
     E = pair_successor(mdp, D, lam, e_form)
-    n = mean_counts(mdp, policy, D[mdp.start])
+    n = mean_counts(mdp, policy, start_occupancy(mdp, D))
     # M[x, y] = D_0i E_(ij)k pi_ij pi_kl for x = (ij), y = (kl): C = diag(n) + M + M^T
     M = (n[:, None] * E[:, mdp.pair_state]) * policy[None, :]
     C = M + M.T

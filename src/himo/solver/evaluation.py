@@ -4,12 +4,13 @@ One sparse LU factorization of ``I - lambda T`` per policy gives both solves an
 iteration needs:
 
     (I - lambda T) V = r_pi          values, r_pi,i = sum_j pi_ij R_ij
-    (I - lambda T)^T d = e_0         occupancy from the start, d_i = D_0i
+    (I - lambda T)^T d = p0          occupancy from the start, d_i = D_0i
 
-and then ``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage
-``Q_ij - V_i``, which is the natural path gradient step (docs/MATH.md, identity 4). The
-objective (Eq. 6) is ``R(A) = sum_ij D_0i pi_ij R_ij = V_0``. No dense
-``n_states x n_states`` array is formed.
+(``p0`` is the start distribution, ``e_0`` for the single start state ``s_0``) and
+then ``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage ``Q_ij - V_i``,
+which is the natural path gradient step (docs/MATH.md, identity 4). The objective
+(Eq. 6) is ``R(A) = sum_ij D_0i pi_ij R_ij = p0 . V`` (``V_0`` for one start state).
+No dense ``n_states x n_states`` array is formed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Evaluation:
     q: np.ndarray  # (n_pairs,) Q
     advantage: np.ndarray  # (n_pairs,) Q - V
     occupancy: np.ndarray  # (n_states,) D_0i
-    objective: float  # R(A) = V_0 (Eq. 6)
+    objective: float  # R(A) = p0 . V (Eq. 6)
 
 
 def factorize(mdp: MDP, policy: np.ndarray, lam: float) -> spla.SuperLU:
@@ -44,17 +45,20 @@ def evaluate(mdp: MDP, policy: np.ndarray, lam: float) -> Evaluation:
     lu = factorize(mdp, policy, lam)
     r_pi = state_sums(mdp, policy * mdp.R)
     value = lu.solve(r_pi)  # (I - lambda T) V = r_pi
-    start = np.zeros(mdp.n_states)
-    start[mdp.start] = 1.0
-    occupancy = lu.solve(start, trans="T")  # (I - lambda T)^T d = e_0
+    occupancy = lu.solve(mdp.start_distribution, trans="T")  # (I - lambda T)^T d = p0
     q = mdp.R + lam * (mdp.P @ value)
     return Evaluation(
         value=value,
         q=q,
         advantage=advantage(mdp, policy, q),
         occupancy=np.maximum(occupancy, 0.0),
-        objective=float(value[mdp.start]),
+        objective=start_objective(mdp, value),
     )
+
+
+def start_objective(mdp: MDP, value: np.ndarray) -> float:
+    """``p0 . V``: the expected value of a path's start, Eq. 6's ``R(A)`` for ``V = V_pi``."""
+    return float(mdp.start_distribution @ value)
 
 
 def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -75,12 +79,20 @@ def reachable_states(mdp: MDP) -> np.ndarray:
     """``(n_states,)`` mask of the states reachable from the start (``D_0i > 0``).
 
     Under a strictly positive policy, a state is reached with positive probability
-    exactly when the transition graph has a path to it from the start.
+    exactly when the transition graph has a path to it from a start state
+    (``p0_s > 0``). One breadth-first search from an extra node, numbered
+    ``n_states``, with an edge to every start state finds them all.
     """
+    import scipy.sparse as sp
     from scipy.sparse.csgraph import breadth_first_order
 
-    graph = mdp.state_transitions(np.ones(mdp.n_pairs))
-    order = breadth_first_order(graph, mdp.start, directed=True, return_predecessors=False)
-    mask = np.zeros(mdp.n_states, dtype=bool)
+    n = mdp.n_states
+    T = mdp.state_transitions(np.ones(mdp.n_pairs)).tocoo()
+    starts = mdp.start_states
+    rows = np.concatenate([T.row, np.full(starts.size, n)])
+    cols = np.concatenate([T.col, starts])
+    graph = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1))
+    order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
+    mask = np.zeros(n + 1, dtype=bool)
     mask[order] = True
-    return mask
+    return mask[:n]

@@ -90,6 +90,31 @@ def random_policy():
     return build_random_policy
 
 
+def dense_value_iteration(P: np.ndarray, R: np.ndarray, lam: float, sweeps: int = 5000) -> np.ndarray:
+    """``V*`` by plain value iteration ``V <- max_a (R + lam P V)`` on dense arrays,
+    independent of himo: ``P`` is ``(S, A, S)``, ``R`` is ``(S, A)`` with ``-inf``
+    where an action is not available. ``sweeps`` bounds the error by ``lam**sweeps``."""
+    V = np.zeros(P.shape[0])
+    for _ in range(sweeps):
+        V = np.max(R + lam * (P @ V), axis=1)
+    return V
+
+
+def dense_arrays(mdp: MDP) -> tuple[np.ndarray, np.ndarray]:
+    """The MDP as dense ``P (S, A, S)`` and ``R (S, A)``, ``-inf`` where unavailable."""
+    P = np.zeros((mdp.n_states, mdp.n_actions, mdp.n_states))
+    R = np.full((mdp.n_states, mdp.n_actions), -np.inf)
+    P[mdp.pair_state, mdp.pair_action] = mdp.P.toarray()
+    R[mdp.pair_state, mdp.pair_action] = mdp.R
+    return P, R
+
+
+@pytest.fixture(scope="session")
+def dense_optimum():
+    """``dense_optimum(mdp, lam)``: ``V*`` by :func:`dense_value_iteration`."""
+    return lambda mdp, lam: dense_value_iteration(*dense_arrays(mdp), lam)
+
+
 @pytest.fixture(scope="session")
 def hanoi():
     from himo import make_env

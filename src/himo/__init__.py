@@ -19,6 +19,7 @@ import xarray as xr
 
 from himo.envs import available_envs, make_env, register_env
 from himo.errors import HimoError, ParameterError
+from himo.importers import from_arrays
 from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
@@ -92,6 +93,7 @@ __all__ = [
     "MDP",
     "HimoError",
     "available_envs",
+    "from_arrays",
     "load_mdp",
     "make_env",
     "register_env",

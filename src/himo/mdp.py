@@ -159,6 +159,12 @@ class MDP:
             )
         return int(states[0])
 
+    @property
+    def path_start(self) -> int:
+        """The state the optimal path starts from (:func:`path_start`): the start
+        state, or with several the most probable one."""
+        return path_start(self.start_distribution)
+
     def role(self, name: str) -> np.ndarray:
         """Boolean mask of the states with a role (:func:`role_mask`); the role
         ``start`` holds the states a path may start in (``p0_i > 0``)."""
@@ -351,6 +357,20 @@ class _TransitionStructure:
             if isinstance(array, np.ndarray):
                 array.flags.writeable = False
         return structure
+
+
+def path_start(start_distribution: np.ndarray) -> int:
+    """The state a path starts from when one path is followed (the optimal path of
+    the measures, the claims' and the figures' start): the most probable start
+    state; among states whose probability is within :data:`PROBABILITY_ATOL` of the
+    largest, the first in state order. With one start state, that state.
+
+    Taxi's 300 equally likely start states all qualify, so its path starts in the
+    first of them. The one rule of :attr:`MDP.path_start` and of
+    :func:`himo.analysis.states.start`.
+    """
+    p0 = np.asarray(start_distribution, dtype=float)
+    return int(np.flatnonzero(p0 >= p0.max() - PROBABILITY_ATOL)[0])
 
 
 def role_mask(roles: Mapping[str, np.ndarray], name: str, n_states: int,

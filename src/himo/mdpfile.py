@@ -64,7 +64,7 @@ def mdp_to_dataset(mdp: MDP, form: Form = "auto") -> xr.Dataset:
         raise MDPFileError(f"form must be 'auto', 'dense' or 'sparse', got {form!r}")
     ds = _dense_dataset(mdp) if form == "dense" else _sparse_dataset(mdp)
     ds = ds.assign_coords(state=list(mdp.state_labels), action=list(mdp.action_labels))
-    ds = ds.merge(_metadata_variables(mdp)).merge(start_variables(mdp))
+    ds = ds.merge(metadata_variables(mdp)).merge(start_variables(mdp))
     ds.attrs.update(
         title=str(mdp.attrs.get("title", mdp.name)),
         name=mdp.name,
@@ -129,7 +129,9 @@ def start_variables(mdp: MDP) -> xr.Dataset:
     )
 
 
-def _metadata_variables(mdp: MDP) -> xr.Dataset:
+def metadata_variables(mdp: MDP) -> xr.Dataset:
+    """The MDP's optional plotting metadata as variables (layout, cluster, roles, grid),
+    named as the MDP file stores them; the measures carry the same."""
     out = {}
     if mdp.layout is not None:
         out["layout_x"] = ("state", mdp.layout[:, 0], {"long_name": "layout x"})

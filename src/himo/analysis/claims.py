@@ -138,7 +138,8 @@ H2 = Claim(
 
 # ------------------------------------------------------------------------ H3
 def decide_H3(ds: xr.Dataset) -> Decision:
-    """H3 (Fig. 1D): the start's priority is the latest among on-path states."""
+    """H3 (Fig. 1D): the start's priority is the latest among on-path states (the start of
+    the optimal path, :func:`himo.analysis.states.start`, when paths start in several states)."""
     prio, labels = priorities(ds), states.labels(ds)
     start = require_start(ds)
     others = [s for s in states.optimal_path(ds).tolist() if s != start and np.isfinite(prio[s])]
@@ -388,8 +389,8 @@ G1 = Claim(
     paper_text="HIMO converges to the optimal deterministic policy (footnote 1).",
     definition=(
         f"Every main run (each environment at its default settings; the sweep variants are "
-        f"judged one by one under robustness): optimal when |final R(A) - V*(s0)| <= {VALUE_RTOL:g} |V*(s0)| "
-        f"(V* from value iteration); deterministic when every reached state (final D_0s > {REACHED_MIN:g}) "
+        f"judged one by one under robustness): optimal when |final R(A) - R*| <= {VALUE_RTOL:g} |R*|, R* = "
+        f"V*(s0) (p0 . V* when paths start in several states; V* from value iteration); deterministic when every reached state (final D_0s > {REACHED_MIN:g}) "
         f"has an action of probability >= {DETERMINISTIC_MIN:g}. replicated: every run is optimal, "
         "deterministic and stopped by the convergence test. partly replicated: every run is optimal, but "
         "some run is not deterministic on a reached state or did not meet the convergence test. not "

@@ -47,7 +47,9 @@ VOCABULARY = {
         "higher priority. A state whose PD never moves (a single-action state) has none."),
     "on-path states": (
         "the states of the optimal path from the start under the converged policy "
-        "(`optimal_path_position`) that have a priority."),
+        "(`optimal_path_position`) that have a priority. When paths start in several states, the "
+        "optimal path and \"the start\" are those of the most probable start state (the first in state "
+        "order on ties)."),
     "precedes": (
         f"a state a precedes b when priority(a) < priority(b) - {TIE_TOL:g}; priorities within "
         f"{TIE_TOL:g} of each other are tied (neither precedes)."),
@@ -269,7 +271,8 @@ def require_goal(ds: xr.Dataset) -> int:
 
 
 def require_start(ds: xr.Dataset) -> int:
-    """The start state; NotEvaluable if the run does not name it."""
+    """The start state of the optimal path (:func:`himo.analysis.states.start`); NotEvaluable
+    if the run does not name it."""
     start = states.start(ds)
     if start is None:
         raise NotEvaluable("the run does not name its start state")

@@ -29,6 +29,7 @@ import xarray as xr
 
 from himo.errors import HimoError
 from himo.mdp import MDP
+from himo.mdpfile import metadata_variables, start_attrs, start_variables
 from himo.solver.policy import state_argmax
 
 #: A state whose PD never exceeds this (nats) has no priority: its local policy
@@ -191,16 +192,18 @@ def path_actions(mdp: MDP, policy: np.ndarray) -> np.ndarray:
 def optimal_path(mdp: MDP, policy: np.ndarray) -> list[int]:
     """The path from the start under ``policy`` followed deterministically.
 
-    ``policy`` is ``(n_states, n_actions)``. In each state take the most probable
-    action (:func:`path_actions`), then its most probable successor (the only one in
-    a deterministic MDP; ties to the first state). Stop before a state repeats (for
+    ``policy`` is ``(n_states, n_actions)``. Start in :attr:`~himo.mdp.MDP.path_start`
+    (the start state; when paths start in several states, the most probable one,
+    the first on ties). In each state take the most probable action
+    (:func:`path_actions`), then its most probable successor (the only one in a
+    deterministic MDP; ties to the first state). Stop before a state repeats (for
     example STOP at the goal). Returns the state indices in visiting order, start
     first.
     """
     action = path_actions(mdp, policy)
     P = mdp.P.tocsr()
     path, seen = [], set()
-    s = mdp.start
+    s = mdp.path_start
     while s not in seen:
         path.append(s)
         seen.add(s)
@@ -287,7 +290,8 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
                           {"long_name": "policy value R(A_t) (Eq. 6)", "units": "reward"}),
             "on_optimal_path": ("state", position >= 0, {
                 "long_name": "state on the optimal path from the start under the converged policy",
-                "rule": "most probable action, then most probable successor, until a state repeats",
+                "rule": "from the start state (of several, the most probable, the first on ties): most probable "
+                        "action, then most probable successor, until a state repeats",
             }),
             "optimal_path_position": ("state", position, {
                 "long_name": "position on the optimal path (0 = start, -1 = off the path)", "units": "steps"}),
@@ -311,16 +315,10 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
             "state": ("state", states, {"long_name": "state"}),
         },
     )
-    ds = ds.merge(_plotting_metadata(mdp))
-    ds.attrs = dict(trajectory.attrs)
-    ds.attrs.setdefault("start_state", mdp.state_labels[mdp.start])
+    ds = ds.merge(metadata_variables(mdp)).merge(start_variables(mdp))  # named as in the MDP file
+    ds.attrs = {name: value for name, value in trajectory.attrs.items() if name != "start_state"}
+    ds.attrs.update(start_attrs(mdp))
     ds.attrs["optimal_path"] = " ".join(mdp.state_labels[s] for s in path)
     ds.attrs["measures_title"] = f"HIMO measures (paper section 4) of: {trajectory.attrs.get('title', mdp.name)}"
     return ds
 
-
-def _plotting_metadata(mdp: MDP) -> xr.Dataset:
-    """The MDP's optional plotting metadata, named as in the MDP file (himo.mdpfile)."""
-    from himo.mdpfile import _metadata_variables
-
-    return _metadata_variables(mdp)

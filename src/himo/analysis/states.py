@@ -16,7 +16,7 @@ import xarray as xr
 from scipy import ndimage
 
 from himo.errors import HimoError
-from himo.mdp import role_mask
+from himo.mdp import path_start, role_mask
 
 #: The variables that make a dataset a grid world.
 GRID_VARIABLES = ("cell_row", "cell_col", "wall")
@@ -28,18 +28,18 @@ def labels(ds: xr.Dataset) -> list[str]:
 
 
 def has_role(ds: xr.Dataset, name: str) -> bool:
-    """Whether the dataset names the role (``role_<name>``; the start is always named
-    when the dataset names its start state)."""
-    return start(ds) is not None if name == "start" else f"role_{name}" in ds
+    """Whether the dataset names the role (``role_<name>``; the start is named when
+    the dataset names its start state or start distribution)."""
+    return start_states(ds).size > 0 if name == "start" else f"role_{name}" in ds
 
 
 def role(ds: xr.Dataset, name: str) -> np.ndarray:
     """Boolean mask of the states with a role, by the rule of :meth:`himo.mdp.MDP.role`:
-    ``"start"`` is the start state, another name the variable ``role_<name>``, and a
-    role the dataset does not name holds no state."""
+    ``"start"`` is every start state (:func:`start_states`), another name the
+    variable ``role_<name>``, and a role the dataset does not name holds no state."""
     var = f"role_{name}"
     roles = {name: ds[var].values} if var in ds else {}
-    return role_mask(roles, name, ds.sizes["state"], start(ds))
+    return role_mask(roles, name, ds.sizes["state"], start_states(ds))
 
 
 def only_state(mask: np.ndarray) -> int | None:
@@ -48,11 +48,34 @@ def only_state(mask: np.ndarray) -> int | None:
     return int(members[0]) if members.size == 1 else None
 
 
-def start(ds: xr.Dataset) -> int | None:
-    """The start state (attribute ``start_state``, a label); None if the dataset names none."""
+def start_distribution(ds: xr.Dataset) -> np.ndarray | None:
+    """``p0``, the probability that a path starts in each state, as the MDP file
+    stores it: the variable ``start_distribution(state)`` (paths that start in
+    several states), else one-hot on the attribute ``start_state`` (a label);
+    None if the dataset names neither."""
+    if "start_distribution" in ds:
+        return np.asarray(ds["start_distribution"].values, dtype=float)
     label = ds.attrs.get("start_state")
     names = labels(ds)
-    return names.index(str(label)) if label is not None and str(label) in names else None
+    if label is None or str(label) not in names:
+        return None
+    p0 = np.zeros(len(names))
+    p0[names.index(str(label))] = 1.0
+    return p0
+
+
+def start_states(ds: xr.Dataset) -> np.ndarray:
+    """The states a path may start in (``p0 > 0``), ascending; none if the dataset names none."""
+    p0 = start_distribution(ds)
+    return np.zeros(0, dtype=int) if p0 is None else np.flatnonzero(p0 > 0)
+
+
+def start(ds: xr.Dataset) -> int | None:
+    """The start state of the optimal path: the one start state, or, when paths start
+    in several, the most probable (the first on ties; :func:`himo.mdp.path_start`).
+    None if the dataset names no start."""
+    p0 = start_distribution(ds)
+    return None if p0 is None else path_start(p0)
 
 
 def goal(ds: xr.Dataset) -> int | None:
@@ -61,7 +84,7 @@ def goal(ds: xr.Dataset) -> int | None:
 
 
 def optimal_path(ds: xr.Dataset) -> np.ndarray:
-    """The states of the optimal path from the start, in visiting order (start first).
+    """The states of the optimal path from :func:`start`, in visiting order (start first).
 
     Read from ``optimal_path_position`` (0 = start, -1 = off the path); empty when the
     dataset has no path.

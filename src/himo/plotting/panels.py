@@ -10,7 +10,8 @@ the axes it is given and does no file I/O. ``measures`` is the measures dataset 
     optimal_path_position(state), final_occupancy(state),
     edge_source(edge), edge_target(edge)  (the state graph)
     optional plotting metadata: layout_x, layout_y, cluster, role_<name> (state),
-    cell_row, cell_col (state), wall(row, col); attribute start_state
+    cell_row, cell_col (state), wall(row, col); the attribute start_state or the
+    variable start_distribution(state)
 
 The states are read through :mod:`himo.analysis.states` (roles, start, goal, the
 optimal path, the state graph, the rooms), as the claims read them. Preparing the
@@ -23,7 +24,8 @@ draw what those return. Axis labels are read from the ``long_name`` and
 ``units`` attributes of the variables, never retyped.
 
 Conventions (paper captions of Figs. 1, 2 and S1): the start's cluster is red, the
-goal's cluster blue, other clusters neutral; bottleneck states are marked ``+`` in A
+goal's cluster blue (every start state is marked ``S``; with several, the optimal
+path's start, :func:`himo.analysis.states.start`, picks the red cluster), other clusters neutral; bottleneck states are marked ``+`` in A
 and drawn dotted (Fig. S1: short dashes); wormhole states are marked ``W`` and drawn
 with long dashes; states off the optimal path are drawn partly transparent; in grid
 worlds darker cells are those occupied more under the converged policy.
@@ -161,8 +163,8 @@ def state_styles(
 ) -> StateStyles:
     """Colour, line style and alpha of every state, from the dataset's metadata.
 
-    Without clusters the start is red, the goal blue and the rest neutral grey.
-    Wormhole states take ``wormhole_style`` even when they are also bottlenecks.
+    Without clusters the start states are red, the goal blue and the rest neutral
+    grey; with clusters, the cluster of the optimal path's start is red. Wormhole states take ``wormhole_style`` even when they are also bottlenecks.
     """
     n = measures.sizes["state"]
     edges = state_edges(measures)
@@ -172,8 +174,9 @@ def state_styles(
     colour = [palette[int(c)] for c in clusters]
     if (clusters < 0).all():
         colour = [NEUTRAL_COLOURS[0]] * n
-    if start is not None and clusters[start] < 0:
-        colour[start] = START_COLOUR
+    for i in states.start_states(measures):
+        if clusters[i] < 0:
+            colour[i] = START_COLOUR
     if goal is not None and clusters[goal] < 0:
         colour[goal] = GOAL_COLOUR
     bottleneck, wormhole = states.role(measures, "bottleneck"), wormhole_states(measures)
@@ -244,7 +247,7 @@ def plot_state_graph(ax: Axes, measures: xr.Dataset, styles: StateStyles | None 
         ax.scatter(xy[bottleneck, 0], xy[bottleneck, 1], s=size * 1.6, marker="+", c="black",
                    linewidths=0.9, zorder=3, gid="bottlenecks")
     centre = xy.mean(axis=0)
-    marks = [(states.start(measures), "S"), (states.goal(measures), "G")]
+    marks = [(int(i), "S") for i in states.start_states(measures)] + [(states.goal(measures), "G")]
     marks += [(int(i), "W") for i in np.flatnonzero(states.role(measures, "wormhole"))]
     for i, text in marks:
         if i is None:
@@ -283,9 +286,11 @@ def plot_grid_world(ax: Axes, measures: xr.Dataset, styles: StateStyles | None =
         marks.setdefault(int(i), []).append("+")
     for i in np.flatnonzero(states.role(measures, "wormhole")):
         marks.setdefault(int(i), []).append("W")
-    for i, text in ((states.start(measures), "S"), (states.goal(measures), "G")):
-        if i is not None:
-            marks.setdefault(i, []).insert(0, text)
+    goal = states.goal(measures)
+    if goal is not None:
+        marks.setdefault(goal, []).insert(0, "G")
+    for i in states.start_states(measures):
+        marks.setdefault(int(i), []).insert(0, "S")
     for i, texts in sorted(marks.items()):
         dark = np.dot(image[rows[i], cols[i]], [0.299, 0.587, 0.114]) < 0.5
         ax.text(cols[i], rows[i], "".join(texts), ha="center", va="center", fontweight="bold",
@@ -368,7 +373,7 @@ def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None
         y = np.interp(priority[show], time, value)
         ax.scatter(priority[show], y, s=16, c=[styles.colour[i] for i in show], edgecolors="black",
                    linewidths=0.4, zorder=3, gid="priorities")
-        names = {states.start(measures): "S", states.goal(measures): "G"}
+        names = {int(i): "S" for i in states.start_states(measures)} | {states.goal(measures): "G"}
         for i, yi in zip(show, y):
             if i in names:
                 ax.annotate(names[i], (priority[i], yi), xytext=(3, -9), textcoords="offset points",

@@ -131,8 +131,11 @@ def test_make_test_options_leave_a_failed_figure_comparison(tmp_path):
 
 # ----------------------------------------------------------- the workflow catalog
 def schema_keys() -> set[str]:
-    """Every configuration key the workflow's schema defines, at any depth."""
-    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    """Every configuration key the workflow's schema defines, at any depth, the
+    solver settings it takes from himo.solver.settings included."""
+    from himo.pipeline.config import config_schema
+
+    schema = config_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
     keys: set[str] = set()
 
     def walk(node):

@@ -138,6 +138,7 @@ def test_import_command_and_file_round_trip(tmp_path):
     np.testing.assert_array_equal(mdp.P.toarray(), direct.P.toarray())
     np.testing.assert_array_equal(mdp.R, direct.R)
     assert mdp.attrs["title"] == "FrozenLake-v1 (is_slippery=False)"
+    assert mdp.attrs["gymnasium_version"] == gymnasium.__version__  # the model is the package's
     np.testing.assert_array_equal(mdp.roles["hole"], direct.roles["hole"])
     # Taxi: its start distribution travels in the file
     assert main(["import", "gymnasium:Taxi-v4", str(tmp_path / "taxi.nc")]) == 0

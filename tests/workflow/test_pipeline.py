@@ -111,7 +111,7 @@ def test_defaults_are_filled_in():
     pipeline.validate_config(config, SCHEMA_FILE)
     assert config["solver"] == setting_defaults()
     assert config["environments"]["chain"] == {
-        "mdp": "chain.nc", "env": "", "map": "", "params": {}, "paper_env": "",
+        "mdp": "chain.nc", "env": "", "map": "", "gymnasium": "", "params": {}, "paper_env": "",
         "figure_style": "raw", "solver": {},
     }
     assert config["figures"] == {} and config["sweeps"] == {} and config["variant_figures"] is False
@@ -184,6 +184,26 @@ def test_env_params():
     assert shlex.split(shlex.join(pipeline.env_params(runs["rooms"])))[1] == "--param=map=maps/two rooms.txt"
 
 
+def test_gymnasium_source_and_params():
+    """A `gymnasium` entry is imported by `himo import gymnasium:ID --param ...`, which reads them back."""
+    from himo.cli import parse_params
+
+    config = {"environments": {"lake": {"gymnasium": "FrozenLake-v1",
+                                        "params": {"is_slippery": False, "map_name": "4x4"}}}}
+    runs, figures = resolve(config)
+    run = runs["lake"]
+    assert run["kind"] == "gymnasium" and list(figures) == ["lake"]
+    assert pipeline.import_source(run) == "gymnasium:FrozenLake-v1"
+    args = pipeline.env_params(run)
+    assert args == ["--param=is_slippery=false", "--param=map_name=4x4"]
+    parsed = build_parser().parse_args(["import", pipeline.import_source(run), "out.nc", *args])
+    assert parse_params(parsed.param) == {"is_slippery": False, "map_name": "4x4"}
+    with pytest.raises(ValueError, match="no builder"):
+        pipeline.env_builder(run)
+    with pytest.raises(ValueError, match="not imported"):
+        pipeline.import_source(resolve({"environments": {"h": {"env": "hanoi"}}})[0]["h"])
+
+
 def test_provenance_is_the_run_without_its_figure_style():
     runs, _ = resolve(load(PAPER_CONFIG))
     record = json.loads(pipeline.provenance_json("hanoi-lam0.8", runs["hanoi-lam0.8"]))
@@ -213,6 +233,8 @@ BAD_CONFIGS = {
                                          ["run 'hanoi'", "e_form", "newton"]),
     "two-sources": (["environments", "hanoi", "map"], "x.txt", ["environments.hanoi", "exactly one"]),
     "no-source": (["environments", "hanoi", "env"], "", ["environments.hanoi", "exactly one", "none"]),
+    "gymnasium-and-env": (["environments", "hanoi", "gymnasium"], "FrozenLake-v1",
+                          ["environments.hanoi", "exactly one", "env, gymnasium"]),
     "params-with-mdp": (["environments", "chain"], {"mdp": "chain.nc", "params": {"n": 1}},
                         ["environments.chain.params", "mdp"]),
     "bad-key": (["environments", "han/oi"], {"env": "hanoi"}, ["environments", "han/oi"]),

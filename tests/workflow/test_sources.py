@@ -156,5 +156,6 @@ def test_each_rule_takes_the_code_of_the_command_it_runs():
         code = re.findall(r'code=get_code\("(\w+)"\)', body)
         assert len(set(shell)) <= 1 and code == shell[:1], (name, shell, code)
         commands[name] = code
-    assert commands == {"environment": ["env"], "environment_file": ["import"], "solve": ["solve"],
+    assert commands == {"environment": ["env"], "environment_file": ["import"], "environment_gymnasium": ["import"],
+                        "solve": ["solve"],
                         "measures": ["measures"], "figure": ["figure"], "claims": ["claims"]}

@@ -26,6 +26,8 @@ import pytest
 import xarray as xr
 import yaml
 
+from himo.analysis import states
+
 # All of them run snakemake; those marked slow run real jobs (about 100 s in all
 # on 2 cores). `make test` runs them all; `-m "not slow"` keeps the checks
 # that run no job (dry runs, lint, a bad config), as `make lint-workflow` does.
@@ -310,9 +312,10 @@ def write_chain_mdp(path):
 
 @pytest.mark.slow
 def test_a_new_environment_needs_only_a_config_entry(tmp_path, package_copy):
-    """A map with another room layout, an MDP file written with xarray and an open
-    `grid` room: one config entry each, and the DAG builds their trajectories,
-    measures, figures and claims rows."""
+    """A map with another room layout, an MDP file written with xarray, an open
+    `grid` room and a Gymnasium environment (FrozenLake, not slippery): one config
+    entry each, and the DAG builds their trajectories, measures, figures and claims
+    rows; FrozenLake's figure is a grid."""
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "tworooms.txt").write_text(TWO_ROOMS)
     write_chain_mdp(tmp_path / "chain.nc")
@@ -321,6 +324,7 @@ def test_a_new_environment_needs_only_a_config_entry(tmp_path, package_copy):
             "tworooms": {"map": "maps/tworooms.txt", "params": {"goal_reward": 1.0}},
             "chain": {"mdp": "chain.nc", "figure_style": "normalized"},
             "openroom": {"env": "grid", "params": {"rows": 3, "cols": 4}},
+            "frozenlake": {"gymnasium": "FrozenLake-v1", "params": {"is_slippery": False}},
         },
         "solver": {"method": "natural", "max_iter": 300},
     }
@@ -338,3 +342,9 @@ def test_a_new_environment_needs_only_a_config_entry(tmp_path, package_copy):
         with xr.open_dataset(tmp_path / f"results/{key}/trajectory.nc") as trajectory:
             assert trajectory.attrs["env_key"] == key
             assert trajectory.attrs["paper_env"] == ""
+    with xr.open_dataset(tmp_path / "results/frozenlake/measures.nc") as lake:
+        assert states.is_grid(lake) and lake.sizes["state"] == 16
+        assert states.labels(lake)[states.start(lake)] == "0" and states.labels(lake)[states.goal(lake)] == "15"
+        assert lake.attrs["stop_reason"] == "converged"
+    with xr.open_dataset(tmp_path / "results/frozenlake/env.nc") as lake:
+        assert json.loads(lake.attrs["env_gymnasium_kwargs"]) == {"is_slippery": False}

@@ -63,7 +63,7 @@ def get_env_name(wildcards):
 
 
 def get_env_params(wildcards):
-    """`--param=KEY=VALUE ...` of a run's builder (shell-quoted)."""
+    """`--param=KEY=VALUE ...` of a run's builder or Gymnasium environment (shell-quoted)."""
     return shlex.join(pipeline.env_params(RUNS[wildcards.key]))
 
 
@@ -76,6 +76,11 @@ def get_map_file(wildcards):
 def get_mdp_file(wildcards):
     """The user's MDP file of a run given by `mdp`."""
     return RUNS[wildcards.key]["mdp"]
+
+
+def get_import_source(wildcards):
+    """`gymnasium:ID` of a run given by `gymnasium` (shell-quoted)."""
+    return shlex.quote(pipeline.import_source(RUNS[wildcards.key]))
 
 
 def get_solver_args(wildcards):

@@ -33,3 +33,20 @@ rule environment_file:
         key=get_key_pattern(get_environment_keys("mdp")),
     shell:
         "himo import {input.mdp} {output.mdp} > {log} 2>&1"
+
+
+rule environment_gymnasium:
+    """A Gymnasium environment (`gymnasium:`), imported by `himo import gymnasium:ID`."""
+    input:
+        code=get_code("import"),
+    output:
+        mdp="results/{key}/env.nc",
+    params:
+        source=get_import_source,
+        params=get_env_params,
+    log:
+        "results/{key}/env.log",
+    wildcard_constraints:
+        key=get_key_pattern(get_environment_keys("gymnasium")),
+    shell:
+        "himo import {params.source} {output.mdp} {params.params} > {log} 2>&1"

@@ -120,10 +120,21 @@ def _mdp_of(env, env_id: str, kwargs: dict) -> MDP:
         state_labels=state_labels,
         action_labels=action_labels,
         start_distribution=p0,
-        attrs={"title": title, "gymnasium_id": env_id, "gymnasium_kwargs": json.dumps(kwargs, sort_keys=True)},
+        attrs={"title": title, "gymnasium_id": env_id, "gymnasium_kwargs": json.dumps(kwargs, sort_keys=True),
+               "gymnasium_version": _gymnasium_version()},
         **model,
         **metadata,
     )
+
+
+def _gymnasium_version() -> str:
+    """The installed gymnasium's version: the model is the package's, so the MDP records it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gymnasium")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _start_distribution(env, where: str, n_states: int) -> np.ndarray:

@@ -38,7 +38,7 @@ from himo.errors import ConfigError, ParameterError
 from himo.solver.settings import SolverSettings, check_setting, cli_flag, setting_schemas
 
 #: The ways an environment is given, one per run.
-SOURCE_KINDS = ("env", "map", "mdp")
+SOURCE_KINDS = ("env", "map", "mdp", "gymnasium")
 
 
 # ---------------------------------------------------------------- the schema
@@ -110,7 +110,7 @@ def resolve_runs(config: dict) -> dict[str, dict]:
     """``{key: run}`` for every environment and every swept value, checked.
 
     ``config`` is validated (:func:`validate_config`). A run is its environment's
-    entry with ``kind`` (env, map or mdp) and ``solver``, every solver setting
+    entry with ``kind`` (env, map, mdp or gymnasium) and ``solver``, every solver setting
     resolved: the top-level ``solver``, then the environment's, then the sweep's
     ``solver`` and value. A sweep's run also has ``sweep``: ``{name, setting,
     value, base}``, ``base`` being the environment it varies.
@@ -137,7 +137,7 @@ def resolve_runs(config: dict) -> dict[str, dict]:
 
 
 def source_kind(key: str, entry: dict) -> str:
-    """``"env"``, ``"map"`` or ``"mdp"``: the one way environment ``key`` is given."""
+    """``"env"``, ``"map"``, ``"mdp"`` or ``"gymnasium"``: the one way environment ``key`` is given."""
     given = [kind for kind in SOURCE_KINDS if entry.get(kind)]
     if len(given) != 1:
         raise ConfigError(
@@ -249,13 +249,23 @@ def environment_key(key: str, run: dict) -> str:
 
 def env_builder(run: dict) -> str:
     """The registered builder ``himo env`` runs: the run's ``env``, or ``grid`` for a map."""
-    if run["kind"] == "mdp":
-        raise ValueError("a run given by an MDP file has no builder")
+    if run["kind"] not in ("env", "map"):
+        raise ValueError(f"a run given by {run['kind']!r} has no builder")
     return run["env"] if run["kind"] == "env" else "grid"
 
 
+def import_source(run: dict) -> str:
+    """The source ``himo import`` reads for a run given by ``gymnasium``: ``gymnasium:ID``."""
+    from himo.importers import GYMNASIUM_PREFIX
+
+    if run["kind"] != "gymnasium":
+        raise ValueError(f"a run given by {run['kind']!r} is not imported from a source")
+    return GYMNASIUM_PREFIX + run["gymnasium"]
+
+
 def env_params(run: dict) -> list[str]:
-    """``["--param=KEY=VALUE", ...]`` of the run's builder (the map file for a map)."""
+    """``["--param=KEY=VALUE", ...]`` of the run's builder (the map file for a map), or of
+    ``gymnasium.make`` for a run given by ``gymnasium``."""
     params = dict(run["params"])
     if run["kind"] == "map":
         params["map"] = run["map"]

@@ -90,6 +90,20 @@ def test_quantecon_product_form():
     assert greedy_actions(mdp, optimum) == [0, 0]
 
 
+@pytest.mark.parametrize("layout, arrays", [
+    ("pymdptoolbox", dict(P=SMALL_P, R=SMALL_R)),
+    ("pymdptoolbox", dict(P=FOREST_P, R=FOREST_R)),
+    ("quantecon", dict(R=QE_R, Q=QE_Q)),
+], ids=["small", "forest", "discretedp"])
+def test_default_settings_converge_to_the_optimum(layout, arrays, dense_optimum):
+    """``himo.solve`` with no settings reaches value iteration's optimum (a dense one, here)."""
+    mdp = from_arrays(layout, **arrays)
+    run = himo.solve(mdp)
+    assert run.attrs["stop_reason"] == "converged", run.attrs["stop_note"]
+    best = float(dense_optimum(mdp, float(run.attrs["foresight"]))[mdp.start])
+    assert float(run.objective[-1]) == pytest.approx(best, rel=1e-6)
+
+
 def test_quantecon_pair_form_is_the_product_form():
     product = from_arrays("quantecon", R=QE_R, Q=QE_Q)
     for Q in (QE_PAIRS["Q"], sp.csr_matrix(QE_PAIRS["Q"])):

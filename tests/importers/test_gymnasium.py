@@ -83,6 +83,18 @@ def test_himo_with_the_default_settings_converges_to_that_optimum(imported, requ
     assert float(run.objective[-1]) == pytest.approx(expected, rel=1e-6)
 
 
+def test_newton_converges_on_cliffwalking():
+    """A regression: Algorithm 1 as printed with the default step, on CliffWalking (steps
+    of -100 reward), rounded a probability to 0 at iteration 6 and the scaled Fisher
+    solve raised 'array must not contain infs or NaNs'."""
+    env = gymnasium.make("CliffWalking-v1")
+    expected = float(env.unwrapped.initial_state_distrib @ value_iteration_on_P(env.unwrapped.P, LAM))
+    run = himo.solve(from_gymnasium("CliffWalking-v1"), method="newton", store_counters=False)
+    assert run.attrs["stop_reason"] == "converged", run.attrs["stop_note"]
+    assert float(run.objective[-1]) == pytest.approx(expected, rel=1e-6)
+    assert float(run.policy.min()) >= 0.0 and np.all(np.isfinite(run.policy.values))
+
+
 def test_start_distribution_is_the_environments(imported):
     env, mdp = imported
     p0 = mdp.start_distribution[: len(env.P)]

@@ -146,6 +146,43 @@ def test_newton_direction_at_unreachable_state_is_the_advantage(unreachable_mdp,
     np.testing.assert_allclose(newton, natural_direction(evaluation, free), rtol=0, atol=1e-10)
 
 
+def test_a_large_step_keeps_every_probability_positive_and_relatively_exact(random_mdp):
+    """``pi e^{alpha d}`` for a free pair that loses: at ``alpha d = -100`` (CliffWalking's
+    rewards of -100 give such steps) the new probability is ``pi e^-100 ~ 1e-44``, not the
+    0 that ``pi (1 + expm1(alpha d))`` rounded it to (the cause of newton's NaN there)."""
+    mdp = random_mdp(seed=3, action_counts=(3, 2))
+    policy = mdp.uniform_policy()
+    dependent = dependent_pairs(mdp, "first", policy)
+    free = free_pairs(mdp, dependent)
+    direction = np.full(free.size, -100.0)
+    step = preference_step(mdp, policy, dependent, free, direction, 1.0)
+    assert step.size == 1.0
+    np.testing.assert_allclose(step.policy[free], policy[free] * np.exp(-100.0), rtol=1e-15)
+    np.testing.assert_allclose(np.bincount(mdp.pair_state, weights=step.policy), 1.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("rule", ["last", "argmax"])
+def test_newton_direction_with_an_underflowed_probability_is_the_advantage(random_mdp, random_policy, rule):
+    """A free probability that has underflowed to exactly 0 has a zero row and column
+    in ``I`` (a zero Fisher diagonal: NaN from the scaled solve before). Its direction is
+    the advantage, and the other pairs of its state still get ``I^-1 g`` = the advantage
+    (identity 4): checked against the advantage computed from the definitions."""
+    mdp, lam = random_mdp(seed=8, action_counts=(4, 2, 1, 3, 5, 2), n_actions=6), 0.97
+    policy = random_policy(mdp, seed=1, concentration=0.5)
+    dependent = dependent_pairs(mdp, rule, policy)
+    free = free_pairs(mdp, dependent)
+    lost = free[mdp.pair_state[free] == 4][:2]  # two of the five actions of state 4
+    policy[lost] = 0.0
+    policy /= np.bincount(mdp.pair_state, weights=policy)[mdp.pair_state]
+    evaluation = evaluate(mdp, policy, lam)
+    newton = newton_direction(mdp, policy, lam, dependent, free, evaluation)
+    value = np.linalg.solve(np.eye(mdp.n_states) - lam * mdp.state_transitions(policy).toarray(),
+                            np.bincount(mdp.pair_state, weights=policy * mdp.R))
+    advantage = (mdp.R + lam * mdp.P @ value - value[mdp.pair_state])[free]
+    assert np.all(np.isfinite(newton))
+    np.testing.assert_allclose(newton, advantage, rtol=0, atol=1e-10 * np.abs(advantage).max())
+
+
 @pytest.mark.parametrize("method", ["newton", "natural", "multiplicative"])
 def test_solve_with_unreachable_state(unreachable_mdp, method):
     """No NaN anywhere; the unreachable state's policy moves along its advantage at

@@ -45,9 +45,20 @@ freeze planning time: the run stops as ``stalled``. The ``argmax`` rule of
 Fisher block: the printed step is undefined there. Both ``newton`` and ``natural``
 then step along the advantage, the limit of giving the state a vanishing start
 probability, so that its policy still converges and nothing is NaN. ``newton``
-does the same where ``D_0i`` is positive but below ``occupancy_floor`` times the
-largest occupancy: there the block's entries are below the rounding error of the
-dense ``C`` they are computed from.
+does the same for every pair whose expected count ``<n_ij> = D_0i pi_ij`` is
+positive but below ``occupancy_floor`` times the largest occupancy: its row and
+column of ``I`` are below the rounding error of the dense ``C`` they are computed
+from, and exactly zero once ``pi_ij`` has underflowed to 0 (its score ``n_ij`` is
+then never seen). The limit of Eq. 20 there is again the advantage
+(identity 4 holds for every ``pi > 0``); the other pairs of the state are solved
+with that direction moved to the right-hand side.
+
+**Strictly positive policies.** Eq. 21 takes ``log pi``, and a probability of
+exactly 0 can never grow back: every step keeps each probability's relative
+precision (``pi_ij exp(alpha d_ij)``, not ``pi_ij (1 + expm1(alpha d_ij))``,
+which rounds to 0 once ``alpha d_ij < -37``), so a probability is 0 only when it
+truly underflows (``alpha d_ij`` far below ``-700``). The loop then tells a flow
+at rest from one stopped by underflow (:mod:`himo.solver.loop`).
 """
 
 from __future__ import annotations
@@ -122,7 +133,9 @@ def newton_direction(
 ) -> np.ndarray:
     """``I^-1 g`` on the free preferences (Eq. 20), from the dense ``C`` and ``I``.
 
-    Raises :class:`IllConditioned` when a fixed dependent action's probability has
+    Pairs whose expected count ``D_0i pi_ij`` is at most ``occupancy_floor`` times
+    the largest occupancy take the limit direction, their advantage (module
+    docstring, "Unreachable states"). Raises :class:`IllConditioned` when a fixed dependent action's probability has
     fallen so far that Eq. 19 would be rounding noise.
     """
     ratio = policy[free] / policy[dependent[mdp.pair_state[free]]]
@@ -133,10 +146,13 @@ def newton_direction(
     g = path_gradient(C, B, mdp.R)
     fisher = fisher_information(C, B)
     occupancy = evaluation.occupancy
-    solved = occupancy[mdp.pair_state[free]] > occupancy_floor * occupancy.max()
+    expected_count = occupancy[mdp.pair_state[free]] * policy[free]  # <n_ij> = D_0i pi_ij
+    solved = expected_count > occupancy_floor * occupancy.max()
     direction = evaluation.advantage[free].copy()  # the limit step where I is zero
     if solved.any():
-        direction[solved] = _solve_scaled(fisher[np.ix_(solved, solved)], g[solved])
+        rest = ~solved
+        rhs = g[solved] - fisher[np.ix_(solved, rest)] @ direction[rest]
+        direction[solved] = _solve_scaled(fisher[np.ix_(solved, solved)], rhs)
     return direction
 
 
@@ -195,7 +211,8 @@ def preference_step(
         new_dependent = policy_dependent - np.bincount(free_state, weights=policy_free * growth, minlength=mdp.n_states)
         if np.all(np.isfinite(growth)) and np.all(new_dependent[has_free] >= floor):
             new = np.empty_like(policy)
-            new[free] = policy_free * (1.0 + growth)
+            # pi e^{alpha d}, not pi (1 + growth): that rounds to 0 once alpha d < -37
+            new[free] = policy_free * np.exp(alpha * direction)
             new[dependent] = new_dependent
             return Step(policy=new, size=alpha, halvings=halvings)
         alpha /= 2

@@ -55,6 +55,18 @@ def test_stalled_run_says_how_to_avoid_it(tmp_path, capsys):
     assert traj.is_file()
 
 
+def test_underflowed_run_says_how_to_avoid_it(tmp_path, capsys, random_mdp):
+    """A huge multiplicative step that rounds an improving action's probability to 0
+    is not reported as converged (it was, with the objective 3 % below the optimum)."""
+    path, out = tmp_path / "mdp.nc", tmp_path / "t.nc"
+    himo.save_mdp(random_mdp(seed=0, action_counts=(3, 2, 4, 2, 3, 2)), path)
+    assert main(["solve", str(path), str(out), "--method", "multiplicative", "--step", "1e5"]) == 0
+    err = capsys.readouterr().err
+    assert f"{out}: underflow after " in err and "a smaller --step avoids this" in err
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["converged"] == 0 and "probability 0" in ds.attrs["stop_note"]
+
+
 def test_solve_without_options_converges_on_an_uneven_mdp(tmp_path, capsys, random_mdp):
     """The first run of a new user: no options, a small MDP with uneven action sets,
     single-action states and an unreachable state, solved to value iteration's optimum."""

@@ -161,6 +161,8 @@ def _solve(args: argparse.Namespace) -> None:
     )
     if reason in ("stalled", "ill_conditioned"):
         print(f"  {trajectory.attrs['stop_note']}; --dependent argmax avoids this", file=sys.stderr)
+    elif reason == "underflow":
+        print(f"  {trajectory.attrs['stop_note']}; a smaller --step avoids this", file=sys.stderr)
 
 
 def _json_object(text: str, where: str) -> dict:

@@ -11,11 +11,17 @@ step; with a fixed rule (``last``, ``first``) they are chosen once (see
 
 **Convergence.** The policy has converged when the speed of the policy flow,
 ``max_ij |pi_ij (Q_ij - V_i)|`` (docs/MATH.md, identity 5), is below ``tol``: then no
-action's probability moves faster than ``tol`` per unit planning time. Otherwise
-the loop stops after ``max_iter`` steps (``max_iter``); for ``newton`` when Eq. 19 is
-ill-conditioned (``ill_conditioned``: a fixed dependent action's probability has
-gone to 0, see :data:`himo.solver.steps.RATIO_LIMIT`); or when no feasible step is
-left (``stalled``, see :mod:`himo.solver.steps`). :class:`Run` says which happened.
+action's probability moves faster than ``tol`` per unit planning time; and no
+action would still improve its state (:func:`~himo.solver.steps.improving_pairs`),
+which the flow at rest implies unless a large step has pushed an improving
+action's probability down to rounding. Otherwise the loop stops after ``max_iter``
+steps (``max_iter``); for ``newton`` when Eq. 19 is ill-conditioned
+(``ill_conditioned``: a fixed dependent action's probability has gone to 0, see
+:data:`himo.solver.steps.RATIO_LIMIT`); when no feasible step is left (``stalled``,
+see :mod:`himo.solver.steps`); or when the flow is slow only because every action
+that would improve its state has a probability of exactly 0 (``underflow``: no
+step can bring it back, a smaller ``step`` avoids it). :class:`Run` says which
+happened.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from himo.solver.settings import SolverSettings
 from himo.solver.steps import (
     StepFailed,
     flow_speed,
+    improving_pairs,
     gradient_direction,
     multiplicative_step,
     natural_direction,
@@ -60,7 +67,7 @@ class Run:
     dependent: np.ndarray | None = None  # the initial choice
     dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration, chosen from its policy
     converged: bool = False
-    stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled"
+    stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled", "underflow"
     stop_note: str = ""
     n_iterations: int = 0
 
@@ -83,8 +90,12 @@ def run_himo(
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = dependent_pairs(mdp, "argmax", policy)
         speed = flow_speed(policy, evaluation)
-        run.converged = speed < settings.tol
-        last = run.converged or iteration == settings.max_iter
+        improving = improving_pairs(mdp, evaluation, settings.tol) if speed < settings.tol else None
+        run.converged = improving is not None and not improving.any()
+        if improving is not None and improving.any() and not policy[improving].any():
+            run.stop_reason = "underflow"
+            run.stop_note = f"stopped at iteration {iteration}: {_underflow_note(mdp, evaluation, improving)}"
+        last = run.converged or run.stop_reason == "underflow" or iteration == settings.max_iter
         if iteration % settings.thin == 0 or last:
             _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
         if progress and (last or iteration == 0 or wallclock.perf_counter() - reported >= PROGRESS_INTERVAL):
@@ -106,6 +117,14 @@ def run_himo(
         run.stop_reason = "converged"
     run.n_iterations = iteration
     return run
+
+
+def _underflow_note(mdp: MDP, evaluation, improving: np.ndarray) -> str:
+    """Which lost action would improve its state most, in words."""
+    x = int(np.flatnonzero(improving)[np.argmax(evaluation.advantage[improving])])
+    return (f"the flow is slow only because {int(improving.sum())} action(s) that would improve their state "
+            f"have probability 0 (underflow), e.g. {mdp.action_labels[mdp.pair_action[x]]!r} in state "
+            f"{mdp.state_labels[mdp.pair_state[x]]!r}, whose Q - V is {evaluation.advantage[x]:.3g}")
 
 
 def _take_step(mdp, policy, settings, dependent, evaluation):

@@ -86,7 +86,8 @@ class SolverSettings:
     )
     tol: float = _setting(
         1e-8,
-        "the run has converged once the speed of the policy flow, max |pi (Q - V)|, is below tol",
+        "the run has converged once the speed of the policy flow, max |pi (Q - V)|, is below tol "
+        "and no action improves its state by tol times its number of actions (Q - V)",
         exclusiveMinimum=0,
     )
     dependent: DependentRule = _setting(

@@ -237,7 +237,8 @@ def softmax_gradient_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, 
 
 def _exponentiated_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, step: float) -> Step:
     """``pi_ij <- pi_ij exp(alpha d_ij) / Z_i``, computed in log space (always feasible)."""
-    logits = np.log(policy) + step * direction
+    with np.errstate(divide="ignore"):  # a probability that underflowed to 0 stays 0 (log 0 = -inf)
+        logits = np.log(policy) + step * direction
     logits -= state_max(mdp, logits)[mdp.pair_state]
     weights = np.exp(logits)
     new = weights / state_sums(mdp, weights)[mdp.pair_state]
@@ -247,3 +248,19 @@ def _exponentiated_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, ste
 def flow_speed(policy: np.ndarray, evaluation: Evaluation) -> float:
     """``max |d pi_ij / dt| = max |pi_ij (Q_ij - V_i)|``, the speed of the policy flow."""
     return float(np.max(np.abs(policy * evaluation.advantage)))
+
+
+def improving_pairs(mdp: MDP, evaluation: Evaluation, tol: float) -> np.ndarray:
+    """``(n_pairs,)`` mask of the actions that would still improve their state:
+    ``Q_ij - V_i >= |A_i| tol``.
+
+    The flow at rest (:func:`flow_speed` below ``tol``) has none: a state's best
+    actions then hold its probability, so one of them has ``pi_ij >= 1 / |A_i|``
+    (ties share it) and ``Q_ij - V_i <= |A_i| pi_ij (Q_ij - V_i) < |A_i| tol``, while
+    the others have ``Q_ij - V_i <= 0``. An improving action at a flow speed below
+    ``tol`` is one whose probability has fallen so low (after a large step, to 0
+    by underflow) that ``pi_ij (Q_ij - V_i)`` is small although ``Q_ij - V_i`` is not:
+    the flow is not at rest there, and its value ``V_i`` is below what that action
+    gives (docs/MATH.md, "Convergence criterion").
+    """
+    return evaluation.advantage >= mdp.actions_per_state[mdp.pair_state] * tol

@@ -1,12 +1,14 @@
 """Exact policy evaluation with sparse solves: values, advantages and occupancy.
 
-One sparse LU factorization of ``I - lambda T`` per policy gives both solves an
-iteration needs:
+Each policy needs two solves with ``A = I - lambda T``:
 
     (I - lambda T) V = r_pi          values, r_pi,i = sum_j pi_ij R_ij
     (I - lambda T)^T d = e_0         occupancy from the start, d_i = D_0i
 
-and then ``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage
+by default with one sparse LU factorization of ``A``; a
+:class:`himo.solver.linear.LinearSolver` may solve them instead (warm-started
+BiCGSTAB to a checked residual bound, see :mod:`himo.solver.linear`). Then
+``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage
 ``Q_ij - V_i``, which is the natural path gradient step (MATH.md identity 4). The
 objective (Eq. 6) is ``R(A) = sum_ij D_0i pi_ij R_ij = V_0``. No dense
 ``n_states x n_states`` array is formed.
@@ -20,6 +22,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
+from himo.solver.linear import LinearSolver
 from himo.solver.policy import first_in_state, state_sums
 
 
@@ -39,14 +42,21 @@ def factorize(mdp: MDP, policy: np.ndarray, lam: float) -> spla.SuperLU:
     return spla.splu(mdp.system_matrix(policy, lam))
 
 
-def evaluate(mdp: MDP, policy: np.ndarray, lam: float) -> Evaluation:
-    """Values, Q, advantages and occupancy of ``policy`` at foresight ``lam``."""
-    lu = factorize(mdp, policy, lam)
+def evaluate(mdp: MDP, policy: np.ndarray, lam: float, solver: LinearSolver | None = None) -> Evaluation:
+    """Values, Q, advantages and occupancy of ``policy`` at foresight ``lam``.
+
+    ``solver`` (default: one LU, here) solves the two systems; a run passes the same
+    one for every iteration, so that it can start from the previous solutions.
+    """
     r_pi = state_sums(mdp, policy * mdp.R)
-    value = lu.solve(r_pi)  # (I - lambda T) V = r_pi
-    start = np.zeros(mdp.n_states)
-    start[mdp.start] = 1.0
-    occupancy = lu.solve(start, trans="T")  # (I - lambda T)^T d = e_0
+    if solver is None:
+        lu = factorize(mdp, policy, lam)
+        value = lu.solve(r_pi)  # (I - lambda T) V = r_pi
+        start = np.zeros(mdp.n_states)
+        start[mdp.start] = 1.0
+        occupancy = lu.solve(start, trans="T")  # (I - lambda T)^T d = e_0
+    else:
+        value, occupancy = solver.solve(mdp.system_matrix(policy, lam), r_pi, mdp.start)
     q = mdp.R + lam * (mdp.P @ value)
     return Evaluation(
         value=value,

@@ -1,0 +1,297 @@
+"""The two linear systems of exact policy evaluation, solved directly or iteratively.
+
+Every HIMO iteration evaluates its policy exactly (:mod:`himo.solver.evaluation`)
+by solving, with ``A = I - lambda T_pi``,
+
+    A V = r_pi              values
+    A^T d = e_0             occupancy from the start, d_i = D_0i
+
+in one of two ways, the ``linear_solver`` setting (:data:`LINEAR_SOLVER`):
+
+``direct``
+    one sparse LU of ``A`` (SuperLU, COLAMD ordering) and two triangular solves.
+``iterative``
+    BiCGSTAB (van der Vorst 1992), started from the previous iteration's ``V`` and
+    ``d``: consecutive policies differ by one small step, and so do their
+    solutions (a *warm start*). No factorization and no fill-in: each Krylov
+    iteration costs two products with the sparse ``A`` and a few vector updates.
+``auto``
+    ``iterative`` where it is measured to be faster, else ``direct``
+    (:func:`choose_linear_solver`, from the size, the structure and the foresight).
+
+**The bound that keeps an iterative solution exact.** ``T_pi`` is row-stochastic,
+so ``A^-1 = sum_k lambda^k T_pi^k`` is non-negative with every row summing to
+``1 / (1 - lambda)``:
+
+    ||A^-1||_inf = ||A^-T||_1 = 1 / (1 - lambda).
+
+A candidate ``x`` with residual ``rho = b - A x`` is off by ``A^-1 rho``. An
+iterative solve is accepted only when its *true* residual (recomputed from ``x``,
+not the Krylov recurrence) meets :data:`RESIDUAL_BOUND` ``= 1e-12`` in the norm
+that bounds its error:
+
+    ||r_pi - A V||_inf <= 1e-12 ||r_pi||_inf   =>  ||V - V*||_inf <= 1e-12 ||r_pi||_inf / (1 - lambda)
+    ||e_0 - A^T d||_1  <= 1e-12                =>  ||d - d*||_1   <= 1e-12 / (1 - lambda)
+
+``||r_pi||_inf / (1 - lambda)`` bounds every ``|V_i|`` and ``1 / (1 - lambda)`` is
+the total occupancy ``sum_i d_i``: each solution is exact to ``1e-12`` of its own
+scale, whatever the foresight. (``Q = R + lambda P V`` and the advantages inherit
+the values' bound, times ``lambda`` and ``2 lambda``.)
+
+**Fallback.** A system that BiCGSTAB has not solved to the bound within
+:data:`KRYLOV_BUDGET` iterations (or on which it breaks down) is solved directly
+instead, and counted. :class:`LinearSolveRecord` keeps, per run, how many systems
+each solver solved, the fallbacks, the Krylov iterations and the worst relative
+residual of all solves (direct ones included); the trajectory stores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from himo.errors import ParameterError
+
+# ------------------------------------------------------------------ the setting
+#: The ``linear_solver`` setting: its name, allowed values, default and help, in one
+#: place (``SolverSettings``, ``himo.solve``, ``himo solve --linear-solver`` and the
+#: workflow's config schema take them from here).
+LinearSolverName = Literal["auto", "direct", "iterative"]
+LINEAR_SOLVERS: tuple[str, ...] = ("auto", "direct", "iterative")
+DEFAULT_LINEAR_SOLVER: LinearSolverName = "auto"
+LINEAR_SOLVER_HELP = (
+    "how each iteration solves its two linear systems (values and occupancy): "
+    "direct (sparse LU), iterative (warm-started BiCGSTAB, checked to a relative "
+    "residual of 1e-12, direct where it does not converge), or auto (iterative "
+    "where it is faster: large MDPs at moderate foresight)"
+)
+
+#: Relative residual every iterative solve must meet (see the module docstring).
+RESIDUAL_BOUND = 1e-12
+#: BiCGSTAB iterations (two products with ``A`` each) per system before the fallback.
+KRYLOV_BUDGET = 1000
+
+
+def check_linear_solver(name: str) -> None:
+    if name not in LINEAR_SOLVERS:
+        raise ParameterError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {name!r}")
+
+
+def choose_linear_solver(name: str, n_states: int, n_transitions: int, lam: float) -> str:
+    """``"direct"`` or ``"iterative"``: the setting ``name``, with ``auto`` resolved."""
+    check_linear_solver(name)
+    if name != "auto":
+        return name
+    return "iterative" if n_states >= AUTO_MIN_STATES and lam <= AUTO_MAX_FORESIGHT else "direct"
+
+
+#: ``auto`` picks ``iterative`` from this many states up ...
+AUTO_MIN_STATES = 20_000
+#: ... and up to this foresight (provisional: see benchmarks/RESULTS.md).
+AUTO_MAX_FORESIGHT = 0.99
+
+
+# ------------------------------------------------------------------ the record
+@dataclass
+class LinearSolveRecord:
+    """What the linear solves of one run did."""
+
+    direct: int = 0  # systems solved by LU by choice
+    iterative: int = 0  # systems solved by BiCGSTAB to the bound
+    fallback: int = 0  # systems BiCGSTAB left unsolved in its budget, then solved by LU
+    krylov_iterations: int = 0  # BiCGSTAB iterations, the fallbacks' included
+    worst_residual: float = 0.0  # the largest relative residual of any accepted solution
+
+    def add(self, residual: float) -> None:
+        self.worst_residual = max(self.worst_residual, residual)
+
+    @property
+    def used(self) -> str:
+        """``"direct"``, ``"iterative"``, or ``"iterative+direct"`` when some fell back."""
+        if self.fallback:
+            return "iterative+direct"
+        return "iterative" if self.iterative else "direct"
+
+
+# ------------------------------------------------------------------ the solver
+class LinearSolver:
+    """Solves the evaluation systems of consecutive policies of one run.
+
+    ``choice`` is ``"direct"`` or ``"iterative"`` (see :func:`choose_linear_solver`);
+    with ``"iterative"`` each solve starts from the previous solution.
+    """
+
+    def __init__(self, choice: str, budget: int | None = None, bound: float = RESIDUAL_BOUND):
+        if choice not in ("direct", "iterative"):
+            raise ParameterError(f"a LinearSolver is direct or iterative, got {choice!r}")
+        self.choice = choice
+        self.budget = KRYLOV_BUDGET if budget is None else budget
+        self.bound = bound
+        self.record = LinearSolveRecord()
+        self._value: np.ndarray | None = None
+        self._occupancy: np.ndarray | None = None
+
+    def solve(self, A: sp.csc_matrix, r_pi: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(V, d)`` with ``A V = r_pi`` and ``A^T d = e_start``, ``A`` in CSC form."""
+        e_0 = np.zeros(A.shape[0])
+        e_0[start] = 1.0
+        systems = (
+            _System(A, r_pi, _max_abs, self._value, transposed=False),
+            _System(A.T, e_0, _sum_abs, self._occupancy, transposed=True),  # CSR view, no copy
+        )
+        if self.choice == "iterative":
+            for system in systems:
+                self._iterate(system)
+        unsolved = [s for s in systems if s.solution is None]
+        if unsolved:
+            lu = spla.splu(A)
+            for system in unsolved:
+                system.solution = lu.solve(system.rhs, trans="T" if system.transposed else "N")
+                self.record.add(system.relative_residual(system.solution))
+                if self.choice == "direct":
+                    self.record.direct += 1
+        self._value, self._occupancy = systems[0].solution, systems[1].solution
+        return self._value, self._occupancy
+
+    def _iterate(self, system: "_System") -> None:
+        guess = system.guess if system.guess is not None else np.zeros_like(system.rhs)
+        scale = system.norm(system.rhs)
+        if scale == 0.0:  # b = 0: x = 0, exactly
+            system.solution = np.zeros_like(system.rhs)
+            self.record.iterative += 1
+            return
+        result = bicgstab(system.matrix, system.rhs, guess, self.bound * scale, system.norm, self.budget)
+        self.record.krylov_iterations += result.iterations
+        if result.converged:
+            system.solution = result.x
+            self.record.iterative += 1
+            self.record.add(result.residual / scale)
+        else:
+            self.record.fallback += 1
+
+
+@dataclass
+class _System:
+    matrix: sp.spmatrix
+    rhs: np.ndarray
+    norm: Callable[[np.ndarray], float]
+    guess: np.ndarray | None
+    transposed: bool
+    solution: np.ndarray | None = None
+
+    def relative_residual(self, x: np.ndarray) -> float:
+        scale = self.norm(self.rhs)
+        return self.norm(self.rhs - self.matrix @ x) / scale if scale else 0.0
+
+
+# ------------------------------------------------------------------ BiCGSTAB
+@dataclass(frozen=True)
+class KrylovResult:
+    x: np.ndarray
+    converged: bool  # the true residual met the tolerance
+    iterations: int
+    residual: float  # norm of the true residual b - A x
+
+
+def bicgstab(
+    A: sp.spmatrix,
+    b: np.ndarray,
+    x0: np.ndarray,
+    tolerance: float,
+    norm: Callable[[np.ndarray], float],
+    budget: int,
+) -> KrylovResult:
+    """BiCGSTAB for ``A x = b`` from ``x0``, until ``norm(b - A x) <= tolerance``.
+
+    Unpreconditioned BiCGSTAB (van der Vorst 1992, Algorithm 1 of the paper): each
+    iteration takes two products with ``A``, one for the bi-conjugate gradient
+    half-step along ``p`` and one for the minimal-residual half-step along ``s``.
+    Convergence is tested after each half-step on the recursively updated residual;
+    when it says converged, the true residual ``b - A x`` is computed and decides.
+    If they disagree (rounding has made the recurrence drift), or on a breakdown
+    (``rhat . v = 0``, ``omega = 0``), the method restarts from the current ``x``
+    with the true residual. At most ``budget`` iterations are taken in all.
+    """
+    x = np.array(x0, dtype=float)
+    r = b - A @ x
+    residual = norm(r)
+    iterations = 0
+    scratch = np.empty_like(x)
+    while residual > tolerance and iterations < budget and np.isfinite(residual):
+        iterations = _bicgstab_cycle(A, x, r, tolerance, norm, budget, iterations, scratch)
+        r = b - A @ x
+        residual = norm(r)
+    return KrylovResult(x=x, converged=bool(residual <= tolerance), iterations=iterations, residual=float(residual))
+
+
+def _bicgstab_cycle(A, x, r, tolerance, norm, budget, iterations, scratch) -> int:
+    """One run of BiCGSTAB from the current ``x`` and its true residual ``r``,
+    updating both in place until the recurrence says converged, it breaks down, or
+    the budget is spent; returns the iteration count so far."""
+    r_hat = r.copy()  # the shadow residual
+    p = r.copy()
+    rho = _dot(r_hat, r)
+    while iterations < budget:
+        iterations += 1
+        v = A @ p
+        sigma = _dot(r_hat, v)
+        if sigma == 0.0 or not np.isfinite(sigma):
+            break
+        alpha = rho / sigma
+        _axpy(x, alpha, p, scratch)
+        _axpy(r, -alpha, v, scratch)  # r is now s = r - alpha v
+        if norm(r) <= tolerance:
+            break
+        t = A @ r
+        tt = _dot(t, t)
+        if tt == 0.0:
+            break
+        omega = _dot(t, r) / tt
+        _axpy(x, omega, r, scratch)
+        _axpy(r, -omega, t, scratch)
+        if norm(r) <= tolerance or omega == 0.0:
+            break
+        rho_next = _dot(r_hat, r)
+        if rho_next == 0.0 or not np.isfinite(rho_next):
+            break
+        beta = (rho_next / rho) * (alpha / omega)
+        rho = rho_next
+        _axpy(p, -omega, v, scratch)  # p = r + beta (p - omega v)
+        p *= beta
+        p += r
+    return iterations
+
+
+# -------------------------------------------------------- vector operations
+#: Dot products are taken in blocks of this many entries: OpenBLAS runs a longer
+#: ``ddot`` on several threads, which on a loaded machine waits for a free core
+#: for milliseconds at every call (measured: 16 ms instead of 0.05 ms for 250,000
+#: entries on 2 busy cores). Blocks this short run on one thread.
+DOT_BLOCK = 8192
+
+
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    """``x . y`` of two contiguous vectors, in single-threaded blocks."""
+    whole = x.size - x.size % DOT_BLOCK
+    total = float(np.dot(x[whole:], y[whole:]))
+    if whole:
+        total += float(np.vecdot(x[:whole].reshape(-1, DOT_BLOCK), y[:whole].reshape(-1, DOT_BLOCK)).sum())
+    return total
+
+
+def _axpy(y: np.ndarray, a: float, x: np.ndarray, scratch: np.ndarray) -> None:
+    """``y += a x`` in place, with no temporary array."""
+    np.multiply(x, a, out=scratch)
+    y += scratch
+
+
+def _max_abs(v: np.ndarray) -> float:
+    return float(max(v.max(), -v.min())) if v.size else 0.0
+
+
+def _sum_abs(v: np.ndarray) -> float:
+    return float(np.abs(v).sum())

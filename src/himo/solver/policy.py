@@ -21,6 +21,11 @@ from himo.mdp import MDP
 
 DependentRule = Literal["last", "first", "argmax"]
 DEPENDENT_RULES = ("last", "first", "argmax")
+#: ``argmax`` counts actions within this relative distance of a state's most
+#: probable one as tied (and takes the last of them), so that rounding-level
+#: differences in the policy, such as those between a direct and an iterative
+#: linear solve, do not change the choice.
+ARGMAX_TIE_BAND = 1e-9
 
 
 def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray | None = None) -> np.ndarray:
@@ -28,9 +33,10 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
 
     ``"last"`` (the default) takes each state's last available action in the order
     of the ``action`` coordinate, ``"first"`` its first one; both stay fixed for a
-    whole run. ``"argmax"`` takes the currently most probable action (ties: the
-    last), re-chosen at every iteration: the policy flow does not depend on the
-    choice (MATH.md identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1``.
+    whole run. ``"argmax"`` takes the currently most probable action (ties, to
+    :data:`ARGMAX_TIE_BAND`: the last), re-chosen at every iteration: the policy
+    flow does not depend on the choice (MATH.md identity 5), and it keeps
+    ``r_ij = pi_ij / pi_iw <= 1`` (to the band).
     """
     offsets = mdp.state_offsets
     if rule == "last":
@@ -40,7 +46,7 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
     if rule == "argmax":
         if policy is None:
             raise ParameterError("the 'argmax' dependent rule needs the current policy")
-        top = policy >= np.maximum.reduceat(policy, offsets[:-1])[mdp.pair_state]
+        top = policy >= (1 - ARGMAX_TIE_BAND) * np.maximum.reduceat(policy, offsets[:-1])[mdp.pair_state]
         return first_in_state(mdp, np.flatnonzero(top), last=True)
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 

@@ -22,6 +22,7 @@ from himo.errors import HimoError, ParameterError
 from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
+from himo.solver.linear import DEFAULT_LINEAR_SOLVER
 from himo.trajectory import trajectory_dataset
 
 try:
@@ -40,6 +41,7 @@ def solve(
     dependent: str = "last",
     e_form: str = "exact",
     thin: int = 1,
+    linear_solver: str = DEFAULT_LINEAR_SOLVER,
     initial_policy: np.ndarray | None = None,
     snapshots_between: int = 3,
     store_counters: bool | None = None,
@@ -71,6 +73,10 @@ def solve(
         ``"exact"`` (with lambda) or ``"printed"`` (Algorithm 1's E, newton only).
     thin
         Keep every ``thin``-th iteration in the dataset (and always the last).
+    linear_solver
+        ``"auto"``, ``"direct"`` or ``"iterative"``: how each iteration solves for its
+        values and occupancy (see :mod:`himo.solver.linear`); every choice gives the
+        same iterates to 1e-9, and the trajectory records which one ran.
     initial_policy
         A strictly positive ``(n_pairs,)`` policy to start from instead of the prior.
     snapshots_between
@@ -86,7 +92,7 @@ def solve(
         raise ParameterError(f"snapshots_between must be a non-negative integer, got {snapshots_between!r}")
     settings = SolverSettings(
         lam=lam, method=method, step=step, max_iter=max_iter, tol=tol,
-        dependent=dependent, e_form=e_form, thin=thin,
+        dependent=dependent, e_form=e_form, thin=thin, linear_solver=linear_solver,
     )
     run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)
     optimum = value_iteration(mdp, lam)

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import yaml
 
 from himo.errors import HimoError
+from himo.solver.linear import DEFAULT_LINEAR_SOLVER, LINEAR_SOLVER_HELP, LINEAR_SOLVERS
 
 Command = Callable[[argparse.Namespace], None]
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command, str]] = {}
@@ -110,6 +111,8 @@ def _solve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--e-form", default="exact", choices=["exact", "printed"],
                         help="E of Algorithm 1: exact (with lambda) or as printed (newton only)")
     parser.add_argument("--thin", type=int, default=1, help="keep every THIN-th iteration (default 1)")
+    parser.add_argument("--linear-solver", default=DEFAULT_LINEAR_SOLVER, choices=LINEAR_SOLVERS,
+                        help=f"{LINEAR_SOLVER_HELP} (default {DEFAULT_LINEAR_SOLVER})")
     parser.add_argument("--snapshots-between", type=int, default=3,
                         help="snapshots of C and I between the first and last (default 3)")
     parser.add_argument("--counters", choices=["auto", "yes", "no"], default="auto",
@@ -129,7 +132,7 @@ def _solve(args: argparse.Namespace) -> None:
     trajectory = solve(
         load_mdp(args.mdp),
         lam=args.lam, method=args.method, step=args.step, max_iter=args.max_iter, tol=args.tol,
-        dependent=args.dependent, e_form=args.e_form, thin=args.thin,
+        dependent=args.dependent, e_form=args.e_form, thin=args.thin, linear_solver=args.linear_solver,
         snapshots_between=args.snapshots_between,
         store_counters={"auto": None, "yes": True, "no": False}[args.counters],
         progress=args.progress, provenance=provenance,

@@ -37,6 +37,7 @@ import xarray as xr
 from himo.mdp import MDP
 from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
+from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run, SolverSettings
 from himo.solver.policy import free_pairs, score_projection
 from himo.solver.value_iteration import Optimum
@@ -142,12 +143,32 @@ def trajectory_dataset(
             "stored_iterations": stored_note,
             "stop_note": run.stop_note,
             "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",
+            **linear_solve_attrs(run, settings),
             **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
             **package_versions(),
             **(provenance or {}),
         }
     )
     return ds
+
+
+def linear_solve_attrs(run: Run, settings: SolverSettings) -> dict:
+    """Which linear solver ran and, for the iterative one, its worst residual (see
+    :mod:`himo.solver.linear`)."""
+    record = run.linear
+    attrs = {
+        "linear_solver": settings.linear_solver,
+        "linear_solver_used": record.used,
+        "linear_solves": record.summary(),
+        "linear_fallbacks": record.fallback,
+    }
+    if record.worst_residual is not None:
+        attrs["linear_worst_residual"] = record.worst_residual
+        attrs["linear_residual_bound"] = RESIDUAL_BOUND
+        attrs["linear_residual_rule"] = (
+            "relative residual of A = I - lam T: |r_pi - A V|_inf / |r_pi|_inf (values), |e_0 - A^T d|_1 (occupancy)"
+        )
+    return attrs
 
 
 def _dependent_variable(mdp: MDP, run: Run, settings: SolverSettings) -> tuple:

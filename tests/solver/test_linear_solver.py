@@ -3,15 +3,20 @@ dense solve: solutions, the documented error bound, warm starts, the fallback.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import xarray as xr
+import yaml
 
 import himo
 from himo.errors import ParameterError
 from himo.solver import linear
 from himo.solver.evaluation import evaluate
 from himo.solver.linear import (
+    DEFAULT_LINEAR_SOLVER,
     LINEAR_SOLVERS,
     RESIDUAL_BOUND,
     LinearSolver,
@@ -21,6 +26,7 @@ from himo.solver.linear import (
 )
 from himo.solver.policy import state_sums
 
+REPO = Path(__file__).resolve().parents[2]
 FORESIGHTS = (0.5, 0.9, 0.99, 0.999)
 PAPER_ENVS = ("hanoi", "fourrooms", "wormhole")
 
@@ -122,9 +128,13 @@ def test_a_budget_too_small_falls_back_to_the_direct_solve(random_mdp, random_po
     # the fallback is the direct solve itself: bit for bit
     assert np.array_equal(ev.value, direct.value) and np.array_equal(ev.occupancy, direct.occupancy)
     assert 0 <= solver.record.worst_residual <= 1e-14
+    assert solver.record.summary() == (
+        "0 iterative (warm-started BiCGSTAB, 2 iterations), "
+        "2 solved directly after BiCGSTAB missed the residual bound 1e-12 in 1 iterations"
+    )
 
 
-def test_direct_choice_records_its_residuals(random_mdp, random_policy):
+def test_direct_choice_is_the_plain_lu(random_mdp, random_policy):
     mdp = random_mdp(seed=3)
     policy = random_policy(mdp, seed=3)
     solver = LinearSolver("direct")
@@ -132,7 +142,8 @@ def test_direct_choice_records_its_residuals(random_mdp, random_policy):
     direct = evaluate(mdp, policy, 0.9)
     assert np.array_equal(ev.value, direct.value) and np.array_equal(ev.occupancy, direct.occupancy)
     assert solver.record.direct == 2 and solver.record.used == "direct" and solver.record.krylov_iterations == 0
-    assert solver.record.worst_residual == pytest.approx(max(residuals(mdp, policy, 0.9, ev.value, ev.occupancy)))
+    assert solver.record.worst_residual is None  # LU is not checked
+    assert solver.record.summary() == "2 direct (sparse LU)"
 
 
 def test_zero_rewards_give_zero_values_at_once(random_mdp, random_policy):
@@ -189,3 +200,83 @@ def test_the_setting_is_checked_and_resolved():
     assert choose_linear_solver("direct", 10**6, 5 * 10**6, 0.9) == "direct"
     assert choose_linear_solver("iterative", 10, 50, 0.999) == "iterative"
     assert choose_linear_solver("auto", 104, 520, 0.9) == "direct"  # the paper's grids: LU is cheaper
+
+
+# ------------------------------------------------------------------ whole runs
+def assert_same_iterates(direct, iterative):
+    """Policy, occupancy and objective of two runs equal to 1e-9 of their scale."""
+    assert direct.iteration == iterative.iteration and direct.stop_reason == iterative.stop_reason
+    np.testing.assert_allclose(np.array(iterative.policy), np.array(direct.policy), rtol=0, atol=1e-9)
+    occupancy = np.array(direct.occupancy)
+    np.testing.assert_allclose(np.array(iterative.occupancy), occupancy, rtol=0, atol=1e-9 * occupancy.sum(axis=1).max())
+    scale = max(np.abs(direct.objective).max(), 1.0)
+    np.testing.assert_allclose(iterative.objective, direct.objective, rtol=0, atol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("name, lam", [("hanoi", 0.9), ("fourrooms", 0.95), ("wormhole", 0.99)])
+def test_iterative_runs_take_the_direct_runs_steps(name, lam):
+    mdp = himo.make_env(name)
+    common = dict(lam=lam, method="natural", step=0.1, max_iter=150, dependent="argmax")
+    direct = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="direct"))
+    iterative = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="iterative"))
+    assert direct.linear.used == "direct" and iterative.linear.used == "iterative"
+    assert iterative.linear.iterative == 2 * 151 and iterative.linear.fallback == 0
+    assert 0 < iterative.linear.worst_residual <= RESIDUAL_BOUND
+    assert_same_iterates(direct, iterative)
+
+
+def test_the_fallback_is_taken_and_recorded_in_the_trajectory(monkeypatch):
+    mdp = himo.make_env("hanoi", n_disks=3)
+    common = dict(lam=0.9, method="natural", step=0.5, max_iter=20, dependent="argmax", store_counters=False)
+    monkeypatch.setattr(linear, "KRYLOV_BUDGET", 3)  # too small to reach 1e-12 from a cold start
+    ds = himo.solve(mdp, linear_solver="iterative", **common)
+    assert ds.attrs["linear_solver"] == "iterative" and ds.attrs["linear_solver_used"] == "iterative+direct"
+    assert ds.attrs["linear_fallbacks"] > 0
+    assert "solved directly after BiCGSTAB missed the residual bound 1e-12 in 3 iterations" in ds.attrs["linear_solves"]
+    assert 0 < ds.attrs["linear_worst_residual"] <= ds.attrs["linear_residual_bound"] == RESIDUAL_BOUND
+    monkeypatch.undo()
+    direct = himo.solve(mdp, linear_solver="direct", **common)
+    assert direct.attrs["linear_solver_used"] == "direct" and "linear_worst_residual" not in direct.attrs
+    np.testing.assert_allclose(ds.policy.values, direct.policy.values, rtol=0, atol=1e-9)
+
+
+def test_the_setting_is_validated_everywhere(tmp_path):
+    mdp = himo.make_env("hanoi", n_disks=2)
+    with pytest.raises(ParameterError, match="linear_solver must be one of"):
+        himo.solve(mdp, linear_solver="cg")
+    from himo.cli import main
+
+    himo.save_mdp(mdp, tmp_path / "m.nc")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", str(tmp_path / "m.nc"), str(tmp_path / "t.nc"), "--linear-solver", "cg"])
+    assert exit_info.value.code == 2 and not (tmp_path / "t.nc").exists()
+    assert main(["solve", str(tmp_path / "m.nc"), str(tmp_path / "t.nc"), "--linear-solver", "iterative",
+                 "--max-iter", "5"]) == 0
+    with xr.open_dataset(tmp_path / "t.nc") as ds:
+        assert ds.attrs["linear_solver"] == "iterative" and ds.attrs["linear_solver_used"] == "iterative"
+
+
+def test_the_workflow_schema_knows_the_setting_as_defined():
+    """The config schema is YAML and cannot import the definition: it must agree with it."""
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert schema["$defs"]["linear_solver"]["enum"] == list(LINEAR_SOLVERS)
+    assert schema["properties"]["solver"]["properties"]["linear_solver"]["default"] == DEFAULT_LINEAR_SOLVER
+    assert "linear_solver" in schema["$defs"]["solver_overrides"]["properties"]
+    assert "linear_solver" in (REPO / "workflow/rules/common.smk").read_text().split("SOLVER_SETTINGS = ")[1].split("\n")[0]
+
+
+def test_argmax_counts_rounding_level_differences_as_ties():
+    """Within ARGMAX_TIE_BAND of the top, the last action is dependent: a direct and an
+    iterative solve, which differ at that level, choose alike."""
+    from himo.solver.policy import ARGMAX_TIE_BAND, dependent_pairs
+
+    mdp = himo.make_env("hanoi", n_disks=2)
+    lo, hi = mdp.state_offsets[0], mdp.state_offsets[1]
+    policy = mdp.uniform_policy()
+    policy[lo] *= 1 + ARGMAX_TIE_BAND / 10  # the first action ahead by less than the band
+    policy[lo + 1:hi] -= (policy[lo] - 1 / (hi - lo)) / (hi - lo - 1)
+    assert dependent_pairs(mdp, "argmax", policy)[0] == hi - 1
+    policy = mdp.uniform_policy()
+    policy[lo] *= 1 + 10 * ARGMAX_TIE_BAND  # ahead by more: it is the top
+    policy[lo + 1:hi] -= (policy[lo] - 1 / (hi - lo)) / (hi - lo - 1)
+    assert dependent_pairs(mdp, "argmax", policy)[0] == lo

@@ -14,7 +14,7 @@ import jsonschema
 import yaml
 from snakemake.exceptions import WorkflowError
 
-SOLVER_SETTINGS = ("lam", "method", "step", "max_iter", "tol", "dependent", "thin")
+SOLVER_SETTINGS = ("lam", "method", "step", "max_iter", "tol", "dependent", "thin", "linear_solver")
 SCHEMA_FILE = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 
 

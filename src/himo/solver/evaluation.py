@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
-from himo.solver.linear import LinearSolver
+from himo.solver.linear import LinearSolver, solve_directly
 from himo.solver.policy import first_in_state, state_sums
 
 
@@ -49,14 +49,9 @@ def evaluate(mdp: MDP, policy: np.ndarray, lam: float, solver: LinearSolver | No
     one for every iteration, so that it can start from the previous solutions.
     """
     r_pi = state_sums(mdp, policy * mdp.R)
-    if solver is None:
-        lu = factorize(mdp, policy, lam)
-        value = lu.solve(r_pi)  # (I - lambda T) V = r_pi
-        start = np.zeros(mdp.n_states)
-        start[mdp.start] = 1.0
-        occupancy = lu.solve(start, trans="T")  # (I - lambda T)^T d = e_0
-    else:
-        value, occupancy = solver.solve(mdp.system_matrix(policy, lam), r_pi, mdp.start)
+    A = mdp.system_matrix(policy, lam)
+    # (I - lambda T) V = r_pi and (I - lambda T)^T d = e_0
+    value, occupancy = solve_directly(A, r_pi, mdp.start) if solver is None else solver.solve(A, r_pi, mdp.start)
     q = mdp.R + lam * (mdp.P @ value)
     return Evaluation(
         value=value,

@@ -98,16 +98,20 @@ AUTO_MAX_FORESIGHT = 0.99
 # ------------------------------------------------------------------ the record
 @dataclass
 class LinearSolveRecord:
-    """What the linear solves of one run did."""
+    """What the linear solves of one run did (two systems per evaluation)."""
 
     direct: int = 0  # systems solved by LU by choice
     iterative: int = 0  # systems solved by BiCGSTAB to the bound
     fallback: int = 0  # systems BiCGSTAB left unsolved in its budget, then solved by LU
     krylov_iterations: int = 0  # BiCGSTAB iterations, the fallbacks' included
-    worst_residual: float = 0.0  # the largest relative residual of any accepted solution
+    #: The largest relative residual (the module docstring's norms) of the solutions
+    #: of the iterative path, fallbacks included; ``None`` when it never ran (a
+    #: direct LU solve is backward stable and is not checked).
+    worst_residual: float | None = None
+    budget: int = KRYLOV_BUDGET  # the fallback's trigger
 
     def add(self, residual: float) -> None:
-        self.worst_residual = max(self.worst_residual, residual)
+        self.worst_residual = residual if self.worst_residual is None else max(self.worst_residual, residual)
 
     @property
     def used(self) -> str:
@@ -116,54 +120,73 @@ class LinearSolveRecord:
             return "iterative+direct"
         return "iterative" if self.iterative else "direct"
 
+    def summary(self) -> str:
+        """One line: how many systems each solver solved."""
+        parts = []
+        if self.direct:
+            parts.append(f"{self.direct} direct (sparse LU)")
+        if self.iterative or self.fallback:
+            parts.append(f"{self.iterative} iterative (warm-started BiCGSTAB, {self.krylov_iterations} iterations)")
+        if self.fallback:
+            parts.append(
+                f"{self.fallback} solved directly after BiCGSTAB missed the residual bound "
+                f"{RESIDUAL_BOUND:g} in {self.budget} iterations"
+            )
+        return ", ".join(parts) or "none"
+
 
 # ------------------------------------------------------------------ the solver
+def solve_directly(A: sp.csc_matrix, r_pi: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(V, d)`` from one sparse LU of ``A``: ``A V = r_pi``, ``A^T d = e_start``."""
+    lu = spla.splu(A)
+    return lu.solve(r_pi), lu.solve(_unit(A.shape[0], start), trans="T")
+
+
 class LinearSolver:
     """Solves the evaluation systems of consecutive policies of one run.
 
     ``choice`` is ``"direct"`` or ``"iterative"`` (see :func:`choose_linear_solver`);
-    with ``"iterative"`` each solve starts from the previous solution.
+    with ``"iterative"`` each solve starts from the previous solution, is accepted
+    at ``bound`` (:data:`RESIDUAL_BOUND`), and falls back to the LU after
+    ``budget`` (:data:`KRYLOV_BUDGET`) iterations. :attr:`record` tallies the solves.
     """
 
     def __init__(self, choice: str, budget: int | None = None, bound: float = RESIDUAL_BOUND):
         if choice not in ("direct", "iterative"):
             raise ParameterError(f"a LinearSolver is direct or iterative, got {choice!r}")
-        self.choice = choice
+        self.choice, self.bound = choice, bound
         self.budget = KRYLOV_BUDGET if budget is None else budget
-        self.bound = bound
-        self.record = LinearSolveRecord()
-        self._value: np.ndarray | None = None
-        self._occupancy: np.ndarray | None = None
+        self.record = LinearSolveRecord(budget=self.budget)
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None
 
     def solve(self, A: sp.csc_matrix, r_pi: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
         """``(V, d)`` with ``A V = r_pi`` and ``A^T d = e_start``, ``A`` in CSC form."""
-        e_0 = np.zeros(A.shape[0])
-        e_0[start] = 1.0
+        if self.choice == "direct":
+            self.record.direct += 2
+            return solve_directly(A, r_pi, start)
+        previous = self._previous or (None, None)
         systems = (
-            _System(A, r_pi, _max_abs, self._value, transposed=False),
-            _System(A.T, e_0, _sum_abs, self._occupancy, transposed=True),  # CSR view, no copy
+            _System(A, r_pi, _max_abs, previous[0], transposed=False),
+            _System(A.T, _unit(A.shape[0], start), _sum_abs, previous[1], transposed=True),  # A.T: a CSR view
         )
-        if self.choice == "iterative":
-            for system in systems:
-                self._iterate(system)
-        unsolved = [s for s in systems if s.solution is None]
+        for system in systems:
+            self._iterate(system)
+        unsolved = [system for system in systems if system.solution is None]
         if unsolved:
             lu = spla.splu(A)
             for system in unsolved:
                 system.solution = lu.solve(system.rhs, trans="T" if system.transposed else "N")
                 self.record.add(system.relative_residual(system.solution))
-                if self.choice == "direct":
-                    self.record.direct += 1
-        self._value, self._occupancy = systems[0].solution, systems[1].solution
-        return self._value, self._occupancy
+        self._previous = (systems[0].solution, systems[1].solution)
+        return self._previous
 
     def _iterate(self, system: "_System") -> None:
-        guess = system.guess if system.guess is not None else np.zeros_like(system.rhs)
         scale = system.norm(system.rhs)
         if scale == 0.0:  # b = 0: x = 0, exactly
             system.solution = np.zeros_like(system.rhs)
             self.record.iterative += 1
             return
+        guess = system.guess if system.guess is not None else np.zeros_like(system.rhs)
         result = bicgstab(system.matrix, system.rhs, guess, self.bound * scale, system.norm, self.budget)
         self.record.krylov_iterations += result.iterations
         if result.converged:
@@ -186,6 +209,12 @@ class _System:
     def relative_residual(self, x: np.ndarray) -> float:
         scale = self.norm(self.rhs)
         return self.norm(self.rhs - self.matrix @ x) / scale if scale else 0.0
+
+
+def _unit(n: int, i: int) -> np.ndarray:
+    e = np.zeros(n)
+    e[i] = 1.0
+    return e
 
 
 # ------------------------------------------------------------------ BiCGSTAB

@@ -1,6 +1,8 @@
 """The HIMO iteration loop: from the prior (Eq. 22) to convergence.
 
-Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`), stops
+Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`, with
+one :class:`~himo.solver.linear.LinearSolver` for the whole run, so that an
+iterative solve starts from the previous iteration's solution), stops
 if the policy flow has come to rest, and otherwise takes one step of the chosen
 method (:mod:`himo.solver.steps`). Planning time is the sum of the step sizes.
 
@@ -29,6 +31,14 @@ from himo.errors import ParameterError
 from himo.mdp import MDP
 from himo.solver.counters import E_FORMS, EForm
 from himo.solver.evaluation import evaluate
+from himo.solver.linear import (
+    DEFAULT_LINEAR_SOLVER,
+    LinearSolver,
+    LinearSolveRecord,
+    LinearSolverName,
+    check_linear_solver,
+    choose_linear_solver,
+)
 from himo.solver.policy import DependentRule, dependent_pairs, free_pairs, validate_policy
 from himo.solver.steps import (
     StepFailed,
@@ -58,6 +68,7 @@ class SolverSettings:
     dependent: DependentRule = "last"
     e_form: EForm = "exact"
     thin: int = 1
+    linear_solver: LinearSolverName = DEFAULT_LINEAR_SOLVER  # see himo.solver.linear
 
     def __post_init__(self) -> None:
         if not isinstance(self.lam, (int, float)) or not 0 < self.lam < 1:
@@ -75,6 +86,7 @@ class SolverSettings:
             raise ParameterError("e_form='printed' changes only method='newton' (the others do not use C)")
         if not isinstance(self.thin, (int, np.integer)) or self.thin < 1:
             raise ParameterError(f"thin must be a positive integer, got {self.thin!r}")
+        check_linear_solver(self.linear_solver)
 
 
 @dataclass
@@ -95,6 +107,8 @@ class Run:
     stop_note: str = ""
     n_iterations: int = 0
     seconds: float = 0.0
+    linear_solver: str = "direct"  # the linear solver chosen ("auto" resolved)
+    linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
 
 
 def run_himo(
@@ -110,7 +124,9 @@ def run_himo(
     run = Run(dependent=dependent)
     planning_time, size = 0.0, 0.0
     started = reported = wallclock.perf_counter()
-    evaluation = evaluate(mdp, policy, settings.lam)
+    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, mdp.P.nnz, settings.lam))
+    run.linear_solver, run.linear = linear.choice, linear.record
+    evaluation = evaluate(mdp, policy, settings.lam, linear)
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = dependent_pairs(mdp, "argmax", policy)
@@ -133,7 +149,7 @@ def run_himo(
             break
         policy, size = step.policy, step.size
         planning_time += size
-        evaluation = evaluate(mdp, policy, settings.lam)
+        evaluation = evaluate(mdp, policy, settings.lam, linear)
     if run.converged:
         run.stop_reason = "converged"
     run.n_iterations = iteration

@@ -1,0 +1,61 @@
+"""The iterative linear solver on larger MDPs: the same iterates as the direct one,
+and no dense ``n_states x n_states`` array (benchmarks/ measures its speed)."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import himo
+from himo.solver.linear import AUTO_MIN_STATES, choose_linear_solver
+from himo.solver.loop import SolverSettings, run_himo
+
+from tests.solver.test_linear_solver import assert_same_iterates
+
+
+@pytest.mark.parametrize("lam", [0.9, 0.99])
+@pytest.mark.parametrize("dependent, step", [("argmax", 0.5), ("last", 0.1)])
+def test_iterative_and_direct_runs_agree_on_a_grid(dependent, step, lam):
+    """On a symmetric grid, where many actions tie (and far from the goal values are
+    tiny): the argmax rule's tie band keeps both runs' choices the same.
+
+    (A fixed dependent action with a large step stalls, see himo.solver.steps: the
+    halvings then sit at the feasibility boundary, where any rounding, a direct
+    solve's included, may decide them differently.)
+    """
+    mdp = himo.make_env("grid", rows=40, cols=40)
+    common = dict(lam=lam, method="natural", step=step, max_iter=30, dependent=dependent)
+    direct = run_himo(mdp, SolverSettings(**common, linear_solver="direct"))
+    iterative = run_himo(mdp, SolverSettings(**common, linear_solver="iterative"))
+    assert iterative.linear.used == "iterative" and iterative.linear.worst_residual <= 1e-12
+    assert_same_iterates(direct, iterative)
+
+
+def test_auto_takes_the_iterative_solver_on_a_large_grid():
+    side = int(np.ceil(np.sqrt(AUTO_MIN_STATES)))
+    mdp = himo.make_env("grid", rows=side, cols=side)
+    assert choose_linear_solver("auto", mdp.n_states, mdp.P.nnz, 0.95) == "iterative"
+    run = run_himo(mdp, SolverSettings(lam=0.95, method="natural", step=0.1, max_iter=2, dependent="argmax"))
+    assert run.linear_solver == "iterative" and run.linear.used == "iterative"
+
+
+def test_iterative_path_allocates_no_square_array():
+    """The loop on a 200x200 grid: the iterative solver's vectors stay below the
+    peak of the step's own pair vectors (tracemalloc sees numpy, not SuperLU)."""
+    n_states = 200 * 200
+    mdp = himo.make_env("grid", rows=200, cols=200)
+    peaks = {}
+    for linear_solver in ("direct", "iterative", "direct"):  # the first direct run builds the cached pattern
+        settings = SolverSettings(lam=0.95, method="natural", step=0.1, max_iter=2, dependent="argmax",
+                                  thin=2, linear_solver=linear_solver)
+        tracemalloc.start()
+        try:
+            run = run_himo(mdp, settings)
+            peaks[linear_solver] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert run.linear.used == linear_solver
+    assert peaks["iterative"] < n_states**2 * 8 / 100, f"peak {peaks['iterative'] / 2**20:.0f} MiB"
+    assert peaks["iterative"] <= 1.05 * peaks["direct"], peaks

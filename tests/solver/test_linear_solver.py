@@ -225,6 +225,24 @@ def test_iterative_runs_take_the_direct_runs_steps(name, lam):
     assert_same_iterates(direct, iterative)
 
 
+@pytest.mark.parametrize("lam", [0.9, 0.99])
+@pytest.mark.parametrize("dependent, step", [("argmax", 0.5), ("last", 0.1)])
+def test_iterative_and_direct_runs_agree_on_a_grid(dependent, step, lam):
+    """On a symmetric grid, where many actions tie (and far from the goal values are
+    tiny): the argmax rule's tie band keeps both runs' choices the same.
+
+    (A fixed dependent action with a large step stalls, see himo.solver.steps: the
+    halvings then sit at the feasibility boundary, where any rounding, a direct
+    solve's included, may decide them differently.)
+    """
+    mdp = himo.make_env("grid", rows=40, cols=40)
+    common = dict(lam=lam, method="natural", step=step, max_iter=30, dependent=dependent)
+    direct = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="direct"))
+    iterative = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="iterative"))
+    assert iterative.linear.used == "iterative" and iterative.linear.worst_residual <= 1e-12
+    assert_same_iterates(direct, iterative)
+
+
 def test_the_fallback_is_taken_and_recorded_in_the_trajectory(monkeypatch):
     mdp = himo.make_env("hanoi", n_disks=3)
     common = dict(lam=0.9, method="natural", step=0.5, max_iter=20, dependent="argmax", store_counters=False)

@@ -23,7 +23,7 @@ import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
 from himo.solver.linear import LinearSolver, solve_directly
-from himo.solver.policy import first_in_state, state_sums
+from himo.solver.policy import state_max, state_sums, top_pairs
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,7 @@ def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray) -> np.ndarray:
     relative precision as the policy becomes deterministic (the plain ``Q - V``
     would be rounding noise of size ``eps * |V|``, and stall the policy flow).
     """
-    offsets = mdp.state_offsets
-    by_probability = np.maximum.reduceat(policy, offsets[:-1])
-    is_top = policy >= by_probability[mdp.pair_state]
-    q_ref = q[first_in_state(mdp, np.flatnonzero(is_top))]
+    q_ref = q[top_pairs(mdp, policy, state_max(mdp, policy))]
     relative = q - q_ref[mdp.pair_state]
     return relative - state_sums(mdp, policy * relative)[mdp.pair_state]
 

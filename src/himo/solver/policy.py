@@ -46,8 +46,7 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
     if rule == "argmax":
         if policy is None:
             raise ParameterError("the 'argmax' dependent rule needs the current policy")
-        top = policy >= (1 - ARGMAX_TIE_BAND) * np.maximum.reduceat(policy, offsets[:-1])[mdp.pair_state]
-        return first_in_state(mdp, np.flatnonzero(top), last=True)
+        return top_pairs(mdp, policy, (1 - ARGMAX_TIE_BAND) * state_max(mdp, policy), last=True)
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 
 
@@ -89,6 +88,34 @@ def validate_policy(mdp: MDP, policy: np.ndarray, where: str = "initial policy")
             f"{where}: probabilities in state {mdp.state_labels[bad[0]]!r} sum to {sums[bad[0]]:.6g}, not 1"
         )
     return policy
+
+
+def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
+    """``(n_states,)`` the maximum of a pair vector over each state's actions."""
+    columns = mdp.action_columns
+    if columns is None:
+        return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
+    best = pair_values[columns[0]]
+    for column in columns[1:]:
+        np.maximum(best, pair_values[column], out=best)
+    return best
+
+
+def top_pairs(mdp: MDP, pair_values: np.ndarray, threshold: np.ndarray, last: bool = False) -> np.ndarray:
+    """``(n_states,)`` in each state the first (``last``: the last) pair whose value
+    is at least the state's ``threshold``; every state must have one (a threshold
+    at most :func:`state_max`)."""
+    columns = mdp.action_columns
+    if columns is None:
+        return first_in_state(mdp, np.flatnonzero(pair_values >= threshold[mdp.pair_state]), last=last)
+    # Visit the columns so that the wanted pair is the last one to pass; the first
+    # visited is taken unchecked: it stands only when no other column passes, and then
+    # it is the one that does.
+    order = columns if last else columns[::-1]
+    picked = order[0].copy()
+    for column in order[1:]:
+        np.copyto(picked, column, where=pair_values[column] >= threshold)
+    return picked
 
 
 def first_in_state(mdp: MDP, pairs: np.ndarray, last: bool = False) -> np.ndarray:

@@ -48,7 +48,7 @@ from himo.errors import ParameterError
 from himo.mdp import MDP
 from himo.solver.counters import EForm, counter_correlations, fisher_information, path_gradient
 from himo.solver.evaluation import Evaluation
-from himo.solver.policy import score_projection, state_sums
+from himo.solver.policy import score_projection, state_max, state_sums
 
 Method = Literal["newton", "natural", "multiplicative"]
 METHODS = ("newton", "natural", "multiplicative")
@@ -154,8 +154,7 @@ def preference_step(
     """``A_free += alpha * direction``, then ``A_iw`` by Eq. 4, halving ``alpha`` if needed."""
     alpha = step
     free_state = mdp.pair_state[free]
-    has_free = np.zeros(mdp.n_states, dtype=bool)
-    has_free[free_state] = True
+    has_free = mdp.actions_per_state > 1  # every action of a state but its dependent one is free
     policy_dependent, policy_free = policy[dependent], policy[free]
     floor = (BOUNDARY_FRACTION * policy_dependent)[has_free]
     for halvings in range(MAX_HALVINGS + 1):
@@ -175,7 +174,7 @@ def preference_step(
 def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
     """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (MATH.md identity 5)."""
     logits = np.log(policy) + step * evaluation.advantage
-    logits -= np.maximum.reduceat(logits, mdp.state_offsets[:-1])[mdp.pair_state]
+    logits -= state_max(mdp, logits)[mdp.pair_state]
     weights = np.exp(logits)
     new = weights / state_sums(mdp, weights)[mdp.pair_state]
     return Step(policy=new, size=step, halvings=0)

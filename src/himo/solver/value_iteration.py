@@ -15,6 +15,7 @@ import numpy as np
 
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
+from himo.solver.policy import state_max
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,6 @@ class Optimum:
     q: np.ndarray  # (n_pairs,) Q*
     greedy: np.ndarray  # (n_pairs,) a deterministic optimal policy
     iterations: int
-
-
-def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
-    """``(n_states,)`` the maximum of a pair vector over each state's actions."""
-    return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
 
 
 def greedy_policy(mdp: MDP, q: np.ndarray) -> np.ndarray:

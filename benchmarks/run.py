@@ -205,6 +205,8 @@ def worker_linear(case: str, lam: float, linear_solver: str, iterations: int, re
     from himo.solver.policy import state_sums
 
     mdp = _build(case)
+    mdp.system_matrix(mdp.uniform_policy(), lam)  # the MDP's cached patterns, built untimed
+    mdp.action_columns
     rss0 = _maxrss_mb()
     per_iter, floors = [], []
     for repeat in range(repeats):
@@ -330,7 +332,7 @@ def format_row(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true", help="add Hanoi 12 disks, the 1000x1000 grid and Hanoi 6 newton")
-    parser.add_argument("--cases", nargs="+", metavar="CASE", help="sparse-method cases to run (see --list)")
+    parser.add_argument("--cases", nargs="*", metavar="CASE", help="sparse-method cases to run (see --list; empty: none)")
     parser.add_argument("--newton-cases", nargs="*", metavar="CASE", help="newton cases (empty: none)")
     parser.add_argument("--converge", nargs="*", metavar="CASE", help="whole solves (default: the paper's three)")
     parser.add_argument("--linear", nargs="*", metavar="CASE[@LAM]",
@@ -362,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: make_env({builder!r}, {', '.join(f'{k}={v}' for k, v in params.items())})")
         return 0
 
-    sparse = args.cases or (FULL_SPARSE if args.full else QUICK_SPARSE)
+    sparse = args.cases if args.cases is not None else (FULL_SPARSE if args.full else QUICK_SPARSE)
     newton = args.newton_cases if args.newton_cases is not None else (FULL_NEWTON if args.full else QUICK_NEWTON)
     converge = args.converge if args.converge is not None else PAPER
     if args.linear is None:

@@ -183,10 +183,13 @@ def test_bicgstab_out_of_budget_reports_not_converged():
 
 
 @pytest.mark.parametrize("n", [1, 100, linear.DOT_BLOCK, linear.DOT_BLOCK + 1, 3 * linear.DOT_BLOCK + 17])
-def test_blocked_dot_equals_the_plain_dot(n):
+def test_blocked_dot_and_axpy_equal_the_plain_ones(n):
     rng = np.random.default_rng(n)
     x, y = rng.normal(size=n), rng.normal(size=n)
     assert linear._dot(x, y) == pytest.approx(float(x @ y), rel=1e-12, abs=1e-12)
+    expected = y + 0.37 * x
+    linear._axpy(y, 0.37, x)  # in place
+    np.testing.assert_allclose(y, expected, rtol=1e-15, atol=1e-15)
 
 
 def test_the_setting_is_checked_and_resolved():

@@ -22,8 +22,8 @@ def test_auto_takes_the_iterative_solver_on_a_large_grid():
 
 
 def test_iterative_path_allocates_no_square_array():
-    """The loop on a 200x200 grid: the iterative solver's vectors stay below the
-    peak of the step's own pair vectors (tracemalloc sees numpy, not SuperLU)."""
+    """The loop on a 200x200 grid: the iterative solver adds state vectors to the
+    direct path's peak, nothing of size n_states^2 (tracemalloc sees numpy, not SuperLU)."""
     n_states = 200 * 200
     mdp = himo.make_env("grid", rows=200, cols=200)
     peaks = {}
@@ -38,4 +38,5 @@ def test_iterative_path_allocates_no_square_array():
             tracemalloc.stop()
         assert run.linear.used == linear_solver
     assert peaks["iterative"] < n_states**2 * 8 / 100, f"peak {peaks['iterative'] / 2**20:.0f} MiB"
-    assert peaks["iterative"] <= 1.05 * peaks["direct"], peaks
+    # the Krylov vectors and the previous solutions of both systems: a few dozen state vectors
+    assert peaks["iterative"] <= peaks["direct"] + 32 * 8 * n_states, peaks

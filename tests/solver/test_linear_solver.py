@@ -182,6 +182,21 @@ def test_bicgstab_out_of_budget_reports_not_converged():
     assert result.residual == pytest.approx(np.linalg.norm(b - A @ result.x))
 
 
+def test_the_starting_point_combines_previous_solutions():
+    """Solutions of a smoothly moving system: their best combination starts closer than
+    the latest one alone, and never farther."""
+    n, norm = 400, lambda v: np.abs(v).max()
+    b = np.random.default_rng(5).normal(size=n)
+    systems = [random_m_matrix(n, 0.9 + 0.01 * k, seed=7) for k in range(5)]
+    history = [np.linalg.solve(A.toarray(), b) for A in systems[:4]]
+    A = systems[4]
+    assert np.array_equal(linear.starting_point(A, b, [], 1e-12, norm), np.zeros(n))
+    plain = norm(b - A @ history[-1])
+    start = linear.starting_point(A, b, history, 1e-12, norm)
+    assert norm(b - A @ start) < plain / 10
+    assert np.array_equal(linear.starting_point(A, b, history, 2 * plain, norm), history[-1])  # already good
+
+
 @pytest.mark.parametrize("n", [1, 100, linear.DOT_BLOCK, linear.DOT_BLOCK + 1, 3 * linear.DOT_BLOCK + 17])
 def test_blocked_dot_and_axpy_equal_the_plain_ones(n):
     rng = np.random.default_rng(n)

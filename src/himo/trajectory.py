@@ -27,6 +27,13 @@ Data variables
     ``optimal_value(state)`` and ``optimal_policy(state, action)`` from value
     iteration, and, where stored, ``C(snapshot, pair, pair2)``,
     ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
+
+Linear solves (attributes, see :mod:`himo.solver.linear`)
+    ``linear_solver`` the setting, ``linear_solver_used`` what ran (``direct``,
+    ``iterative``, or ``iterative+direct`` when some solves fell back),
+    ``linear_solves`` how many systems each solved, ``linear_fallbacks``, and, when
+    the iterative solver ran, ``linear_worst_residual`` (the largest relative
+    residual of its solutions), ``linear_residual_bound`` and ``linear_residual_rule``.
 """
 
 from __future__ import annotations

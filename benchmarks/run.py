@@ -230,7 +230,7 @@ def worker_linear(case: str, lam: float, linear_solver: str, iterations: int, re
         "worst_residual": run.linear.worst_residual, "fallbacks": run.linear.fallback,
         "occupancy_error": float(np.abs(run.occupancy[-1] - exact.occupancy).sum() / exact.occupancy.sum()),
         "objective_error": abs(run.objective[-1] - exact.objective) / value_scale if value_scale else 0.0,
-        "auto": choose_linear_solver("auto", mdp.n_states, mdp.P.nnz, lam),
+        "auto": choose_linear_solver("auto", mdp.n_states, lam),
         "peak_mb": peak,
     }
     out["ratio"] = out["per_iter_s"] / out["floor_s"]

@@ -16,7 +16,7 @@ from himo.solver.loop import SolverSettings, run_himo
 def test_auto_takes_the_iterative_solver_on_a_large_grid():
     side = int(np.ceil(np.sqrt(AUTO_MIN_STATES)))
     mdp = himo.make_env("grid", rows=side, cols=side)
-    assert choose_linear_solver("auto", mdp.n_states, mdp.P.nnz, 0.95) == "iterative"
+    assert choose_linear_solver("auto", mdp.n_states, 0.95) == "iterative"
     run = run_himo(mdp, SolverSettings(lam=0.95, method="natural", step=0.1, max_iter=2, dependent="argmax"))
     assert run.linear_solver == "iterative" and run.linear.used == "iterative"
 

@@ -215,9 +215,11 @@ def test_the_setting_is_checked_and_resolved():
         check_linear_solver("lu")
     with pytest.raises(ParameterError):
         LinearSolver("auto")
-    assert choose_linear_solver("direct", 10**6, 5 * 10**6, 0.9) == "direct"
-    assert choose_linear_solver("iterative", 10, 50, 0.999) == "iterative"
-    assert choose_linear_solver("auto", 104, 520, 0.9) == "direct"  # the paper's grids: LU is cheaper
+    assert choose_linear_solver("direct", 10**6, 0.9) == "direct"
+    assert choose_linear_solver("iterative", 10, 0.999) == "iterative"
+    assert choose_linear_solver("auto", 104, 0.9) == "direct"  # the paper's grids: LU is cheaper
+    assert choose_linear_solver("auto", 10**5, 0.95) == "iterative"
+    assert choose_linear_solver("auto", 10**5, 0.999) == "direct"  # stiff: BiCGSTAB needs hundreds of iterations
 
 
 # ------------------------------------------------------------------ whole runs

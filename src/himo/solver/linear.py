@@ -11,10 +11,11 @@ in one of two ways, the ``linear_solver`` setting (:data:`LINEAR_SOLVER`):
 ``direct``
     one sparse LU of ``A`` (SuperLU, COLAMD ordering) and two triangular solves.
 ``iterative``
-    BiCGSTAB (van der Vorst 1992), started from the previous iteration's ``V`` and
-    ``d``: consecutive policies differ by one small step, and so do their
-    solutions (a *warm start*). No factorization and no fill-in: each Krylov
-    iteration costs two products with the sparse ``A`` and a few vector updates.
+    BiCGSTAB (van der Vorst 1992), started from the previous iterations' ``V`` and
+    ``d`` (:func:`starting_point`): consecutive policies differ by one small step,
+    and so do their solutions (a *warm start*). No factorization and no fill-in:
+    each Krylov iteration costs two products with the sparse ``A`` and a few
+    vector updates.
 ``auto``
     ``iterative`` where it is measured to be faster, else ``direct``
     (:func:`choose_linear_solver`, from the size and the foresight).
@@ -42,7 +43,7 @@ the values' bound, times ``lambda`` and ``2 lambda``.)
 :data:`KRYLOV_BUDGET` iterations (or on which it breaks down) is solved directly
 instead, and counted. :class:`LinearSolveRecord` keeps, per run, how many systems
 each solver solved, the fallbacks, the Krylov iterations and the worst relative
-residual of all solves (direct ones included); the trajectory stores it.
+residual of the iterative path's solutions; the trajectory stores it.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def check_linear_solver(name: str) -> None:
         raise ParameterError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {name!r}")
 
 
-def choose_linear_solver(name: str, n_states: int, n_transitions: int, lam: float) -> str:
+def choose_linear_solver(name: str, n_states: int, lam: float) -> str:
     """``"direct"`` or ``"iterative"``: the setting ``name``, with ``auto`` resolved.
 
     ``auto`` is a fixed rule (so that a run's solver, and its bytes, never depend
@@ -96,9 +97,10 @@ def choose_linear_solver(name: str, n_states: int, n_transitions: int, lam: floa
     Above :data:`AUTO_MAX_FORESIGHT` BiCGSTAB needs hundreds of iterations (their
     number grows like ``1 / sqrt(1 - lambda)``) while the factorization's cost does
     not depend on the foresight: direct. Between, iterative, which measured
-    0.1-0.6x the floor on grids and 0.4-1.0x on Hanoi against 1.1-1.4x for the
-    direct iteration. (``n_transitions`` is not used yet: on the measured MDPs the
-    number of states decides.)
+    0.1-0.3x the floor on large grids and 0.4-1.3x on Hanoi towers, against
+    1.0-1.8x for the direct iteration. (At 0.999 iterative still wins on large grids,
+    whose factorization fills in, but not on Hanoi towers, whose does not; a rule on
+    size and foresight cannot tell them apart, and takes the LU.)
     """
     check_linear_solver(name)
     if name != "auto":
@@ -157,7 +159,8 @@ class LinearSolver:
     """Solves the evaluation systems of consecutive policies of one run.
 
     ``choice`` is ``"direct"`` or ``"iterative"`` (see :func:`choose_linear_solver`);
-    with ``"iterative"`` each solve starts from the previous solution, is accepted
+    with ``"iterative"`` each solve starts from the previous solutions
+    (:func:`starting_point`), is accepted
     at ``bound`` (:data:`RESIDUAL_BOUND`), and falls back to the LU after
     ``budget`` (:data:`KRYLOV_BUDGET`) iterations. :attr:`record` tallies the solves.
     """

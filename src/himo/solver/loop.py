@@ -124,7 +124,7 @@ def run_himo(
     run = Run(dependent=dependent)
     planning_time, size = 0.0, 0.0
     started = reported = wallclock.perf_counter()
-    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, mdp.P.nnz, settings.lam))
+    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam))
     run.linear_solver, run.linear = linear.choice, linear.record
     evaluation = evaluate(mdp, policy, settings.lam, linear)
     for iteration in range(settings.max_iter + 1):

@@ -11,6 +11,7 @@ import xarray as xr
 
 import himo
 from himo.cli import main
+from himo.solver.value_iteration import value_iteration
 
 
 def test_env_then_solve_round_trip(tmp_path, capsys):
@@ -54,6 +55,28 @@ def test_stalled_run_says_how_to_avoid_it(tmp_path, capsys):
     assert traj.is_file()
 
 
+def test_solve_without_options_converges_on_an_uneven_mdp(tmp_path, capsys, random_mdp):
+    """The first run of a new user: no options, a small MDP with uneven action sets,
+    single-action states and an unreachable state, solved to value iteration's optimum."""
+    mdp = random_mdp(seed=2, action_counts=(3, 1, 2, 4, 1, 2, 3), unreachable=(4,))
+    path, out = tmp_path / "mdp.nc", tmp_path / "trajectory.nc"
+    himo.save_mdp(mdp, path)
+    assert main(["solve", str(path), str(out)]) == 0
+    assert capsys.readouterr().err.startswith(f"{out}: converged after ")
+    with xr.open_dataset(out) as ds:
+        attrs, objective = dict(ds.attrs), float(ds.objective[-1])
+    assert attrs["stop_reason"] == "converged" and attrs["converged"] == 1
+    best = float(value_iteration(mdp, attrs["foresight"]).value[mdp.start])
+    assert attrs["optimal_objective"] == best
+    assert objective == pytest.approx(best, rel=1e-6) and objective <= best + 1e-12 * abs(best)
+    # the fixed rule that used to be the default stays selectable, as the documented finding
+    assert main(["solve", str(path), str(tmp_path / "last.nc"), "--dependent", "last"]) == 0
+    err = capsys.readouterr().err
+    assert ": stalled after " in err and "--dependent argmax avoids this" in err
+    with xr.open_dataset(tmp_path / "last.nc") as ds:
+        assert ds.attrs["dependent_rule"] == "last" and float(ds.objective[-1]) < 0.8 * best  # about 2/3
+
+
 @pytest.fixture
 def hanoi_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("mdp") / "hanoi.nc"
@@ -73,12 +96,13 @@ BAD_INPUTS = {
     "param-typo": (["env", "hanoi", "{out}", "--param", "n_disk=4"], "has no parameter(s) 'n_disk'"),
     "param-without-value": (["env", "hanoi", "{out}", "--param", "n_disks"], "--param takes KEY=VALUE"),
     "param-out-of-range": (["env", "hanoi", "{out}", "--param", "n_disks=0"], "n_disks must be"),
-    "lam-1.5": (["solve", "{mdp}", "{out}", "--lam", "1.5"], "foresight lam must be in (0, 1)"),
-    "negative-step": (["solve", "{mdp}", "{out}", "--step", "-1"], "step must be positive"),
-    "infinite-step": (["solve", "{mdp}", "{out}", "--step", "inf"], "step must be positive and finite"),
+    "lam-1.5": (["solve", "{mdp}", "{out}", "--lam", "1.5"], "lam must be a finite number in (0, 1), got 1.5"),
+    "negative-step": (["solve", "{mdp}", "{out}", "--step", "-1"], "step must be a finite number > 0, got -1"),
+    "infinite-step": (["solve", "{mdp}", "{out}", "--step", "inf"], "step must be a finite number > 0, got inf"),
+    "negative-max-iter": (["solve", "{mdp}", "{out}", "--max-iter", "-1"], "max_iter must be an integer >= 0"),
     "negative-snapshots": (["solve", "{mdp}", "{out}", "--snapshots-between", "-5"],
                            "snapshots_between must be a non-negative integer"),
-    "thin-0": (["solve", "{mdp}", "{out}", "--thin", "0"], "thin must be a positive integer"),
+    "thin-0": (["solve", "{mdp}", "{out}", "--thin", "0"], "thin must be an integer >= 1, got 0"),
     "printed-with-natural": (["solve", "{mdp}", "{out}", "--e-form", "printed"], "e_form='printed'"),
     "provenance-not-json": (["solve", "{mdp}", "{out}", "--provenance", "[oops"], "--provenance is not valid JSON"),
     "malformed-mdp-file": (["solve", "{garbage}", "{out}"], "not a readable netCDF MDP file"),

@@ -22,7 +22,11 @@ from himo.errors import HimoError, ParameterError
 from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
-from himo.solver.linear import DEFAULT_LINEAR_SOLVER
+from himo.solver.counters import EForm
+from himo.solver.linear import LinearSolverName
+from himo.solver.policy import DependentRule
+from himo.solver.settings import document_settings
+from himo.solver.steps import Method
 from himo.trajectory import trajectory_dataset
 
 try:
@@ -31,17 +35,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 
+@document_settings
 def solve(
     mdp: MDP,
-    lam: float = 0.9,
-    method: str = "natural",
-    step: float = 1.0,
-    max_iter: int = 1000,
-    tol: float = 1e-6,
-    dependent: str = "last",
-    e_form: str = "exact",
-    thin: int = 1,
-    linear_solver: str = DEFAULT_LINEAR_SOLVER,
+    lam: float = SolverSettings.lam,
+    method: Method = SolverSettings.method,
+    step: float = SolverSettings.step,
+    max_iter: int = SolverSettings.max_iter,
+    tol: float = SolverSettings.tol,
+    dependent: DependentRule = SolverSettings.dependent,
+    e_form: EForm = SolverSettings.e_form,
+    thin: int = SolverSettings.thin,
+    linear_solver: LinearSolverName = SolverSettings.linear_solver,
     initial_policy: np.ndarray | None = None,
     snapshots_between: int = 3,
     store_counters: bool | None = None,
@@ -50,33 +55,16 @@ def solve(
 ) -> xr.Dataset:
     """Run HIMO on ``mdp`` from the uniform prior (Eq. 22) and return its trajectory.
 
+    The keyword arguments from ``lam`` to ``linear_solver`` are the solver settings, defined
+    (with their defaults and constraints) in :mod:`himo.solver.settings`; with the
+    defaults a run converges to value iteration's optimum.
+
     Parameters
     ----------
-    lam
-        The foresight ``lambda`` in (0, 1): the path goes on after each step with
-        probability ``lambda`` (paper section 7.2).
-    method
-        ``"newton"`` (Algorithm 1 as printed, dense C and I), ``"natural"`` (the same
-        step, exact, sparse) or ``"multiplicative"`` (always feasible); see
-        :mod:`himo.solver.steps`.
-    step
-        The step size alpha of each iteration (Eq. 20 is printed with 1); for
-        ``newton`` and ``natural`` it is halved when a step would leave the feasible
-        set.
-    max_iter, tol
-        Stop after ``max_iter`` steps, or once ``max |pi (Q - V)| < tol``.
-    dependent
-        Which action of each state is dependent (Eq. 4): the ``"last"`` or ``"first"``
-        available action (fixed), or ``"argmax"``, the most probable action, re-chosen
-        at every iteration.
-    e_form
-        ``"exact"`` (with lambda) or ``"printed"`` (Algorithm 1's E, newton only).
-    thin
-        Keep every ``thin``-th iteration in the dataset (and always the last).
-    linear_solver
-        ``"auto"``, ``"direct"`` or ``"iterative"``: how each iteration solves for its
-        values and occupancy (see :mod:`himo.solver.linear`); every choice gives the
-        same iterates to 1e-9, and the trajectory records which one ran.
+    mdp
+        The MDP (:class:`himo.MDP`), for example from :func:`himo.make_env` or
+        :func:`himo.load_mdp`.
+    {solver_settings}
     initial_policy
         A strictly positive ``(n_pairs,)`` policy to start from instead of the prior.
     snapshots_between
@@ -95,7 +83,7 @@ def solve(
         dependent=dependent, e_form=e_form, thin=thin, linear_solver=linear_solver,
     )
     run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)
-    optimum = value_iteration(mdp, lam)
+    optimum = value_iteration(mdp, settings.lam)
     return trajectory_dataset(
         mdp, run, settings, optimum,
         snapshots_between=snapshots_between, store_counters=store_counters, provenance=provenance,

@@ -15,7 +15,6 @@ from typing import Callable, Sequence
 import yaml
 
 from himo.errors import HimoError
-from himo.solver.linear import DEFAULT_LINEAR_SOLVER, LINEAR_SOLVER_HELP, LINEAR_SOLVERS
 
 Command = Callable[[argparse.Namespace], None]
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command, str]] = {}
@@ -96,23 +95,23 @@ def _import(args: argparse.Namespace) -> None:
     save_mdp(load_mdp(args.mdp), args.out, form=args.form)
 
 
+def _add_solver_settings(parser: argparse.ArgumentParser) -> None:
+    """One option per solver setting (``--max-iter`` for ``max_iter``), from its definition."""
+    from himo.solver.settings import cli_flag, setting_schemas
+
+    types = {"number": float, "integer": int, "string": str}
+    for name, schema in setting_schemas().items():
+        parser.add_argument(
+            cli_flag(name), dest=name, type=types[schema["type"]], choices=schema.get("enum"),
+            default=schema["default"], metavar=None if "enum" in schema else name.upper(),
+            help=f"{schema['description']} (default: {schema['default']})".replace("%", "%%"),
+        )
+
+
 def _solve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mdp", help="an MDP file (netCDF, dense or sparse form)")
     parser.add_argument("out", help="the trajectory file to write (netCDF)")
-    parser.add_argument("--lam", type=float, default=0.9, help="foresight lambda in (0, 1) (default 0.9)")
-    parser.add_argument("--method", default="natural", choices=["newton", "natural", "multiplicative"],
-                        help="newton: Algorithm 1 as printed; natural: the same step, sparse; "
-                             "multiplicative: always feasible (default natural)")
-    parser.add_argument("--step", type=float, default=1.0, help="step size alpha (default 1, as Eq. 20)")
-    parser.add_argument("--max-iter", type=int, default=1000, help="maximum iterations (default 1000)")
-    parser.add_argument("--tol", type=float, default=1e-6, help="convergence: max |pi (Q - V)| < tol")
-    parser.add_argument("--dependent", default="last", choices=["last", "first", "argmax"],
-                        help="dependent action rule (default last)")
-    parser.add_argument("--e-form", default="exact", choices=["exact", "printed"],
-                        help="E of Algorithm 1: exact (with lambda) or as printed (newton only)")
-    parser.add_argument("--thin", type=int, default=1, help="keep every THIN-th iteration (default 1)")
-    parser.add_argument("--linear-solver", default=DEFAULT_LINEAR_SOLVER, choices=LINEAR_SOLVERS,
-                        help=f"{LINEAR_SOLVER_HELP} (default {DEFAULT_LINEAR_SOLVER})")
+    _add_solver_settings(parser)
     parser.add_argument("--snapshots-between", type=int, default=3,
                         help="snapshots of C and I between the first and last (default 3)")
     parser.add_argument("--counters", choices=["auto", "yes", "no"], default="auto",
@@ -127,12 +126,12 @@ def _solve(args: argparse.Namespace) -> None:
     from himo import solve
     from himo.io import write_netcdf
     from himo.mdpfile import load_mdp
+    from himo.solver.settings import setting_schemas
 
     provenance = _json_object(args.provenance, "--provenance") if args.provenance else None
     trajectory = solve(
         load_mdp(args.mdp),
-        lam=args.lam, method=args.method, step=args.step, max_iter=args.max_iter, tol=args.tol,
-        dependent=args.dependent, e_form=args.e_form, thin=args.thin, linear_solver=args.linear_solver,
+        **{name: getattr(args, name) for name in setting_schemas()},
         snapshots_between=args.snapshots_between,
         store_counters={"auto": None, "yes": True, "no": False}[args.counters],
         progress=args.progress, provenance=provenance,

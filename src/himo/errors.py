@@ -28,3 +28,7 @@ class UnknownEnvironmentError(HimoError):
 
 class ParameterError(HimoError):
     """A solver or environment parameter is out of its range."""
+
+
+class ConfigError(HimoError):
+    """A workflow configuration breaks its schema or a rule of the runs it makes."""

@@ -154,12 +154,8 @@ class MDP:
             raise MDPError(f"no state labelled {state!r} in MDP {self.name!r}") from None
 
     def role(self, name: str) -> np.ndarray:
-        """Boolean mask of the states with a role; all False if the role is absent."""
-        if name == "start":
-            mask = np.zeros(self.n_states, dtype=bool)
-            mask[self.start] = True
-            return mask
-        return np.asarray(self.roles.get(name, np.zeros(self.n_states, dtype=bool)), dtype=bool)
+        """Boolean mask of the states with a role (:func:`role_mask`)."""
+        return role_mask(self.roles, name, self.n_states, self.start)
 
     def state_transitions(self, policy: np.ndarray) -> sp.csr_matrix:
         """``T_ik = sum_j pi_ij p_ijk`` (Algorithm 1), sparse ``(n_states, n_states)``.
@@ -344,6 +340,23 @@ class _TransitionStructure:
             if isinstance(array, np.ndarray):
                 array.flags.writeable = False
         return structure
+
+
+def role_mask(roles: Mapping[str, np.ndarray], name: str, n_states: int, start: int | None) -> np.ndarray:
+    """The states with the role ``name``, as a boolean mask over the states.
+
+    ``"start"`` is the start state (none when ``start`` is None); any other name is
+    looked up in ``roles``, and a role that is absent holds no state. The one rule
+    of :meth:`MDP.role` and of the measures' :func:`himo.analysis.states.role`.
+    """
+    if name == "start":
+        mask = np.zeros(n_states, dtype=bool)
+        if start is not None:
+            mask[start] = True
+        return mask
+    if name not in roles:
+        return np.zeros(n_states, dtype=bool)
+    return np.asarray(roles[name]).astype(bool)
 
 
 def _check_labels(name: str, kind: str, labels: tuple[str, ...]) -> None:

@@ -29,7 +29,7 @@ Data variables
     ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
 
 Linear solves (attributes, see :mod:`himo.solver.linear`)
-    ``linear_solver`` the setting, ``linear_solver_used`` what ran (``direct``,
+    ``linear_solver`` the setting (with the other settings), ``linear_solver_used`` what ran (``direct``,
     ``iterative``, or ``iterative+direct`` when some solves fell back),
     ``linear_solves`` how many systems each solved, ``linear_fallbacks``, and, when
     the iterative solver ran, ``linear_worst_residual`` (the largest relative
@@ -38,6 +38,8 @@ Linear solves (attributes, see :mod:`himo.solver.linear`)
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import xarray as xr
 
@@ -45,12 +47,15 @@ from himo.mdp import MDP
 from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
 from himo.solver.linear import RESIDUAL_BOUND
-from himo.solver.loop import Run, SolverSettings
+from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection
+from himo.solver.settings import SolverSettings
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
 COUNTER_PAIR_LIMIT = 3000
+#: The attribute of a solver setting whose name differs from the setting's.
+SETTING_ATTRIBUTES = {"lam": "foresight", "dependent": "dependent_rule"}
 
 
 def to_state_action(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
@@ -134,14 +139,7 @@ def trajectory_dataset(
             "title": f"HIMO trajectory on {mdp.attrs.get('title', mdp.name)}",
             "environment": mdp.name,
             "start_state": mdp.state_labels[mdp.start],
-            "foresight": settings.lam,
-            "method": settings.method,
-            "step": settings.step,
-            "max_iter": settings.max_iter,
-            "tol": settings.tol,
-            "dependent_rule": settings.dependent,
-            "e_form": settings.e_form,
-            "thin": settings.thin,
+            **settings_attributes(settings),
             "converged": run.converged,
             "stop_reason": run.stop_reason,
             "n_iterations": run.n_iterations,
@@ -150,7 +148,7 @@ def trajectory_dataset(
             "stored_iterations": stored_note,
             "stop_note": run.stop_note,
             "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",
-            **linear_solve_attrs(run, settings),
+            **linear_solve_attrs(run),
             **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
             **package_versions(),
             **(provenance or {}),
@@ -159,12 +157,11 @@ def trajectory_dataset(
     return ds
 
 
-def linear_solve_attrs(run: Run, settings: SolverSettings) -> dict:
+def linear_solve_attrs(run: Run) -> dict:
     """Which linear solver ran and, for the iterative one, its worst residual (see
-    :mod:`himo.solver.linear`)."""
+    :mod:`himo.solver.linear`; the setting itself is ``linear_solver``, with the others)."""
     record = run.linear
     attrs = {
-        "linear_solver": settings.linear_solver,
         "linear_solver_used": record.used,
         "linear_solves": record.summary(),
         "linear_fallbacks": record.fallback,
@@ -176,6 +173,12 @@ def linear_solve_attrs(run: Run, settings: SolverSettings) -> dict:
             "relative residual of A = I - lam T: |r_pi - A V|_inf / |r_pi|_inf (values), |e_0 - A^T d|_1 (occupancy)"
         )
     return attrs
+
+
+def settings_attributes(settings: SolverSettings) -> dict:
+    """Every solver setting as a dataset attribute, named as in :data:`SETTING_ATTRIBUTES`
+    (``lam`` is recorded as ``foresight``, ``dependent`` as ``dependent_rule``)."""
+    return {SETTING_ATTRIBUTES.get(f.name, f.name): getattr(settings, f.name) for f in fields(settings)}
 
 
 def _dependent_variable(mdp: MDP, run: Run, settings: SolverSettings) -> tuple:

@@ -25,7 +25,7 @@ def test_measures_and_claims_cli_round_trip(tmp_path):
     expected = measures_dataset(traj, mdp)
     for name in ("PD", "CD", "PD_norm", "CD_norm", "dPD_dt", "dCD_dt", "dPD_norm_dt", "dCD_norm_dt",
                  "priority", "objective", "on_optimal_path", "optimal_path_position", "final_occupancy",
-                 "layout_x", "cluster", "role_goal", "role_bottleneck"):
+                 "layout_x", "cluster", "role_goal", "role_bottleneck", "edge_source", "edge_target"):
         np.testing.assert_array_equal(ds[name].values, expected[name].values, err_msg=name)
     assert ds.attrs["env_key"] == "hanoi" and ds.attrs["foresight"] == 0.9
     for key in traj.attrs:

@@ -1,17 +1,21 @@
-"""Each claim's decision rule (himo.analysis.claims) on small synthetic measures datasets."""
+"""Each claim's decision rule (himo.analysis.claims) on small synthetic measures datasets,
+and the runner (himo.analysis.judging) that judges the registry."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from himo.analysis import claims as C
+from himo.analysis import judging as J
+from himo.analysis import report
 
 
 def fake(priority, path, roles=None, cluster=None, cd_norm=None, cd=None, attrs=None, walls=None,
-         cells=None, objective=(0.0, 1.0), pmax=None, occupancy=None):
+         cells=None, edges=None, objective=(0.0, 1.0), pmax=None, occupancy=None):
     """A measures dataset with just what the claims read; ``path`` lists state indices in order."""
     n = len(priority)
     labels = [f"s{i}" for i in range(n)]
@@ -45,6 +49,9 @@ def fake(priority, path, roles=None, cluster=None, cd_norm=None, cd=None, attrs=
         ds["wall"] = (("row", "col"), np.asarray(walls, np.int8))
         ds["cell_row"] = ("state", np.asarray(cells)[:, 0])
         ds["cell_col"] = ("state", np.asarray(cells)[:, 1])
+    if edges is not None:
+        ds["edge_source"] = ("edge", np.asarray(edges, dtype=np.int64)[:, 0])
+        ds["edge_target"] = ("edge", np.asarray(edges, dtype=np.int64)[:, 1])
     return ds
 
 
@@ -53,30 +60,30 @@ HANOI = dict(path=[0, 1, 2, 3, 4], roles={"goal": [4], "bottleneck": [1, 2]}, cl
 
 
 def test_H1_both_ways():
-    assert C.decide_H1(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == C.REPLICATED
-    assert C.decide_H1(fake([9, 5, 4, 3, 1, 0.5], **HANOI))[0] == C.PARTLY  # off-path s5 first
-    assert C.decide_H1(fake([9, 5, 4, 0.5, 1, 2], **HANOI))[0] == C.NOT
+    assert C.decide_H1(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == J.REPLICATED
+    assert C.decide_H1(fake([9, 5, 4, 3, 1, 0.5], **HANOI))[0] == J.PARTLY  # off-path s5 first
+    assert C.decide_H1(fake([9, 5, 4, 0.5, 1, 2], **HANOI))[0] == J.NOT
 
 
 def test_H2_both_ways():
-    assert C.decide_H2(fake([9, 2, 5, 3, 1, 8], **HANOI))[0] == C.REPLICATED  # bridge s1 second
-    assert C.decide_H2(fake([9, 5, 4, 3, 1, 8], **HANOI))[0] == C.NOT  # distance order
-    assert C.decide_H2(fake([9, 5, 2.5, 3, 1, 8], **HANOI))[0] == C.REPLICATED  # s2 leads
+    assert C.decide_H2(fake([9, 2, 5, 3, 1, 8], **HANOI))[0] == J.REPLICATED  # bridge s1 second
+    assert C.decide_H2(fake([9, 5, 4, 3, 1, 8], **HANOI))[0] == J.NOT  # distance order
+    assert C.decide_H2(fake([9, 5, 2.5, 3, 1, 8], **HANOI))[0] == J.REPLICATED  # s2 leads
     assert C.decide_H2(fake([2, 7, 6, 3, 1, 8], path=[0, 1, 2, 3, 4, 5][:5], roles=HANOI["roles"],
-                            cluster=HANOI["cluster"]))[0] == C.NOT
+                            cluster=HANOI["cluster"]))[0] == J.NOT
 
 
 def test_H2_partly_jumps_ahead():
     # path s0 s1 | s2 s3 s5 s4: the bridge s2 precedes s5 (downstream) but not s3
     ds = fake([9, 8, 4, 3, 1, 5], path=[0, 1, 2, 3, 5, 4], roles=HANOI["roles"], cluster=HANOI["cluster"])
     verdict, numbers = C.decide_H2(ds)
-    assert verdict == C.PARTLY and numbers["bridge_status"]["s2"]["jumps_ahead_of"] == ["s5"]
+    assert verdict == J.PARTLY and numbers["bridge_status"]["s2"]["jumps_ahead_of"] == ["s5"]
 
 
 def test_H3_both_ways():
-    assert C.decide_H3(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == C.REPLICATED
-    assert C.decide_H3(fake([5, 5, 4, 3, 1, 2], **HANOI))[0] == C.PARTLY  # tied
-    assert C.decide_H3(fake([4.5, 5, 4, 3, 1, 2], **HANOI))[0] == C.NOT
+    assert C.decide_H3(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == J.REPLICATED
+    assert C.decide_H3(fake([5, 5, 4, 3, 1, 2], **HANOI))[0] == J.PARTLY  # tied
+    assert C.decide_H3(fake([4.5, 5, 4, 3, 1, 2], **HANOI))[0] == J.NOT
 
 
 def test_H4_both_ways():
@@ -87,12 +94,12 @@ def test_H4_both_ways():
     cdn = np.zeros((3, 6))
     cdn[:, [2, 3, 5]] = up_down[:, None]
     cdn[:, 4] = up
-    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == C.REPLICATED
+    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == J.REPLICATED
     cdn[:, goal_cluster] = up[:, None]
-    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == C.NOT
+    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == J.NOT
     cdn[:, 5] = down  # never rises
     cdn[:, 3] = up_down
-    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == C.PARTLY
+    assert C.decide_H4(fake([9] * 6, cd_norm=cdn, **HANOI))[0] == J.PARTLY
 
 
 # A corridor of two rooms: cells (1,1) (1,2) | door (1,3) | (1,4) (1,5)=goal; wall (0,3),(2,3) make the door
@@ -100,16 +107,23 @@ WALLS = np.ones((3, 7), bool)
 WALLS[1, 1:6] = False
 WALLS[0, 3] = WALLS[2, 3] = True
 CELLS = [[1, c] for c in range(1, 6)]
-GRID = dict(path=[0, 1, 2, 3, 4], roles={"goal": [4], "bottleneck": [2]}, walls=WALLS, cells=CELLS)
+GRID = dict(path=[0, 1, 2, 3, 4], roles={"goal": [4], "bottleneck": [2]}, walls=WALLS, cells=CELLS,
+            edges=[(0, 1), (1, 2), (2, 3), (3, 4)])
 
 
 def test_goal_room_entries():
     assert C.goal_room_entries(fake([1] * 5, **GRID)) == [2]
+    # the doorway enters the goal room only if the state graph joins it to that room
+    cut = dict(GRID, edges=[(0, 1), (1, 2)])
+    assert C.goal_room_entries(fake([1] * 5, **cut)) == []
+    no_graph = dict(GRID, edges=None)
+    assert J.judge(C.R1, [fake([5, 4, 2, 3, 1], attrs={"env_key": "fourrooms", "paper_env": "fourrooms"},
+                                **no_graph)])["verdict"] == J.NOT_EVALUATED
 
 
 def test_R1_both_ways():
-    assert C.decide_R1(fake([5, 4, 2, 3, 1], **GRID))[0] == C.REPLICATED
-    assert C.decide_R1(fake([5, 4, 3, 2, 1], **GRID))[0] == C.NOT
+    assert C.decide_R1(fake([5, 4, 2, 3, 1], **GRID))[0] == J.REPLICATED
+    assert C.decide_R1(fake([5, 4, 3, 2, 1], **GRID))[0] == J.NOT
 
 
 # Wormhole: path s0 s1(entrance) s2(exit) s3 s4=goal; doorway s5 off path
@@ -119,26 +133,26 @@ WORM = dict(roles={"goal": [4], "bottleneck": [5], "wormhole_entrance": [1], "wo
 def test_W1_both_ways():
     cd = np.zeros((2, 6))
     cd[1, 5] = -0.2
-    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 1, 2, 3, 4], cd=cd, **WORM))[0] == C.REPLICATED
-    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 5, 3, 4], cd=cd, **WORM))[0] == C.NOT
+    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 1, 2, 3, 4], cd=cd, **WORM))[0] == J.REPLICATED
+    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 5, 3, 4], cd=cd, **WORM))[0] == J.NOT
     cd[1, 5] = 0.1  # the doorway is not avoided
-    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 1, 2, 3, 4], cd=cd, **WORM))[0] == C.PARTLY
+    assert C.decide_W1(fake([5, 4, 3, 2, 1, 9], path=[0, 1, 2, 3, 4], cd=cd, **WORM))[0] == J.PARTLY
 
 
 def test_W2_both_ways():
     path = dict(path=[0, 1, 2, 3, 4], **WORM)
-    assert C.decide_W2(fake([5, 2, 2.5, 3, 1, 9], **path))[0] == C.REPLICATED
-    assert C.decide_W2(fake([5, 4, 3, 2, 1, 9], **path))[0] == C.NOT
-    assert C.decide_W2(fake([5, 4, 2, 3, 1, 9], **path))[0] == C.PARTLY  # exit leads, entrance does not
+    assert C.decide_W2(fake([5, 2, 2.5, 3, 1, 9], **path))[0] == J.REPLICATED
+    assert C.decide_W2(fake([5, 4, 3, 2, 1, 9], **path))[0] == J.NOT
+    assert C.decide_W2(fake([5, 4, 2, 3, 1, 9], **path))[0] == J.PARTLY  # exit leads, entrance does not
 
 
 def test_G1_both_ways():
     good = fake([2, 1], path=[0, 1], roles={"goal": [1]})
-    assert C.decide_G1([good])[0] == C.REPLICATED
+    assert C.decide_G1([good])[0] == J.REPLICATED
     mixed = fake([2, 1], path=[0, 1], roles={"goal": [1]}, pmax=[0.5, 1.0])
-    assert C.decide_G1([good, mixed])[0] == C.PARTLY
+    assert C.decide_G1([good, mixed])[0] == J.PARTLY
     poor = fake([2, 1], path=[0, 1], roles={"goal": [1]}, objective=(0.0, 0.9))
-    assert C.decide_G1([good, poor])[0] == C.NOT
+    assert C.decide_G1([good, poor])[0] == J.NOT
 
 
 def runs():
@@ -149,33 +163,37 @@ def runs():
     return [variant, grid, hanoi]
 
 
+IDS = sorted(claim.id for claim in C.CLAIMS)
+
+
 def test_evaluate_claims_every_id_and_robustness():
-    records = C.evaluate_claims(runs())
-    assert sorted(records) == sorted(C.CLAIMS)
+    records = J.evaluate_claims(C.CLAIMS, runs())
+    assert sorted(records) == IDS
     for cid, r in records.items():
         assert {"id", "figure", "statement", "verdict", "definition", "numbers", "robustness",
                 "choices"} <= set(r), cid
-        assert r["verdict"] in (C.REPLICATED, C.PARTLY, C.NOT, C.NOT_EVALUATED)
+        assert r["verdict"] in J.VERDICTS
     assert records["H2"]["run"] == "hanoi"
-    assert records["H2"]["robustness"]["hanoi"]["verdict"] == C.REPLICATED
-    assert records["H2"]["robustness"]["hanoi-lam0.8"]["verdict"] == C.NOT
+    assert records["H2"]["robustness"]["hanoi"]["verdict"] == J.REPLICATED
+    assert records["H2"]["robustness"]["hanoi-lam0.8"]["verdict"] == J.NOT
     assert records["H2"]["robustness"]["hanoi-lam0.8"]["foresight"] == 0.8
-    assert records["W1"]["verdict"] == C.NOT_EVALUATED  # no wormhole run
+    assert records["W1"]["verdict"] == J.NOT_EVALUATED  # no wormhole run
+    assert records["W1"]["numbers"] == {"reason": "no run with paper_env 'wormhole'"}
 
 
 def test_claims_json_schema_and_determinism():
-    text = C.claims_json(C.evaluate_claims(runs()))
-    again = C.claims_json(C.evaluate_claims(list(reversed(runs()))))
+    text = report.claims_json(J.evaluate_claims(C.CLAIMS, runs()))
+    again = report.claims_json(J.evaluate_claims(C.CLAIMS, list(reversed(runs()))))
     assert text == again
     data = json.loads(text)
-    assert sorted(data) == sorted(C.CLAIMS)
+    assert sorted(data) == IDS
     assert all(data[c]["id"] == c for c in data)
-    md = C.claims_markdown(C.evaluate_claims(runs()))
-    assert all(f"| {c} |" in md for c in C.CLAIMS)
+    md = report.claims_markdown(J.evaluate_claims(C.CLAIMS, runs()))
+    assert all(f"| {c} |" in md for c in IDS)
 
 
 def test_clean_rounds_and_nulls():
-    assert C._clean({"a": np.float64(1.23456789), "b": float("nan"), "c": np.int64(3)}) == \
+    assert report._clean({"a": np.float64(1.23456789), "b": float("nan"), "c": np.int64(3)}) == \
         {"a": 1.23457, "b": None, "c": 3}
 
 
@@ -184,7 +202,64 @@ def test_G1_main_verdict_uses_default_runs_and_variants_go_to_robustness():
     poor_variant = fake([2, 1], path=[0, 1], roles={"goal": [1]}, objective=(0.0, 0.9),
                         attrs={"env_key": "hanoi-lam0.8", "paper_env": "hanoi", "foresight": 0.8})
     user = fake([2, 1], path=[0, 1], roles={"goal": [1]}, attrs={"env_key": "maze", "paper_env": ""})
-    record = C.evaluate_claims([main, poor_variant, user])["G1"]
-    assert record["verdict"] == C.REPLICATED
+    record = J.evaluate_claims(C.CLAIMS, [main, poor_variant, user])["G1"]
+    assert record["verdict"] == J.REPLICATED
     assert record["runs"] == ["hanoi", "maze"]
-    assert record["robustness"]["hanoi-lam0.8"]["verdict"] == C.NOT
+    assert record["robustness"]["hanoi-lam0.8"]["verdict"] == J.NOT
+
+
+# ------------------------------------------------------------- the registry
+def decide_toy(ds):
+    """A toy claim: the start's priority is finite."""
+    start = J.require_start(ds)
+    finite = bool(np.isfinite(J.priorities(ds)[start]))
+    return (J.REPLICATED if finite else J.NOT), {"start_priority": float(J.priorities(ds)[start])}
+
+
+TOY = J.Claim(id="T1", figure="9", paper_env="hanoi", paper_text="The start has a priority.",
+              definition="replicated: the start has a priority. not replicated: otherwise.", decide=decide_toy)
+
+
+def test_a_claim_added_to_the_registry_is_judged_and_written():
+    registry = C.CLAIMS + (TOY,)
+    records = J.evaluate_claims(registry, runs())
+    toy = records["T1"]
+    assert toy["verdict"] == J.REPLICATED and toy["run"] == "hanoi"
+    assert toy["numbers"] == {"start_priority": 9.0}
+    assert toy["statement"] == TOY.paper_text and toy["definition"] == TOY.definition
+    assert set(toy["robustness"]) == {"hanoi", "hanoi-lam0.8"}
+    assert json.loads(report.claims_json(records))["T1"]["verdict"] == J.REPLICATED
+    md = report.claims_markdown(records)
+    assert "## T1 (Fig. 9): replicated" in md and TOY.definition in md
+    reference = report.claims_reference(registry)
+    assert "### T1 (Fig. 9)" in reference and TOY.paper_text in reference
+    # the other claims are judged as without it
+    assert {k: v for k, v in records.items() if k != "T1"} == J.evaluate_claims(C.CLAIMS, runs())
+
+
+def test_registry_errors():
+    with pytest.raises(ValueError, match="unique"):
+        J.evaluate_claims(C.CLAIMS + (C.H1,), runs())
+    odd = J.Claim(id="T2", figure="9", paper_env="hanoi", paper_text="", definition="",
+                  decide=lambda ds: ("sort of", {}))
+    with pytest.raises(ValueError, match="sort of"):
+        J.evaluate_claims((odd,), runs())
+    missing = J.Claim(id="T3", figure="9", paper_env="hanoi", paper_text="", definition="",
+                      decide=lambda ds: J.require_goal(ds.drop_vars("role_goal")))
+    record = J.evaluate_claims((missing,), runs())["T3"]
+    assert record["verdict"] == J.NOT_EVALUATED and record["numbers"] == {"reason": "the run has no role 'goal'"}
+
+
+def test_W1_gets_the_fourrooms_run_of_its_foresight():
+    seen = []
+    spy = J.Claim(id="T4", figure="9", paper_env="wormhole", paper_text="", definition="",
+                  decide=lambda ds, reference: seen.append((ds.attrs["env_key"], reference and reference.attrs["env_key"]))
+                  or (J.REPLICATED, {}), runs=C.W1.runs)
+    wormholes = [fake([1, 2], path=[0, 1], attrs={"env_key": key, "paper_env": "wormhole", "foresight": lam})
+                 for key, lam in (("wormhole", 0.9), ("wormhole-lam0.8", 0.8), ("wormhole-lam0.5", 0.5))]
+    rooms = [fake([1, 2], path=[0, 1], attrs={"env_key": key, "paper_env": "fourrooms", "foresight": lam})
+             for key, lam in (("fourrooms-lam0.8", 0.8), ("fourrooms", 0.9))]
+    J.evaluate_claims((spy,), wormholes + rooms)
+    assert seen[0] == ("wormhole", "fourrooms")  # the main run
+    assert sorted(seen[1:]) == [("wormhole", "fourrooms"), ("wormhole-lam0.5", None),
+                                ("wormhole-lam0.8", "fourrooms-lam0.8")]

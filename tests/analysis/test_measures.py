@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 import xarray as xr
 
+import himo
 from himo.analysis.measures import (
     max_normalize,
     measures_dataset,
@@ -182,3 +183,53 @@ def test_measures_reject_other_mdp():
     traj = trajectory_for(mdp, np.array([0.5, 0.6]), np.array([0.0, 1.0]))
     with pytest.raises(HimoError):
         measures_dataset(traj.assign_coords(state=["X", "Y"]), mdp)
+
+
+def graph_of_P(mdp: MDP) -> list[tuple[int, int]]:
+    """The undirected transition graph without self-loops, pair by pair from P itself."""
+    P = mdp.P.toarray()
+    edges = set()
+    for x in range(mdp.n_pairs):
+        i = int(mdp.pair_state[x])
+        for k in np.flatnonzero(P[x] > 0):
+            if k != i:
+                edges.add((min(i, int(k)), max(i, int(k))))
+    return sorted(edges)
+
+
+@pytest.mark.parametrize("env", ["hanoi", "fourrooms", "wormhole", "random", "two"])
+def test_state_graph_is_the_graph_of_P(env, random_mdp):
+    if env == "random":
+        mdp = random_mdp(seed=3, action_counts=(3, 1, 2, 4, 2, 1), zero_fraction=0.6)
+    elif env == "two":
+        mdp = two_state_mdp()
+    else:
+        mdp = himo.make_env(env)
+    traj = himo.solve(mdp, lam=0.9, method="natural", step=0.5, max_iter=2, store_counters=False)
+    ds = measures_dataset(traj, mdp)
+    stored = list(zip(ds.edge_source.values.tolist(), ds.edge_target.values.tolist()))
+    assert stored == graph_of_P(mdp)  # each edge once, source < target, sorted
+    assert ds.edge_source.dtype.kind == "i" and ds.edge_source.dims == ("edge",)
+    assert len(stored) > 0
+
+
+def test_final_action_is_the_action_the_path_takes():
+    """Probabilities within PATH_TIE_TOL are tied, and ties go to the first action, in
+    the path and in final_action alike (the largest by round-off does not win)."""
+    mdp = two_state_mdp()
+    p_go = np.array([0.5, 0.5 - 1e-9])  # 'stay' is larger by 1e-9: tied with 'go'
+    ds = measures_dataset(trajectory_for(mdp, p_go, np.array([0.0, 1.0])), mdp)
+    assert ds.final_action.values.tolist() == ["stay", "stay"]
+    assert ds.optimal_path_position.values.tolist() == [0, -1]
+    mdp_go_first = MDP.from_pairs(
+        name="two", state_labels=["A", "B"], action_labels=["go", "stay"], pair_state=[0, 0, 1],
+        pair_action=[1, 0, 1], P=sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])),
+        R=[0.0, 0.0, 1.0], start="A")
+    policy = np.zeros((2, 2, 2))
+    policy[:, 0] = [[0.5, 0.5], [0.5 - 1e-9, 0.5 + 1e-9]]  # (go, stay): 'stay' larger by round-off
+    policy[:, 1, 1] = 1.0
+    traj = trajectory_for(mdp, p_go, np.array([0.0, 1.0])).assign_coords(action=["go", "stay"])
+    traj["policy"] = (("iteration", "state", "action"), policy)
+    ds = measures_dataset(traj, mdp_go_first)
+    assert ds.final_action.values.tolist() == ["go", "stay"]
+    assert ds.optimal_path_position.values.tolist() == [0, 1]

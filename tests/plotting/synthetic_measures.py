@@ -33,9 +33,10 @@ def _curves(n_iter: int, centres: np.ndarray, finals: np.ndarray, time: np.ndarr
     return out
 
 
-def _dataset(states: list[str], centres, finals, on_path_order, extra: dict, attrs: dict) -> xr.Dataset:
-    n_iter = 41
-    time = np.linspace(0.0, 10.0, n_iter)
+def _dataset(states: list[str], centres, finals, on_path_order, edges, extra: dict, attrs: dict,
+             t_end: float = 10.0) -> xr.Dataset:
+    n_iter = int(round(4 * t_end)) + 1
+    time = np.linspace(0.0, t_end, n_iter)
     centres, finals = np.asarray(centres, float), np.asarray(finals, float)
     curves = _curves(n_iter, centres, finals, time)
     n = len(states)
@@ -59,6 +60,8 @@ def _dataset(states: list[str], centres, finals, on_path_order, extra: dict, att
         priority=("state", np.where(finals > 0, centres, np.nan), {"long_name": "priority", "units": "planning time"}),
         on_optimal_path=("state", position >= 0),
         optimal_path_position=("state", position, {"long_name": "position on the optimal path", "units": "steps"}),
+        edge_source=("edge", np.asarray(edges, dtype=np.int64).reshape(-1, 2)[:, 0]),
+        edge_target=("edge", np.asarray(edges, dtype=np.int64).reshape(-1, 2)[:, 1]),
     )
     data.update(extra)
     return xr.Dataset(
@@ -72,11 +75,14 @@ def _dataset(states: list[str], centres, finals, on_path_order, extra: dict, att
     )
 
 
-def graph_measures() -> xr.Dataset:
+def graph_measures(t_end: float = 10.0) -> xr.Dataset:
     """Seven states in three clusters (a tiny Hanoi-like triangle), S=0, G=6.
 
-    Layout: a triangle of three pairs plus the apex; edges join states at unit
-    distance. Bottlenecks 1, 2 (between the red and grey clusters) and 3, 4.
+    The dynamics settle by planning time 15; ``t_end`` is the last stored time.
+
+    Layout: a triangle of three pairs plus the apex; the edges (the state graph)
+    join the states at unit distance. Bottlenecks 1, 2 (between the red and grey
+    clusters) and 3, 4.
     """
     states = [f"s{i}" for i in range(7)]
     h = np.sqrt(3) / 2
@@ -87,6 +93,7 @@ def graph_measures() -> xr.Dataset:
         centres=[6.0, 4.0, 5.0, 3.5, 3.0, 7.0, 1.5],
         finals=[1.0, 0.8, 0.6, 0.9, 1.0, 0.5, 1.2],
         on_path_order=[0, 4, 6],
+        edges=[(0, 1), (0, 4), (1, 2), (1, 3), (1, 4), (2, 3), (2, 5), (3, 4), (3, 6), (4, 6)],
         extra={
             "layout_x": ("state", xy[:, 0]),
             "layout_y": ("state", xy[:, 1]),
@@ -96,6 +103,7 @@ def graph_measures() -> xr.Dataset:
             "final_occupancy": ("state", np.array([1.0, 0, 0, 0, 0.9, 0, 8.0])),
         },
         attrs={"start_state": "s0", "paper_env": ""},
+        t_end=t_end,
     )
 
 
@@ -120,6 +128,10 @@ def grid_measures() -> xr.Dataset:
         return out
 
     path = [index[c] for c in [(1, 1), (2, 1), (2, 2), (3, 4), (3, 5)]]
+    # the state graph: moves between neighbouring open cells, and the wormhole's jump
+    edges = [(index[r, c], index[r + dr, c + dc]) for (r, c) in index for dr, dc in ((0, 1), (1, 0))
+             if (r + dr, c + dc) in index]
+    edges.append((index[2, 2], index[3, 4]))
     centres = 2.0 + 0.4 * np.arange(n)
     finals = np.linspace(0.5, 1.5, n)
     occupancy = np.zeros(n)
@@ -129,6 +141,7 @@ def grid_measures() -> xr.Dataset:
         centres=centres,
         finals=finals,
         on_path_order=path,
+        edges=sorted(edges),
         extra={
             "cell_row": ("state", rows),
             "cell_col": ("state", cols),

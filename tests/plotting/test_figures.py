@@ -66,9 +66,22 @@ def test_bottleneck_style_follows_the_data(grid_ds, graph_ds):
     assert bottleneck_dashes(graph_ds, "s1") == panels.DOTTED[1]
 
 
-def test_active_time_crops_to_the_dynamics(graph_ds):
-    t = figures.active_time(graph_ds)
-    assert graph_ds.time.values[0] < t <= graph_ds.time.values[-1]
+def test_active_time_crops_to_the_dynamics():
+    """The run goes on to t = 40, its dynamics settle by about t = 12: the figure ends
+    shortly after (the margin), every rate has fallen below 1 % of its peak by then,
+    and --t-max inf shows the whole run."""
+    ds = graph_measures(t_end=40.0)
+    time = ds.time.values
+    t = figures.active_time(ds)
+    assert time[0] < t < 0.5 * time[-1]
+    settled = time > t / 1.2 + 1e-9  # after the last unsettled time (t is it times the margin 1.2)
+    for name in ("dPD_norm_dt", "dCD_norm_dt"):
+        rate = abs(ds[name]).max("state").values
+        assert rate[settled].max() <= 0.01 * rate.max(), name
+    for t_max, expected in ((None, t), (float("inf"), time[-1]), (5.0, 5.0)):
+        fig = figures.dynamics_figure(ds, t_max=t_max)
+        (ax_b,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "B"]
+        assert ax_b.get_xlim()[1] == pytest.approx(expected), t_max
 
 
 @pytest.mark.parametrize(

@@ -136,22 +136,42 @@ def test_grid_panel(grid_ds):
     assert lightness[1, 5] > lightness[2, 1]
 
 
+def test_edges_are_the_stored_state_graph(graph_ds):
+    """Panel A draws the edges the measures store, not the neighbours it could guess
+    from the layout: here two long edges that join no neighbours."""
+    stored = np.array([[0, 6], [2, 4]])
+    ds = graph_ds.drop_vars(["edge_source", "edge_target"])
+    ds["edge_source"], ds["edge_target"] = ("edge", stored[:, 0]), ("edge", stored[:, 1])
+    ax = panels.plot_state_space(new_axes(), ds)
+    (edges,) = [c for c in ax.collections if c.get_gid() == "edges"]
+    xy = np.column_stack([ds.layout_x.values, ds.layout_y.values])
+    np.testing.assert_array_equal(np.array(edges.get_segments()), xy[stored])
+    # without a stored graph there is no edge to draw
+    ax = panels.plot_state_space(new_axes(), graph_ds.drop_vars(["edge_source", "edge_target"]))
+    assert not [c for c in ax.collections if c.get_gid() == "edges"]
+
+
 def test_graph_without_layout_uses_a_spectral_layout(graph_ds):
-    edges = panels.state_edges(graph_ds)
     ds = graph_ds.drop_vars(["layout_x", "layout_y", "cluster"])
-    ds["edge_source"] = ("edge", edges[:, 0])
-    ds["edge_target"] = ("edge", edges[:, 1])
     xy = panels.state_layout(ds)
     assert xy.shape == (7, 2) and np.isfinite(xy).all()
     assert len(np.unique(np.round(xy, 6), axis=0)) == 7
+    # neighbours in the graph are placed closer than the average pair of states
+    edges = panels.state_edges(ds)
+    edge_length = np.linalg.norm(xy[edges[:, 0]] - xy[edges[:, 1]], axis=1).mean()
+    all_pairs = np.linalg.norm(xy[:, None] - xy[None, :], axis=-1)[np.triu_indices(7, 1)].mean()
+    assert edge_length < all_pairs
     ax = panels.plot_state_space(new_axes(), ds)
     assert any(c.get_gid() == "edges" for c in ax.collections)
 
 
 def test_no_layout_no_edges_places_states_on_a_circle(graph_ds):
-    ds = graph_ds.drop_vars(["layout_x", "layout_y"])
+    ds = graph_ds.drop_vars(["layout_x", "layout_y", "edge_source", "edge_target"])
     np.testing.assert_allclose(np.linalg.norm(panels.state_layout(ds), axis=1), 1.0)
-    panels.plot_state_space(new_axes(), ds)
+    ax = panels.plot_state_space(new_axes(), ds)
+    (nodes,) = [c for c in ax.collections if c.get_gid() == "states"]
+    np.testing.assert_allclose(np.linalg.norm(nodes.get_offsets(), axis=1), 1.0)
+    assert not [c for c in ax.collections if c.get_gid() == "edges"]
 
 
 def test_missing_variable_is_a_himo_error(graph_ds):

@@ -1,4 +1,4 @@
-"""MATH.md identity 6: run to convergence, HIMO reaches the optimal deterministic policy.
+"""docs/MATH.md, identity 6: run to convergence, HIMO reaches the optimal deterministic policy.
 
 The reference optimum is value iteration, itself checked against a brute-force
 enumeration of every deterministic policy on tiny MDPs.
@@ -13,6 +13,7 @@ import pytest
 
 import himo
 from himo.solver.evaluation import evaluate
+from himo.solver.settings import SolverSettings
 from himo.solver.value_iteration import greedy_policy, value_iteration
 
 
@@ -49,6 +50,52 @@ def test_value_iteration_equals_brute_force(random_mdp, spec, lam):
     np.testing.assert_allclose(optimum.q, mdp.R + lam * mdp.P @ best, rtol=1e-10, atol=1e-12)
 
 
+
+def random_family(size: int, seed: int, build):
+    """``size`` random MDPs of 2-30 states with foresights in [0.5, 0.99]: each state
+    has 1-5 actions (a third of them one), and each state but the start is
+    unreachable with probability 0.15."""
+    rng = np.random.default_rng(seed)
+    family = []
+    for k in range(size):
+        n_states = int(rng.integers(2, 31))
+        counts = tuple(int(c) for c in rng.choice([1, 1, 2, 3, 4, 5], size=n_states))
+        unreachable = tuple(s for s in range(1, n_states) if rng.random() < 0.15)
+        lam = float(np.round(rng.uniform(0.5, 0.99), 3))
+        family.append((build(seed=seed + k, action_counts=counts, unreachable=unreachable), lam))
+    return family
+
+
+def assert_reaches_the_optimum(ds, mdp, lam):
+    assert ds.attrs["stop_reason"] == "converged", ds.attrs["stop_note"]
+    best = float(value_iteration(mdp, lam).value[mdp.start])
+    final = float(ds.objective[-1])
+    assert final <= best + 1e-12 * abs(best)
+    assert final == pytest.approx(best, rel=1e-6)
+
+
+def test_defaults_converge_on_random_mdps(random_mdp):
+    family = random_family(16, seed=700, build=random_mdp)
+    # the family has what makes the fixed dependent rules stall
+    assert any(mdp.n_states >= 25 for mdp, _ in family)
+    assert all(np.ptp(mdp.actions_per_state) > 0 for mdp, _ in family if mdp.n_states > 3)
+    assert sum(np.any(mdp.actions_per_state == 1) for mdp, _ in family) >= 12
+    reached = [evaluate(mdp, mdp.uniform_policy(), lam).occupancy > 0 for mdp, lam in family]
+    assert sum(not r.all() for r in reached) >= 8, "some states are unreachable"
+    for mdp, lam in family:
+        assert_reaches_the_optimum(himo.solve(mdp, lam=lam), mdp, lam)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [("hanoi", {}), ("hanoi", {"n_disks": 4}), ("fourrooms", {}), ("wormhole", {}), ("grid", {"rows": 6, "cols": 6})],
+    ids=["hanoi3", "hanoi4", "fourrooms", "wormhole", "grid6x6"],
+)
+def test_defaults_converge_on_the_environments(name, params):
+    mdp = himo.make_env(name, **params)
+    ds = himo.solve(mdp, store_counters=False)
+    assert ds.attrs["dependent_rule"] == SolverSettings().dependent
+    assert_reaches_the_optimum(ds, mdp, SolverSettings().lam)
 
 
 # newton on the grid worlds is exact too, but forms a dense 500 x 500 C per iteration

@@ -1,4 +1,4 @@
-"""MATH.md identity 1: ``<n_ij>`` and ``C`` (Algorithm 1) equal Monte Carlo estimates.
+"""docs/MATH.md, identity 1: ``<n_ij>`` and ``C`` (Algorithm 1) equal Monte Carlo estimates.
 
 Paths are sampled from the path model itself, independently of Algorithm 1: start
 at ``s_0``; at every step draw ``a ~ pi(.|s)``, move to ``s' ~ p(.|s, a)``, then go

@@ -1,4 +1,4 @@
-"""MATH.md identities 2 and 3: the path gradient (Eq. 18) and the Fisher information (Eq. 19).
+"""docs/MATH.md, identities 2 and 3: the path gradient (Eq. 18) and the Fisher information (Eq. 19).
 
 The gradient is checked against central finite differences of the objective
 ``R(A) = V(s_0)`` evaluated exactly by :func:`himo.solver.evaluation.evaluate`, a

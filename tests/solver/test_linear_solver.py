@@ -3,30 +3,27 @@ dense solve: solutions, the documented error bound, warm starts, the fallback.""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import xarray as xr
-import yaml
 
 import himo
 from himo.errors import ParameterError
 from himo.solver import linear
 from himo.solver.evaluation import evaluate
 from himo.solver.linear import (
-    DEFAULT_LINEAR_SOLVER,
+    LINEAR_SOLVER_HELP,
     LINEAR_SOLVERS,
     RESIDUAL_BOUND,
     LinearSolver,
     bicgstab,
-    check_linear_solver,
     choose_linear_solver,
 )
 from himo.solver.policy import state_sums
+from himo.solver.settings import SolverSettings, setting_schemas
 
-REPO = Path(__file__).resolve().parents[2]
 FORESIGHTS = (0.5, 0.9, 0.99, 0.999)
 PAPER_ENVS = ("hanoi", "fourrooms", "wormhole")
 
@@ -210,9 +207,9 @@ def test_blocked_dot_and_axpy_equal_the_plain_ones(n):
 def test_the_setting_is_checked_and_resolved():
     assert LINEAR_SOLVERS == ("auto", "direct", "iterative")
     for name in LINEAR_SOLVERS:
-        check_linear_solver(name)
-    with pytest.raises(ParameterError, match="linear_solver must be one of"):
-        check_linear_solver("lu")
+        assert SolverSettings(linear_solver=name).linear_solver == name
+    with pytest.raises(ParameterError, match="^linear_solver must be one of"):
+        SolverSettings(linear_solver="lu")
     with pytest.raises(ParameterError):
         LinearSolver("auto")
     assert choose_linear_solver("direct", 10**6, 0.9) == "direct"
@@ -294,13 +291,13 @@ def test_the_setting_is_validated_everywhere(tmp_path):
         assert ds.attrs["linear_solver"] == "iterative" and ds.attrs["linear_solver_used"] == "iterative"
 
 
-def test_the_workflow_schema_knows_the_setting_as_defined():
-    """The config schema is YAML and cannot import the definition: it must agree with it."""
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    assert schema["$defs"]["linear_solver"]["enum"] == list(LINEAR_SOLVERS)
-    assert schema["properties"]["solver"]["properties"]["linear_solver"]["default"] == DEFAULT_LINEAR_SOLVER
-    assert "linear_solver" in schema["$defs"]["solver_overrides"]["properties"]
-    assert "linear_solver" in (REPO / "workflow/rules/common.smk").read_text().split("SOLVER_SETTINGS = ")[1].split("\n")[0]
+def test_the_setting_is_defined_with_the_solvers_constants():
+    """Its choices and help come from himo.solver.linear (the rest derives from the
+    settings, see tests/solver/test_settings.py); the help states the auto rule."""
+    schema = setting_schemas()["linear_solver"]
+    assert schema["enum"] == list(LINEAR_SOLVERS) and schema["default"] == "auto"
+    assert schema["description"] == LINEAR_SOLVER_HELP
+    assert f"{linear.AUTO_MIN_STATES:,} states" in LINEAR_SOLVER_HELP and "1e-12" in LINEAR_SOLVER_HELP
 
 
 def test_argmax_counts_rounding_level_differences_as_ties():

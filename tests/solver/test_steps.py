@@ -1,4 +1,4 @@
-"""MATH.md identities 4 and 5: the three ways to take a step.
+"""docs/MATH.md, identities 4 and 5: the three ways to take a step.
 
 Identity 4: the Newton direction ``I^-1 g`` of Algorithm 1 (dense ``C``, ``I``) equals
 the advantage ``Q - V`` that the ``natural`` method takes from one sparse solve.

@@ -6,7 +6,7 @@ rule claims:
     """Every claim judged on every run it applies to (by the runs' paper_env)."""
     input:
         measures=expand(rules.measures.output.measures, key=get_run_keys()),
-        code=get_analysis_code(),
+        code=get_code("claims"),
     output:
         json="results/claims.json",
         md=report("results/claims.md", caption="../report/claims.rst", category="Claims"),

@@ -5,7 +5,7 @@
 rule environment:
     """A registered environment (`env:`) or a grid-world map (`map:`), via `himo env`."""
     input:
-        code=get_env_code(),
+        code=get_code("env"),
         map=get_map_file,
     output:
         mdp="results/{key}/env.nc",
@@ -23,7 +23,7 @@ rule environment:
 rule environment_file:
     """A user's MDP file (`mdp:`), checked and rewritten by `himo import` as results/<key>/env.nc."""
     input:
-        code=get_env_code(),
+        code=get_code("import"),
         mdp=get_mdp_file,
     output:
         mdp="results/{key}/env.nc",

@@ -6,7 +6,7 @@ rule figure:
     """The dynamics figure of one run, PD and CD normalized or raw."""
     input:
         measures=get_figure_measures,
-        code=get_plotting_code(),
+        code=get_code("figure"),
     output:
         png=report(
             "figures/{figure}.png",

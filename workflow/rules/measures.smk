@@ -6,7 +6,7 @@ rule measures:
     input:
         trajectory=rules.solve.output.trajectory,
         mdp=get_env_file,
-        code=get_analysis_code(),
+        code=get_code("measures"),
     output:
         measures="results/{key}/measures.nc",
     log:

@@ -5,7 +5,7 @@ rule solve:
     """Algorithm 1 with the run's solver settings; the run's config entry is recorded."""
     input:
         mdp=get_env_file,
-        code=get_solve_code(),
+        code=get_code("solve"),
     output:
         trajectory="results/{key}/trajectory.nc",
     params:

@@ -15,7 +15,8 @@ def _measures_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="the measures file to write (netCDF)")
 
 
-@command("measures", "compute PD, CD, their velocities and priorities from a trajectory (paper section 4)",
+@command("measures", "compute PD, CD, their velocities and priorities (paper section 4) and the state "
+                     "graph from a trajectory",
          _measures_args)
 def _measures(args: argparse.Namespace) -> None:
     from himo.analysis.measures import measures_dataset
@@ -38,14 +39,16 @@ def _claims_args(parser: argparse.ArgumentParser) -> None:
 @command("claims", "decide each claim of the paper from measures files; write JSON and Markdown",
          _claims_args)
 def _claims(args: argparse.Namespace) -> None:
-    from himo.analysis.claims import claims_json, claims_markdown, evaluate_claims
+    from himo.analysis.claims import CLAIMS
+    from himo.analysis.judging import evaluate_claims
+    from himo.analysis.report import claims_json, claims_markdown
     from himo.io import atomic_output
 
     runs = [read_netcdf(path, "measures") for path in args.measures]
     for path, ds in zip(args.measures, runs):
         if "priority" not in ds.variables:
             raise HimoError(f"{path}: not a measures file (no variable 'priority')")
-    records = evaluate_claims(runs)
+    records = evaluate_claims(CLAIMS, runs)
     json_text, md_text = claims_json(records), claims_markdown(records)
     with atomic_output(args.json) as tmp:
         tmp.write_text(json_text)

@@ -1,7 +1,7 @@
 """The measures of the paper's section 4, computed from a trajectory dataset.
 
 Pure functions on arrays, plus :func:`measures_dataset`, which assembles the measures
-dataset described in ``docs/CONTRACTS.md``. Notation as in ``spec/MATH.md``:
+dataset described in ``docs/CONTRACTS.md``. Notation as in ``docs/MATH.md`` (section 7):
 ``pi_t(.|s)`` the policy after planning time ``t``, ``pi_0`` the uniform prior (Eq. 22),
 ``D^t`` the successor representation under ``pi_t``, ``D^t_0s`` the expected
 (foresight-weighted) number of visits of ``s`` on a path from the start.
@@ -16,6 +16,10 @@ which is uneven when steps were halved or the trajectory was thinned; see
 :func:`time_derivative` for the scheme and why its end points cannot make a spurious
 peak. The priority of a state (Fig. 1D) is the planning time at which its PD
 velocity peaks (:func:`priority`).
+
+The dataset also carries the state graph (:func:`state_graph`), so that a figure or
+a claim never has to guess which states are neighbours; its readers are in
+:mod:`himo.analysis.states`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import xarray as xr
 
 from himo.errors import HimoError
 from himo.mdp import MDP
+from himo.solver.policy import state_argmax
 
 #: A state whose PD never exceeds this (nats) has no priority: its local policy
 #: never moves (single-action states have PD exactly 0).
@@ -170,32 +175,53 @@ def priority(pd: np.ndarray, time: np.ndarray, min_pd: float = PRIORITY_MIN_PD) 
 
 
 # --------------------------------------------------------------- optimal path
+def path_actions(mdp: MDP, policy: np.ndarray) -> np.ndarray:
+    """``(n_states,)`` the pair each state takes on the optimal path: its most probable action.
+
+    ``policy`` is ``(n_states, n_actions)``. Actions within ``PATH_TIE_TOL`` of the
+    most probable one are tied (equally good actions keep equal probability under the
+    policy flow, up to round-off), and ties go to the first in the order of the
+    ``action`` coordinate (:func:`himo.solver.policy.state_argmax`), so that the
+    choice does not depend on round-off.
+    """
+    pair_policy = np.asarray(policy, dtype=float)[mdp.pair_state, mdp.pair_action]
+    return state_argmax(mdp, pair_policy, atol=PATH_TIE_TOL)
+
+
 def optimal_path(mdp: MDP, policy: np.ndarray) -> list[int]:
     """The path from the start under ``policy`` followed deterministically.
 
     ``policy`` is ``(n_states, n_actions)``. In each state take the most probable
-    action, then its most probable successor (the only one in a deterministic MDP).
-    Actions within ``PATH_TIE_TOL`` of the most probable one are tied (equally good
-    actions keep equal probability under the policy flow, up to round-off), and ties
-    go to the first in the order of the ``action`` coordinate, so that the path does
-    not depend on round-off. Stop before a state repeats (for example STOP at the
-    goal). Returns the state indices in visiting order, start first.
+    action (:func:`path_actions`), then its most probable successor (the only one in
+    a deterministic MDP; ties to the first state). Stop before a state repeats (for
+    example STOP at the goal). Returns the state indices in visiting order, start
+    first.
     """
-    policy = np.asarray(policy, dtype=float)
-    offsets = mdp.state_offsets
+    action = path_actions(mdp, policy)
     P = mdp.P.tocsr()
     path, seen = [], set()
     s = mdp.start
     while s not in seen:
         path.append(s)
         seen.add(s)
-        lo, hi = offsets[s], offsets[s + 1]
-        pairs = np.arange(lo, hi)
-        probabilities = policy[s, mdp.pair_action[pairs]]
-        x = int(pairs[np.flatnonzero(probabilities >= probabilities.max() - PATH_TIE_TOL)[0]])
-        row = P.getrow(x)
+        row = P.getrow(int(action[s]))
         s = int(row.indices[np.argmax(row.data)])
     return path
+
+
+# ------------------------------------------------------------------ state graph
+def state_graph(mdp: MDP) -> np.ndarray:
+    """``(n_edges, 2)`` the undirected transition graph of ``P``, without self-loops.
+
+    States ``i < k`` are joined when some action takes ``i`` to ``k`` or ``k`` to
+    ``i`` with positive probability; each edge appears once, as ``(i, k)``, and the
+    edges are sorted (by ``i``, then ``k``). A move that stays in place (STOP, a
+    bump into a wall) is no edge.
+    """
+    reach = mdp.state_transitions(np.ones(mdp.n_pairs)).tocoo()  # T_ik > 0: some action, i -> k
+    low, high = np.minimum(reach.row, reach.col), np.maximum(reach.row, reach.col)
+    keys = np.unique((low * mdp.n_states + high)[low != high])
+    return np.column_stack(np.divmod(keys, mdp.n_states)).astype(np.int64).reshape(-1, 2)
 
 
 # ---------------------------------------------------------------------- dataset
@@ -222,13 +248,14 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
     pd_norm = max_normalize(pd)
     cd_norm = max_normalize(cd, absolute=True)
     dpd, dcd = time_derivative(pd, time), time_derivative(cd, time)
-    prio = peak_time(dpd, time, valid=pd.max(axis=0) > PRIORITY_MIN_PD)
+    prio = priority(pd, time)
 
     final = policy[-1]
     path = optimal_path(mdp, final)
     position = np.full(mdp.n_states, -1, dtype=np.int64)
     position[path] = np.arange(len(path))
-    final_action = np.asarray(actions, dtype=object)[np.argmax(final, axis=1)].astype(str)
+    final_action = np.asarray(actions, dtype=object)[mdp.pair_action[path_actions(mdp, final)]].astype(str)
+    edges = state_graph(mdp)
 
     it = ("iteration", "state")
     ds = xr.Dataset(
@@ -267,9 +294,15 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
             "final_occupancy": ("state", occupancy[-1], {
                 "long_name": "expected visits D_0s under the converged policy", "units": "visits"}),
             "final_action": ("state", final_action, {
-                "long_name": "most probable action of the converged policy"}),
+                "long_name": "most probable action of the converged policy",
+                "rule": f"ties within {PATH_TIE_TOL:g} to the first action: the action the optimal path takes"}),
             "final_max_probability": ("state", final.max(axis=1), {
                 "long_name": "probability of the most probable action of the converged policy", "units": "1"}),
+            "edge_source": ("edge", edges[:, 0], {
+                "long_name": "state index of the edge's first state (the lower index)",
+                "rule": "undirected transition graph of P without self-loops, each edge once, sorted"}),
+            "edge_target": ("edge", edges[:, 1], {
+                "long_name": "state index of the edge's second state (the higher index)"}),
         },
         coords={
             "iteration": ("iteration", np.asarray(trajectory["iteration"].values),

@@ -26,7 +26,8 @@ def _figure_args(parser: argparse.ArgumentParser) -> None:
     scale.add_argument("--raw", dest="normalized", action="store_false",
                        help="PD and CD as they are, Eqs. 12-13 (Figs. 2 and S1)")
     parser.add_argument("--t-max", type=float, default=None,
-                        help="crop the planning-time axis at this time (default: the whole run)")
+                        help="crop the planning-time axis at this time (default: where the dynamics have "
+                             "settled, see himo.plotting.figures.active_time; inf for the whole run)")
     parser.add_argument("--title", default=None, help="a title above the figure (default none)")
 
 

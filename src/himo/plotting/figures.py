@@ -71,8 +71,7 @@ def dynamics_figure(
         t_max = active_time(measures, normalized)
     t_max = float(min(t_max, float(measures["time"].values[-1])))
     if bottleneck_style is None:
-        has_wormhole = panels.role(measures, "wormhole").any() or panels.role(measures, "wormhole_entrance").any()
-        bottleneck_style = panels.SHORT_DASHES if has_wormhole else panels.DOTTED
+        bottleneck_style = panels.SHORT_DASHES if panels.wormhole_states(measures).any() else panels.DOTTED
     styles = panels.state_styles(measures, bottleneck_style=bottleneck_style, wormhole_style=wormhole_style)
     with house_style():
         fig = Figure(figsize=FIGSIZE, layout="constrained")
@@ -143,10 +142,3 @@ def save_figure(fig: Figure, png: str | os.PathLike | None = None, pdf: str | os
         if pdf is not None:
             fig.savefig(pdf, format="pdf", dpi=dpi, metadata=PDF_METADATA)
 
-
-def priority_summary(measures: xr.Dataset) -> list[tuple[str, float]]:
-    """On-path states by priority (earliest first): what panel D shows, as text."""
-    priority = np.asarray(measures["priority"].values, dtype=float)
-    on = panels.on_path(measures) & np.isfinite(priority)
-    labels = [str(s) for s in measures["state"].values]
-    return sorted(((labels[i], float(priority[i])) for i in np.flatnonzero(on)), key=lambda p: p[1])

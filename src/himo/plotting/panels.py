@@ -7,15 +7,19 @@ the axes it is given and does no file I/O. ``measures`` is the measures dataset 
     coords  iteration, time(iteration) [planning time], state
     PD, CD, PD_norm, CD_norm, dPD_dt, dCD_dt, dPD_norm_dt, dCD_norm_dt  (iteration, state)
     priority(state), objective(iteration), on_optimal_path(state),
-    optimal_path_position(state), final_occupancy(state)
+    optimal_path_position(state), final_occupancy(state),
+    edge_source(edge), edge_target(edge)  (the state graph)
     optional plotting metadata: layout_x, layout_y, cluster, role_<name> (state),
     cell_row, cell_col (state), wall(row, col); attribute start_state
 
-Preparing the data and drawing it are separate steps: :func:`state_styles` turns the
-metadata into one colour, line style and alpha per state (the colour a state has in
-panel A is the colour of its curves in panels B, C, E, F and of its priority dot in
-panel D); :func:`state_edges` and :func:`state_layout` give the state graph. The
-panels only draw what those return. Axis labels are read from the ``long_name`` and
+The states are read through :mod:`himo.analysis.states` (roles, start, goal, the
+optimal path, the state graph, the rooms), as the claims read them. Preparing the
+data and drawing it are separate steps: :func:`state_styles` turns the metadata
+into one colour, line style and alpha per state (the colour a state has in panel A
+is the colour of its curves in panels B, C, E, F and of its priority dot in panel
+D); the edges are the stored state graph, the positions the stored layout
+(:func:`state_layout` places the states of an MDP without one). The panels only
+draw what those return. Axis labels are read from the ``long_name`` and
 ``units`` attributes of the variables, never retyped.
 
 Conventions (paper captions of Figs. 1, 2 and S1): the start's cluster is red, the
@@ -37,6 +41,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
+from himo.analysis import states
 from himo.errors import HimoError
 
 # ---------------------------------------------------------------- conventions
@@ -60,33 +65,6 @@ LIGHTEST, DARKEST = 0.93, 0.3
 
 
 # --------------------------------------------------------------- data access
-def role(measures: xr.Dataset, name: str) -> np.ndarray:
-    """Boolean mask of the states with a role (``role_<name>``); all False if absent."""
-    var = f"role_{name}"
-    if var not in measures:
-        return np.zeros(measures.sizes["state"], dtype=bool)
-    return np.asarray(measures[var].values).astype(bool)
-
-
-def start_index(measures: xr.Dataset) -> int | None:
-    """Index of the start state (attribute ``start_state``), or None."""
-    label = measures.attrs.get("start_state")
-    labels = [str(s) for s in measures["state"].values]
-    return labels.index(str(label)) if label is not None and str(label) in labels else None
-
-
-def goal_index(measures: xr.Dataset) -> int | None:
-    goal = np.flatnonzero(role(measures, "goal"))
-    return int(goal[0]) if goal.size else None
-
-
-def on_path(measures: xr.Dataset) -> np.ndarray:
-    """On-optimal-path mask; every state counts as on the path when it is absent."""
-    if "on_optimal_path" not in measures:
-        return np.ones(measures.sizes["state"], dtype=bool)
-    return np.asarray(measures["on_optimal_path"].values).astype(bool)
-
-
 def axis_label(var: xr.DataArray, fallback: str | None = None, width: int = 34) -> str:
     """``"name [units]"`` from a variable's attributes, wrapped to ``width`` characters.
 
@@ -101,56 +79,17 @@ def axis_label(var: xr.DataArray, fallback: str | None = None, width: int = 34) 
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def is_grid(measures: xr.Dataset) -> bool:
-    return all(v in measures for v in ("cell_row", "cell_col", "wall"))
-
-
 # ------------------------------------------------------------- graph structure
 def state_edges(measures: xr.Dataset) -> np.ndarray:
-    """``(n_edges, 2)`` state-index pairs of the state graph, ``i < j``, sorted.
-
-    From, in this order: variables ``edge_source(edge)``/``edge_target(edge)``
-    (state labels or indices); grid cells (4-neighbours, plus the wormhole entrance
-    to its exit); the layout, joining the states at the smallest distance (exact for
-    the Hanoi Sierpinski layout and for grids); otherwise no edges.
-    """
-    n = measures.sizes["state"]
-    if "edge_source" in measures and "edge_target" in measures:
-        labels = {str(s): i for i, s in enumerate(measures["state"].values)}
-
-        def index(values):
-            values = np.asarray(values)
-            if values.dtype.kind in "iu":
-                return values.astype(int)
-            return np.array([labels[str(v)] for v in values], dtype=int)
-
-        pairs = np.column_stack([index(measures["edge_source"].values), index(measures["edge_target"].values)])
-    elif is_grid(measures):
-        cells = np.column_stack([measures["cell_row"].values, measures["cell_col"].values]).astype(int)
-        where = {tuple(c): i for i, c in enumerate(cells)}
-        pairs = [(i, where[(r + dr, c + dc)]) for i, (r, c) in enumerate(cells)
-                 for dr, dc in ((0, 1), (1, 0)) if (r + dr, c + dc) in where]
-        entrance, exit_ = np.flatnonzero(role(measures, "wormhole_entrance")), np.flatnonzero(role(measures, "wormhole_exit"))
-        pairs += [(int(a), int(b)) for a, b in zip(entrance, exit_)]
-        pairs = np.array(pairs, dtype=int).reshape(-1, 2)
-    elif "layout_x" in measures and "layout_y" in measures and n > 1:
-        xy = np.column_stack([measures["layout_x"].values, measures["layout_y"].values]).astype(float)
-        dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
-        positive = dist[dist > 0]
-        if positive.size == 0:
-            return np.zeros((0, 2), dtype=int)
-        i, j = np.nonzero(np.triu(np.isclose(dist, positive.min(), rtol=1e-3, atol=0), k=1))
-        pairs = np.column_stack([i, j])
-    else:
-        return np.zeros((0, 2), dtype=int)
-    pairs = np.sort(pairs, axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return np.unique(pairs, axis=0) if pairs.size else pairs.reshape(0, 2)
+    """``(n_edges, 2)`` the state graph stored in the measures (:func:`himo.analysis.states.edges`);
+    no edges when the dataset has none."""
+    edges = states.edges(measures)
+    return np.zeros((0, 2), dtype=int) if edges is None else edges
 
 
 def state_layout(measures: xr.Dataset, edges: np.ndarray | None = None) -> np.ndarray:
     """``(n_states, 2)`` positions: the stored layout, else a spectral layout of the
-    graph (eigenvectors 2 and 3 of its Laplacian), else a circle."""
+    state graph (eigenvectors 2 and 3 of its Laplacian), else a circle."""
     n = measures.sizes["state"]
     if "layout_x" in measures and "layout_y" in measures:
         return np.column_stack([measures["layout_x"].values, measures["layout_y"].values]).astype(float)
@@ -168,38 +107,17 @@ def state_layout(measures: xr.Dataset, edges: np.ndarray | None = None) -> np.nd
     return np.column_stack([np.cos(angle), np.sin(angle)])
 
 
-def state_clusters(measures: xr.Dataset, edges: np.ndarray | None = None) -> np.ndarray:
-    """One cluster id per state, -1 for none.
+def state_clusters(measures: xr.Dataset) -> np.ndarray:
+    """One cluster id per state, -1 for none: the groups coloured alike.
 
-    The stored ``cluster`` when present (Hanoi: the peg of the largest disk). Else,
-    when there are bottleneck states, the connected components of the state graph
-    with the bottlenecks and the wormhole removed (grid worlds: the rooms; the
-    doorways get -1).
-    Else no clusters.
+    The stored ``cluster`` when present (Hanoi: the peg of the largest disk); else,
+    in a grid world, the rooms (:func:`himo.analysis.states.rooms`; the doorways get
+    -1); else no clusters.
     """
-    n = measures.sizes["state"]
     if "cluster" in measures:
         return np.asarray(measures["cluster"].values).astype(int)
-    bottleneck = role(measures, "bottleneck")
-    if edges is None:
-        edges = state_edges(measures)
-    if not bottleneck.any() or not len(edges):
-        return np.full(n, -1)
-    parent = np.arange(n)
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    wormhole = role(measures, "wormhole") | role(measures, "wormhole_entrance") | role(measures, "wormhole_exit")
-    for a, b in edges:  # a wormhole joins no clusters: skip the entrance-exit edge
-        if not (bottleneck[a] or bottleneck[b] or (wormhole[a] and wormhole[b])):
-            parent[find(a)] = find(b)
-    first: dict[int, int] = {}  # components numbered in order of their first state
-    cluster = np.array([first.setdefault(int(find(i)), len(first)) for i in range(n)])
-    return np.where(bottleneck, -1, cluster)
+    rooms = states.rooms(measures)
+    return np.full(measures.sizes["state"], -1) if rooms is None else rooms
 
 
 # ------------------------------------------------------------------- styles
@@ -248,8 +166,8 @@ def state_styles(
     """
     n = measures.sizes["state"]
     edges = state_edges(measures)
-    clusters = state_clusters(measures, edges)
-    start, goal = start_index(measures), goal_index(measures)
+    clusters = state_clusters(measures)
+    start, goal = states.start(measures), states.goal(measures)
     palette = cluster_colours(clusters, start, goal)
     colour = [palette[int(c)] for c in clusters]
     if (clusters < 0).all():
@@ -258,10 +176,9 @@ def state_styles(
         colour[start] = START_COLOUR
     if goal is not None and clusters[goal] < 0:
         colour[goal] = GOAL_COLOUR
-    bottleneck, wormhole = role(measures, "bottleneck"), role(measures, "wormhole")
-    wormhole |= role(measures, "wormhole_entrance") | role(measures, "wormhole_exit")
+    bottleneck, wormhole = states.role(measures, "bottleneck"), wormhole_states(measures)
     linestyle = [wormhole_style if w else bottleneck_style if b else SOLID for b, w in zip(bottleneck, wormhole)]
-    path = on_path(measures)
+    path = states.on_path(measures)
     return StateStyles(
         colour=tuple(colour),
         linestyle=tuple(linestyle),
@@ -289,19 +206,16 @@ def tint(colour: str, level: float) -> np.ndarray:
     return np.array(colorsys.hls_to_rgb(hue, LIGHTEST + (DARKEST - LIGHTEST) * float(level), saturation))
 
 
-def _path_order(measures: xr.Dataset) -> np.ndarray:
-    """State indices along the optimal path, by ``optimal_path_position``."""
-    if "optimal_path_position" not in measures:
-        return np.zeros(0, dtype=int)
-    pos = np.asarray(measures["optimal_path_position"].values).astype(int)
-    on = np.flatnonzero(pos >= 0)
-    return on[np.argsort(pos[on], kind="stable")]
+def wormhole_states(measures: xr.Dataset) -> np.ndarray:
+    """Mask of the wormhole's states (roles ``wormhole``, ``wormhole_entrance``, ``wormhole_exit``)."""
+    return (states.role(measures, "wormhole") | states.role(measures, "wormhole_entrance")
+            | states.role(measures, "wormhole_exit"))
 
 
 # ------------------------------------------------------------------ panel A
 def plot_state_space(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None) -> Axes:
     """Panel A: the grid world (when the dataset has cells and walls) or the state graph."""
-    if is_grid(measures):
+    if states.is_grid(measures):
         return plot_grid_world(ax, measures, styles)
     return plot_state_graph(ax, measures, styles)
 
@@ -315,7 +229,7 @@ def plot_state_graph(ax: Axes, measures: xr.Dataset, styles: StateStyles | None 
     span = float(np.ptp(xy, axis=0).max()) or 1.0
     if len(edges):
         ax.add_collection(LineCollection(xy[edges], colors=EDGE_COLOUR, linewidths=0.7, zorder=1, gid="edges"))
-    path = _path_order(measures)
+    path = states.optimal_path(measures)
     edge_set = {tuple(e) for e in edges.tolist()}
     steps = [tuple(sorted(p)) for p in zip(path[:-1], path[1:])]
     steps = [s for s in steps if s in edge_set or not edge_set]
@@ -325,13 +239,13 @@ def plot_state_graph(ax: Axes, measures: xr.Dataset, styles: StateStyles | None 
     size = float(np.clip(2200.0 / max(n, 1), 6.0, 70.0))
     ax.scatter(xy[:, 0], xy[:, 1], s=size, c=list(styles.colour), edgecolors="white", linewidths=0.4,
                zorder=2, gid="states")
-    bottleneck = role(measures, "bottleneck")
+    bottleneck = states.role(measures, "bottleneck")
     if bottleneck.any():
         ax.scatter(xy[bottleneck, 0], xy[bottleneck, 1], s=size * 1.6, marker="+", c="black",
                    linewidths=0.9, zorder=3, gid="bottlenecks")
     centre = xy.mean(axis=0)
-    marks = [(start_index(measures), "S"), (goal_index(measures), "G")]
-    marks += [(int(i), "W") for i in np.flatnonzero(role(measures, "wormhole"))]
+    marks = [(states.start(measures), "S"), (states.goal(measures), "G")]
+    marks += [(int(i), "W") for i in np.flatnonzero(states.role(measures, "wormhole"))]
     for i, text in marks:
         if i is None:
             continue
@@ -365,11 +279,11 @@ def plot_grid_world(ax: Axes, measures: xr.Dataset, styles: StateStyles | None =
     ax.hlines(np.arange(n_rows + 1) - 0.5, -0.5, n_cols - 0.5, colors="white", linewidths=0.3)
     ax.vlines(np.arange(n_cols + 1) - 0.5, -0.5, n_rows - 0.5, colors="white", linewidths=0.3)
     marks: dict[int, list[str]] = {}
-    for i in np.flatnonzero(role(measures, "bottleneck")):
+    for i in np.flatnonzero(states.role(measures, "bottleneck")):
         marks.setdefault(int(i), []).append("+")
-    for i in np.flatnonzero(role(measures, "wormhole")):
+    for i in np.flatnonzero(states.role(measures, "wormhole")):
         marks.setdefault(int(i), []).append("W")
-    for i, text in ((start_index(measures), "S"), (goal_index(measures), "G")):
+    for i, text in ((states.start(measures), "S"), (states.goal(measures), "G")):
         if i is not None:
             marks.setdefault(i, []).insert(0, text)
     for i, texts in sorted(marks.items()):
@@ -454,7 +368,7 @@ def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None
         y = np.interp(priority[show], time, value)
         ax.scatter(priority[show], y, s=16, c=[styles.colour[i] for i in show], edgecolors="black",
                    linewidths=0.4, zorder=3, gid="priorities")
-        names = {start_index(measures): "S", goal_index(measures): "G"}
+        names = {states.start(measures): "S", states.goal(measures): "G"}
         for i, yi in zip(show, y):
             if i in names:
                 ax.annotate(names[i], (priority[i], yi), xytext=(3, -9), textcoords="offset points",

@@ -24,6 +24,7 @@ Everything here is dense: ``C`` is ``n_pairs x n_pairs``. The exact sparse route
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 import numpy as np
@@ -33,7 +34,7 @@ from himo.errors import ParameterError
 from himo.mdp import MDP
 
 EForm = Literal["exact", "printed"]
-E_FORMS = ("exact", "printed")
+E_FORMS = typing.get_args(EForm)
 
 
 def successor_representation(mdp: MDP, policy: np.ndarray, lam: float) -> np.ndarray:

@@ -9,7 +9,7 @@ by default with one sparse LU factorization of ``A``; a
 :class:`himo.solver.linear.LinearSolver` may solve them instead (warm-started
 BiCGSTAB to a checked residual bound, see :mod:`himo.solver.linear`). Then
 ``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage
-``Q_ij - V_i``, which is the natural path gradient step (MATH.md identity 4). The
+``Q_ij - V_i``, which is the natural path gradient step (docs/MATH.md, identity 4). The
 objective (Eq. 6) is ``R(A) = sum_ij D_0i pi_ij R_ij = V_0``. No dense
 ``n_states x n_states`` array is formed.
 """
@@ -23,7 +23,7 @@ import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
 from himo.solver.linear import LinearSolver, solve_directly
-from himo.solver.policy import state_max, state_sums, top_pairs
+from himo.solver.policy import state_argmax, state_sums
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray) -> np.ndarray:
     relative precision as the policy becomes deterministic (the plain ``Q - V``
     would be rounding noise of size ``eps * |V|``, and stall the policy flow).
     """
-    q_ref = q[top_pairs(mdp, policy, state_max(mdp, policy))]
+    q_ref = q[state_argmax(mdp, policy)]
     relative = q - q_ref[mdp.pair_state]
     return relative - state_sums(mdp, policy * relative)[mdp.pair_state]
 

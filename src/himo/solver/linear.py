@@ -6,7 +6,7 @@ by solving, with ``A = I - lambda T_pi``,
     A V = r_pi              values
     A^T d = e_0             occupancy from the start, d_i = D_0i
 
-in one of two ways, the ``linear_solver`` setting (:data:`LINEAR_SOLVER`):
+in one of two ways, the ``linear_solver`` setting (:data:`LINEAR_SOLVERS`):
 
 ``direct``
     one sparse LU of ``A`` (SuperLU, COLAMD ordering) and two triangular solves.
@@ -48,6 +48,7 @@ residual of the iterative path's solutions; the trajectory stores it.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -59,12 +60,11 @@ from scipy.linalg import blas
 from himo.errors import ParameterError
 
 # ------------------------------------------------------------------ the setting
-#: The ``linear_solver`` setting: its name, allowed values, default and help, in one
-#: place (``SolverSettings``, ``himo.solve``, ``himo solve --linear-solver`` and the
-#: workflow's config schema take them from here).
+#: The choices of the ``linear_solver`` setting, which :class:`himo.solver.settings.SolverSettings`
+#: defines (with its default and :data:`LINEAR_SOLVER_HELP`); ``himo.solve``,
+#: ``himo solve --linear-solver`` and the workflow's config schema derive from it.
 LinearSolverName = Literal["auto", "direct", "iterative"]
-LINEAR_SOLVERS: tuple[str, ...] = ("auto", "direct", "iterative")
-DEFAULT_LINEAR_SOLVER: LinearSolverName = "auto"
+LINEAR_SOLVERS: tuple[str, ...] = typing.get_args(LinearSolverName)
 #: ``auto`` picks ``iterative`` from this many states up ...
 AUTO_MIN_STATES = 5_000
 #: ... and up to this foresight (see :func:`choose_linear_solver`).
@@ -78,17 +78,14 @@ LINEAR_SOLVER_HELP = (
     f"direct (sparse LU), iterative (warm-started BiCGSTAB, checked to a relative residual of "
     f"{RESIDUAL_BOUND:g}, direct where it does not converge in {KRYLOV_BUDGET} iterations), or auto "
     f"(iterative from {AUTO_MIN_STATES:,} states up at foresight up to {AUTO_MAX_FORESIGHT:g}, where "
-    "it is faster; else direct)"
+    "it is faster; else direct); every choice gives the same iterates to 1e-9 and the trajectory "
+    "records which one ran"
 )
 
 
-def check_linear_solver(name: str) -> None:
-    if name not in LINEAR_SOLVERS:
-        raise ParameterError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {name!r}")
-
-
-def choose_linear_solver(name: str, n_states: int, lam: float) -> str:
-    """``"direct"`` or ``"iterative"``: the setting ``name``, with ``auto`` resolved.
+def choose_linear_solver(name: LinearSolverName, n_states: int, lam: float) -> str:
+    """``"direct"`` or ``"iterative"``: the setting ``name`` (checked by
+    :class:`~himo.solver.settings.SolverSettings`), with ``auto`` resolved.
 
     ``auto`` is a fixed rule (so that a run's solver, and its bytes, never depend
     on timing), read off benchmarks/RESULTS.md, where each solver's iteration is
@@ -102,7 +99,6 @@ def choose_linear_solver(name: str, n_states: int, lam: float) -> str:
     whose factorization fills in, but not on Hanoi towers, whose does not; a rule on
     size and foresight cannot tell them apart, and takes the LU.)
     """
-    check_linear_solver(name)
     if name != "auto":
         return name
     return "iterative" if n_states >= AUTO_MIN_STATES and lam <= AUTO_MAX_FORESIGHT else "direct"

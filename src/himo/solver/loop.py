@@ -4,14 +4,15 @@ Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`, with
 one :class:`~himo.solver.linear.LinearSolver` for the whole run, so that an
 iterative solve starts from the previous iteration's solution), stops
 if the policy flow has come to rest, and otherwise takes one step of the chosen
-method (:mod:`himo.solver.steps`). Planning time is the sum of the step sizes.
+method (:mod:`himo.solver.steps`). Planning time is the sum of the step sizes. The
+settings of a run, and their defaults, are defined in :mod:`himo.solver.settings`.
 
-**Dependent actions.** With a fixed rule (``last``, ``first``) they are chosen once;
-with ``argmax`` they are re-chosen before every step (see
+**Dependent actions.** With ``argmax`` (the default) they are re-chosen before every
+step; with a fixed rule (``last``, ``first``) they are chosen once (see
 :func:`himo.solver.policy.dependent_pairs`).
 
 **Convergence.** The policy has converged when the speed of the policy flow,
-``max_ij |pi_ij (Q_ij - V_i)|`` (MATH.md identity 5), is below ``tol``: then no
+``max_ij |pi_ij (Q_ij - V_i)|`` (docs/MATH.md, identity 5), is below ``tol``: then no
 action's probability moves faster than ``tol`` per unit planning time. Otherwise
 the loop stops after ``max_iter`` steps (``max_iter``); for ``newton`` when Eq. 19 is
 ill-conditioned (``ill_conditioned``: a fixed dependent action's probability has
@@ -27,66 +28,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from himo.errors import ParameterError
 from himo.mdp import MDP
-from himo.solver.counters import E_FORMS, EForm
 from himo.solver.evaluation import evaluate
-from himo.solver.linear import (
-    DEFAULT_LINEAR_SOLVER,
-    LinearSolver,
-    LinearSolveRecord,
-    LinearSolverName,
-    check_linear_solver,
-    choose_linear_solver,
-)
-from himo.solver.policy import DependentRule, dependent_pairs, free_pairs, validate_policy
+from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_solver
+from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
+from himo.solver.settings import SolverSettings
 from himo.solver.steps import (
     StepFailed,
-    Method,
-    check_method,
     flow_speed,
+    gradient_direction,
     multiplicative_step,
     natural_direction,
     newton_direction,
     preference_step,
+    softmax_gradient_step,
 )
 
 
 #: With ``progress=True``, at most one line per this many seconds (plus the first and the last).
 PROGRESS_INTERVAL = 1.0
-
-
-@dataclass(frozen=True)
-class SolverSettings:
-    """The parameters of one HIMO run; see :func:`himo.solve` for their meaning."""
-
-    lam: float = 0.9
-    method: Method = "natural"
-    step: float = 1.0
-    max_iter: int = 1000
-    tol: float = 1e-6
-    dependent: DependentRule = "last"
-    e_form: EForm = "exact"
-    thin: int = 1
-    linear_solver: LinearSolverName = DEFAULT_LINEAR_SOLVER  # see himo.solver.linear
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.lam, (int, float)) or not 0 < self.lam < 1:
-            raise ParameterError(f"foresight lam must be in (0, 1), got {self.lam!r}")
-        check_method(self.method)
-        if not (self.step > 0 and np.isfinite(self.step)):
-            raise ParameterError(f"step must be positive and finite, got {self.step!r}")
-        if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 0:
-            raise ParameterError(f"max_iter must be a non-negative integer, got {self.max_iter!r}")
-        if not self.tol > 0:
-            raise ParameterError(f"tol must be positive, got {self.tol!r}")
-        if self.e_form not in E_FORMS:
-            raise ParameterError(f"e_form must be one of {E_FORMS}, got {self.e_form!r}")
-        if self.e_form == "printed" and self.method != "newton":
-            raise ParameterError("e_form='printed' changes only method='newton' (the others do not use C)")
-        if not isinstance(self.thin, (int, np.integer)) or self.thin < 1:
-            raise ParameterError(f"thin must be a positive integer, got {self.thin!r}")
-        check_linear_solver(self.linear_solver)
 
 
 @dataclass
@@ -106,7 +66,6 @@ class Run:
     stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled"
     stop_note: str = ""
     n_iterations: int = 0
-    seconds: float = 0.0
     linear_solver: str = "direct"  # the linear solver chosen ("auto" resolved)
     linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
 
@@ -153,15 +112,18 @@ def run_himo(
     if run.converged:
         run.stop_reason = "converged"
     run.n_iterations = iteration
-    run.seconds = wallclock.perf_counter() - started
     return run
 
 
 def _take_step(mdp, policy, settings, dependent, evaluation):
     if settings.method == "multiplicative":  # every action moves: no free/dependent split
         return multiplicative_step(mdp, policy, evaluation, settings.step)
+    if settings.method == "softmax":
+        return softmax_gradient_step(mdp, policy, evaluation, settings.step)
     free = free_pairs(mdp, dependent)
-    if settings.method == "newton":
+    if settings.method == "gradient":
+        direction = gradient_direction(mdp, policy, evaluation, dependent, free)
+    elif settings.method == "newton":
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
     else:
         direction = natural_direction(evaluation, free)

@@ -11,6 +11,7 @@ and the other preferences are *free*; ``n_free = n_pairs - n_states``.
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 import numpy as np
@@ -20,11 +21,9 @@ from himo.errors import ParameterError
 from himo.mdp import MDP
 
 DependentRule = Literal["last", "first", "argmax"]
-DEPENDENT_RULES = ("last", "first", "argmax")
-#: ``argmax`` counts actions within this relative distance of a state's most
-#: probable one as tied (and takes the last of them), so that rounding-level
-#: differences in the policy, such as those between a direct and an iterative
-#: linear solve, do not change the choice.
+DEPENDENT_RULES = typing.get_args(DependentRule)
+#: The ``argmax`` dependent rule's ties: within this relative distance of a state's
+#: most probable action (see :func:`dependent_pairs`).
 ARGMAX_TIE_BAND = 1e-9
 
 
@@ -33,10 +32,15 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
 
     ``"last"`` (the default) takes each state's last available action in the order
     of the ``action`` coordinate, ``"first"`` its first one; both stay fixed for a
-    whole run. ``"argmax"`` takes the currently most probable action (ties, to
-    :data:`ARGMAX_TIE_BAND`: the last), re-chosen at every iteration: the policy
-    flow does not depend on the choice (MATH.md identity 5), and it keeps
-    ``r_ij = pi_ij / pi_iw <= 1`` (to the band).
+    whole run. ``"argmax"`` takes the currently most probable action, re-chosen at
+    every iteration: the policy flow does not depend on the choice (docs/MATH.md,
+    identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1`` (to the tie band). Its
+    ties go to the last action, so that at the uniform prior it starts as the
+    ``"last"`` rule: a finite step does depend on the choice (tying to the first
+    instead moves the Hanoi reference run's value by up to 2 %). Actions within
+    :data:`ARGMAX_TIE_BAND` (relative) of the most probable one count as tied, so
+    that rounding-level differences in the policy, such as those between a direct
+    and an iterative linear solve, do not change the choice.
     """
     offsets = mdp.state_offsets
     if rule == "last":
@@ -46,7 +50,7 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
     if rule == "argmax":
         if policy is None:
             raise ParameterError("the 'argmax' dependent rule needs the current policy")
-        return top_pairs(mdp, policy, (1 - ARGMAX_TIE_BAND) * state_max(mdp, policy), last=True)
+        return state_argmax(mdp, policy, rtol=ARGMAX_TIE_BAND, ties="last")
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 
 
@@ -90,8 +94,18 @@ def validate_policy(mdp: MDP, policy: np.ndarray, where: str = "initial policy")
     return policy
 
 
+def state_sums(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
+    """``(n_states,)`` the sum of a pair vector over each state's actions."""
+    return np.bincount(mdp.pair_state, weights=pair_values, minlength=mdp.n_states)
+
+
 def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
-    """``(n_states,)`` the maximum of a pair vector over each state's actions."""
+    """``(n_states,)`` the maximum of a pair vector over each state's actions.
+
+    Where the MDP has :attr:`~himo.mdp.MDP.action_columns`, ``max |A_i|`` vectorized
+    passes over the states (faster than ``np.maximum.reduceat`` over the pairs, and
+    exactly equal to it); otherwise that reduction.
+    """
     columns = mdp.action_columns
     if columns is None:
         return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
@@ -101,49 +115,45 @@ def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
     return best
 
 
-def top_pairs(mdp: MDP, pair_values: np.ndarray, threshold: np.ndarray, last: bool = False) -> np.ndarray:
-    """``(n_states,)`` in each state the first (``last``: the last) pair whose value
-    is at least the state's ``threshold``; every state must have one (a threshold
-    at most :func:`state_max`)."""
+def state_argmax(mdp: MDP, pair_values: np.ndarray, atol: float = 0.0,
+                 ties: Literal["first", "last"] = "first", rtol: float = 0.0) -> np.ndarray:
+    """``(n_states,)`` the pair of each state's largest value.
+
+    The one per-state argmax of himo (the greedy policy, the ``argmax`` dependent
+    action, the reference action of :func:`~himo.solver.evaluation.advantage`, the
+    optimal path of the measures). Among the pairs of state ``i`` whose value is
+    within ``atol + rtol |max_i|`` of the state's maximum ``max_i``, it takes the
+    first in pair order, which is the order of the ``action`` coordinate;
+    ``ties="last"`` takes the last (only the ``argmax`` dependent rule does, see
+    :func:`dependent_pairs`). ``pair_values`` must be finite.
+    """
+    if ties not in ("first", "last"):
+        raise ParameterError(f"ties must be 'first' or 'last', got {ties!r}")
+    pair_values = np.asarray(pair_values, dtype=float)
+    best = state_max(mdp, pair_values)
+    if np.isnan(best).any():  # NaN propagates through the maximum
+        raise ParameterError("state_argmax: the pair values are not all finite")
+    threshold = best - atol - rtol * np.abs(best) if atol or rtol else best
     columns = mdp.action_columns
     if columns is None:
-        return first_in_state(mdp, np.flatnonzero(pair_values >= threshold[mdp.pair_state]), last=last)
+        return _argmax_in_pair_order(mdp, pair_values, threshold, ties)
     # Visit the columns so that the wanted pair is the last one to pass; the first
     # visited is taken unchecked: it stands only when no other column passes, and then
-    # it is the one that does.
-    order = columns if last else columns[::-1]
+    # it is the one that does (every state has a pair at its maximum).
+    order = columns if ties == "last" else columns[::-1]
     picked = order[0].copy()
     for column in order[1:]:
         np.copyto(picked, column, where=pair_values[column] >= threshold)
     return picked
 
 
-def first_in_state(mdp: MDP, pairs: np.ndarray, last: bool = False) -> np.ndarray:
-    """``(n_states,)`` the first (``last``: the last) of the sorted ``pairs`` in each
-    state; every state must hold at least one of them (else: the ``searchsorted``
-    rule, which borrows a neighbour's)."""
-    states = mdp.pair_state[pairs]
-    if states.size == 0 or states[0] != 0 or states[-1] != mdp.n_states - 1:
-        return _first_in_state_searched(mdp, pairs, states, last)
-    change = np.empty(states.size, dtype=bool)
-    if last:
-        change[-1] = True
-        np.not_equal(states[1:], states[:-1], out=change[:-1])
+def _argmax_in_pair_order(mdp: MDP, pair_values: np.ndarray, threshold: np.ndarray, ties: str) -> np.ndarray:
+    """:func:`state_argmax` over the pairs (for MDPs without action columns)."""
+    candidates = np.flatnonzero(pair_values >= threshold[mdp.pair_state])
+    states = mdp.pair_state[candidates]
+    picked = np.ones(candidates.size, dtype=bool)
+    if ties == "first":
+        np.not_equal(states[1:], states[:-1], out=picked[1:])
     else:
-        change[0] = True
-        np.not_equal(states[1:], states[:-1], out=change[1:])
-    picked = pairs[change]
-    if picked.size != mdp.n_states:  # a state without any of the pairs
-        return _first_in_state_searched(mdp, pairs, states, last)
-    return picked
-
-
-def _first_in_state_searched(mdp, pairs, states, last):
-    if last:
-        return pairs[np.searchsorted(states, np.arange(mdp.n_states), side="right") - 1]
-    return pairs[np.searchsorted(states, np.arange(mdp.n_states))]
-
-
-def state_sums(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
-    """``(n_states,)`` the sum of a pair vector over each state's actions."""
-    return np.bincount(mdp.pair_state, weights=pair_values, minlength=mdp.n_states)
+        np.not_equal(states[:-1], states[1:], out=picked[:-1])
+    return candidates[picked]

@@ -6,11 +6,26 @@
 ``natural``
     The same direction computed exactly without ``C`` or ``I``: by the block
     structure of the Fisher information it is the advantage ``Q_ij - V_i``
-    (MATH.md identity 4), one sparse factorization per iteration.
+    (docs/MATH.md, identity 4), one sparse factorization per iteration.
 ``multiplicative``
     ``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` for every action, which follows
     the same policy flow to first order in ``alpha`` and is always feasible
     (identity 5).
+
+Two first-order baselines, for comparison with the natural (second-order) step:
+
+``gradient``
+    Path-gradient ascent in the paper's own parametrization, ``A_free += alpha g``
+    with ``g`` the path gradient of Eq. 18 and no Fisher information. Its closed
+    form is ``g_ij = D_0i pi_ij (Q_ij - Q_iw(i))`` (docs/MATH.md, identity 7): unlike the natural
+    step it depends on which action is dependent, and it is weighted by the
+    occupancy ``D_0i``, so states far from the start move slowly. It shares the
+    step rule (halving to stay feasible) of ``newton`` and ``natural``.
+``softmax``
+    Vanilla policy gradient in the softmax parametrization ``pi_ij ~ exp(theta_ij)``:
+    ``theta_ij += alpha D_0i pi_ij (Q_ij - V_i)`` for every action (identity 8),
+    always feasible. The natural gradient in this parametrization drops the factor
+    ``D_0i pi_ij`` and gives the ``multiplicative`` step.
 
 **Step rule (newton and natural).** Eq. 20 is printed with step size 1. A step of
 size ``alpha`` on the free preferences, ``A_free += alpha * direction``, may leave
@@ -39,6 +54,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+import typing
 from typing import Literal
 
 import numpy as np
@@ -50,8 +66,8 @@ from himo.solver.counters import EForm, counter_correlations, fisher_information
 from himo.solver.evaluation import Evaluation
 from himo.solver.policy import score_projection, state_max, state_sums
 
-Method = Literal["newton", "natural", "multiplicative"]
-METHODS = ("newton", "natural", "multiplicative")
+Method = Literal["newton", "natural", "multiplicative", "gradient", "softmax"]
+METHODS = typing.get_args(Method)
 
 #: A feasible step keeps at least this fraction of each dependent action's probability.
 BOUNDARY_FRACTION = 0.01
@@ -139,8 +155,22 @@ def _solve_scaled(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 
 def natural_direction(evaluation: Evaluation, free: np.ndarray) -> np.ndarray:
-    """``I^-1 g = Q - V`` on the free preferences (MATH.md identity 4)."""
+    """``I^-1 g = Q - V`` on the free preferences (docs/MATH.md, identity 4)."""
     return evaluation.advantage[free]
+
+
+def gradient_direction(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, dependent: np.ndarray,
+                       free: np.ndarray) -> np.ndarray:
+    """The path gradient ``g`` of Eq. 18 on the free preferences, in closed form.
+
+    ``g_ij = D_0i pi_ij (Q_ij - Q_iw(i))`` (docs/MATH.md, identity 7), equal to the dense ``B C R``
+    of Algorithm 1 without forming ``C``. The difference ``Q_ij - Q_iw`` is taken
+    from the advantages (``(Q_ij - V_i) - (Q_iw - V_i)``), which keep their precision
+    as the policy becomes deterministic.
+    """
+    state = mdp.pair_state[free]
+    relative_q = evaluation.advantage[free] - evaluation.advantage[dependent[state]]
+    return evaluation.occupancy[state] * policy[free] * relative_q
 
 
 def preference_step(
@@ -172,8 +202,24 @@ def preference_step(
 
 
 def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
-    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (MATH.md identity 5)."""
-    logits = np.log(policy) + step * evaluation.advantage
+    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (docs/MATH.md, identity 5)."""
+    return _exponentiated_step(mdp, policy, evaluation.advantage, step)
+
+
+def softmax_gradient_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
+    """``theta_ij += alpha D_0i pi_ij (Q_ij - V_i)``, ``pi_ij ~ exp(theta_ij)`` (docs/MATH.md, identity 8).
+
+    With ``theta = log pi`` up to a constant per state, the new policy is
+    ``pi_ij exp(alpha D_0i pi_ij (Q_ij - V_i)) / Z_i``: the ``multiplicative`` step
+    with the advantage weighted by how often the pair is taken, ``<n_ij> = D_0i pi_ij``.
+    """
+    weighted = evaluation.occupancy[mdp.pair_state] * policy * evaluation.advantage
+    return _exponentiated_step(mdp, policy, weighted, step)
+
+
+def _exponentiated_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, step: float) -> Step:
+    """``pi_ij <- pi_ij exp(alpha d_ij) / Z_i``, computed in log space (always feasible)."""
+    logits = np.log(policy) + step * direction
     logits -= state_max(mdp, logits)[mdp.pair_state]
     weights = np.exp(logits)
     new = weights / state_sums(mdp, weights)[mdp.pair_state]

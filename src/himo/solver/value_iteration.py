@@ -1,4 +1,4 @@
-"""Value iteration: the reference optimum that HIMO must converge to (MATH.md identity 6).
+"""Value iteration: the reference optimum that HIMO must converge to (docs/MATH.md, identity 6).
 
     V*(s_i) = max_j [ R_ij + lambda sum_k p_ijk V*(s_k) ]
 
@@ -15,24 +15,23 @@ import numpy as np
 
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
-from himo.solver.policy import state_max
+from himo.solver.policy import state_argmax, state_max
 
 
 @dataclass(frozen=True)
 class Optimum:
+    """The optimum at one foresight, and what value iteration took to find it."""
+
     value: np.ndarray  # (n_states,) V*
     q: np.ndarray  # (n_pairs,) Q*
     greedy: np.ndarray  # (n_pairs,) a deterministic optimal policy
-    iterations: int
+    iterations: int  # sweeps of the Bellman update taken (the benchmarks report it as the reference's cost)
 
 
 def greedy_policy(mdp: MDP, q: np.ndarray) -> np.ndarray:
     """A deterministic policy taking, in each state, the first action of largest ``q``."""
-    best = state_max(mdp, q)
-    candidates = np.flatnonzero(q >= best[mdp.pair_state])
-    _, first = np.unique(mdp.pair_state[candidates], return_index=True)
     policy = np.zeros(mdp.n_pairs)
-    policy[candidates[first]] = 1.0
+    policy[state_argmax(mdp, q)] = 1.0
     return policy
 
 
@@ -49,3 +48,57 @@ def value_iteration(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 10
     greedy = greedy_policy(mdp, mdp.R + lam * (mdp.P @ value))
     exact = evaluate(mdp, greedy, lam)
     return Optimum(value=exact.value, q=exact.q, greedy=greedy, iterations=iteration)
+
+
+#: Two action values closer than this, relative to the reward scale ``max|R| / (1 - lambda)``,
+#: are tied (both greedy). A guard against round-off, far below any real difference.
+TIE_RTOL = 1e-9
+
+
+def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000) -> np.ndarray:
+    """``(n_states,)`` each state's sweep in the dynamic-programming order (docs/MATH.md, identity 9).
+
+    Value iteration from ``V_0 = 0``: sweep ``k`` computes ``Q_k = R + lambda P V_k``
+    and ``V_{k+1} = max_j Q_k``. A state's DP priority is the first sweep ``k`` from
+    which every greedy action of ``Q_k`` (within :data:`TIE_RTOL`) stays an optimal
+    action of ``Q*`` at every later sweep: the moment value iteration has settled
+    that state's decision for good. Reward that spreads from one place (the goal)
+    reaches a state after as many sweeps as it is steps away, so with a reward only
+    for remaining at the goal the order is, up to ties, the distance to the goal
+    (:func:`goal_distance`).
+
+    Two passes of ``O(n_pairs)`` memory: one for ``Q*``, one that records the last
+    sweep at which each state's greedy actions were not all optimal.
+    """
+    optimum = value_iteration(mdp, lam, tol=tol, max_iter=max_iter)
+    tie = TIE_RTOL * max(float(np.abs(mdp.R).max()), 1e-300) / (1 - lam)
+    optimal = optimum.q >= state_max(mdp, optimum.q)[mdp.pair_state] - tie
+    unsettled_until = np.full(mdp.n_states, -1)
+    value = np.zeros(mdp.n_states)
+    threshold = tol * (1 - lam) / lam
+    for sweep in range(max_iter):
+        q = mdp.R + lam * (mdp.P @ value)
+        best = state_max(mdp, q)
+        greedy = q >= best[mdp.pair_state] - tie
+        unsettled = np.bincount(mdp.pair_state, weights=greedy & ~optimal, minlength=mdp.n_states) > 0
+        unsettled_until[unsettled] = sweep
+        if np.max(np.abs(best - value)) < threshold:
+            break
+        value = best
+    return unsettled_until + 1
+
+
+def goal_distance(mdp: MDP) -> np.ndarray:
+    """``(n_states,)`` the fewest steps from each state to a state of role ``goal``.
+
+    Steps follow the transition graph (an edge where some action moves with positive
+    probability); ``-1`` where no goal is reachable, or the MDP has no goal role.
+    """
+    from scipy.sparse.csgraph import shortest_path
+
+    goal = np.flatnonzero(mdp.role("goal"))
+    if goal.size == 0:
+        return np.full(mdp.n_states, -1)
+    graph = mdp.state_transitions(np.ones(mdp.n_pairs)).T.tocsr()  # reversed: from the goal back
+    distance = shortest_path(graph, directed=True, unweighted=True, indices=goal).min(axis=0)
+    return np.where(np.isfinite(distance), distance, -1).astype(int)

@@ -1,0 +1,256 @@
+"""The workflow's config resolution (himo.pipeline.config), without Snakemake.
+
+The paper's config and the workflow's test config resolve to the runs, figures
+and command lines the workflow needs; every bad key or value is one ConfigError
+naming it (tests/workflow/test_workflow.py shows, once, that Snakemake then stops
+before any job). The solver settings in the schema and on the command line come
+from himo.solver.settings.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from himo.cli import build_parser
+from himo.errors import ConfigError
+from himo.pipeline import config as pipeline
+from himo.solver.settings import cli_flag, setting_defaults, setting_schemas
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA_FILE = REPO / "workflow" / "schemas" / "config.schema.yaml"
+PAPER_CONFIG = REPO / "config" / "config.yaml"
+TEST_CONFIG = Path(__file__).with_name("config.test.yaml")
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def resolve(config: dict) -> tuple[dict, dict]:
+    """(runs, figures) of a config, as common.smk computes them."""
+    pipeline.validate_config(config, SCHEMA_FILE)
+    runs = pipeline.resolve_runs(config)
+    return runs, pipeline.resolve_figures(config, runs)
+
+
+def with_value(config: dict, where: list[str], value) -> dict:
+    """A copy of ``config`` with ``value`` at the key path ``where``."""
+    config = copy.deepcopy(config)
+    node = config
+    for name in where[:-1]:
+        node = node.setdefault(name, {})
+    node[where[-1]] = value
+    return config
+
+
+# ------------------------------------------------------------------ the schema
+def test_schema_settings_come_from_the_solver_settings():
+    """Defaults at the top level, none in the overrides, every setting sweepable."""
+    schema = pipeline.config_schema(SCHEMA_FILE)
+    settings = setting_schemas()
+    solver = schema["properties"]["solver"]["properties"]
+    overrides = schema["$defs"]["solver_overrides"]["properties"]
+    assert solver == settings
+    assert list(overrides) == list(settings)
+    for name, setting in overrides.items():
+        assert "default" not in setting
+        assert setting == {k: v for k, v in settings[name].items() if k != "default"}
+    swept = schema["properties"]["sweeps"]["additionalProperties"]["properties"]["setting"]
+    assert swept["enum"] == list(settings)
+
+
+def test_the_schema_file_lists_no_solver_setting(tmp_path):
+    """A setting written in the schema file by hand would be a second definition."""
+    schema = load(SCHEMA_FILE)
+    schema["properties"]["solver"]["properties"] = {"lam": {"type": "number", "default": 0.5}}
+    path = tmp_path / "schema.yaml"
+    path.write_text(yaml.safe_dump(schema))
+    with pytest.raises(ValueError, match="himo.solver.settings"):
+        pipeline.config_schema(path)
+
+
+def test_every_config_key_has_a_description_and_a_default():
+    """The schema documents every key; only the overrides' keys have no default,
+    because an unset override inherits (a default there would undo `solver`)."""
+    schema = pipeline.config_schema(SCHEMA_FILE)
+
+    def resolve_ref(node):
+        ref = node.get("$ref", "")
+        return {**schema["$defs"][ref.rsplit("/", 1)[1]], **node} if ref else node
+
+    checked = []
+
+    def walk(node, where, overrides=False):
+        node = resolve_ref(node)
+        assert node.get("additionalProperties") is not True, where
+        for name, sub in node.get("properties", {}).items():
+            sub = resolve_ref(sub)
+            assert sub.get("description"), f"{where}.{name} has no description"
+            if not overrides:
+                assert "default" in sub, f"{where}.{name} has no default"
+            checked.append(f"{where}.{name}")
+            walk(sub, f"{where}.{name}", overrides or name == "solver" and where != "config")
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{where}.<name>", overrides)
+
+    assert schema["additionalProperties"] is False
+    walk(schema, "config")
+    assert "config.solver.max_iter" in checked and "config.environments.<name>.solver.lam" in checked
+
+
+def test_defaults_are_filled_in():
+    config = {"environments": {"chain": {"mdp": "chain.nc"}}}
+    pipeline.validate_config(config, SCHEMA_FILE)
+    assert config["solver"] == setting_defaults()
+    assert config["environments"]["chain"] == {
+        "mdp": "chain.nc", "env": "", "map": "", "params": {}, "paper_env": "",
+        "figure_style": "raw", "solver": {},
+    }
+    assert config["figures"] == {} and config["sweeps"] == {} and config["variant_figures"] is False
+
+
+# ---------------------------------------------------------------- the runs
+def test_paper_config_runs():
+    """The paper's config: 6 environments and 18 sweep runs, settings resolved in order."""
+    runs, figures = resolve(load(PAPER_CONFIG))
+    assert len(runs) == 24
+    assert {key for key, run in runs.items() if "sweep" not in run} == {
+        "hanoi", "fourrooms", "wormhole", "hanoi-stepcost", "fourrooms-stepcost", "wormhole-stepcost"}
+    config = load(PAPER_CONFIG)
+    defaults = {**setting_defaults(), **config["solver"]}
+    assert runs["hanoi"]["solver"] == defaults
+    assert runs["fourrooms"]["solver"] == {**defaults, "method": "natural"}
+    # top-level, then the environment (hanoi has none), then the sweep, then the value
+    assert runs["hanoi-lam0.8"]["solver"] == {**defaults, "method": "natural", "max_iter": 12000, "lam": 0.8}
+    assert runs["fourrooms-dependent-last"]["solver"] == {**defaults, "method": "natural", "dependent": "last"}
+    assert runs["hanoi-lam0.8"]["sweep"] == {"name": "foresight", "setting": "lam", "value": 0.8, "base": "hanoi"}
+    assert pipeline.environment_key("hanoi-lam0.8", runs["hanoi-lam0.8"]) == "hanoi"
+    assert pipeline.environment_key("hanoi", runs["hanoi"]) == "hanoi"
+    assert figures == {"fig1": ("hanoi", "normalized"), "fig2": ("fourrooms", "raw"),
+                       "figS1": ("wormhole", "raw")}
+    assert all(pipeline.is_variant(key, run) for key, run in runs.items() if "-" in key)
+
+
+def test_variant_figures_draw_every_run():
+    runs, figures = resolve(with_value(load(PAPER_CONFIG), ["variant_figures"], True))
+    assert len(figures) == 3 + 21
+    assert figures["hanoi-lam0.8"] == ("hanoi-lam0.8", "normalized")  # hanoi's figure_style
+
+
+def test_a_run_of_your_own_gets_its_own_figure():
+    config = {"environments": {"chain": {"mdp": "chain.nc", "figure_style": "normalized"},
+                               "room": {"env": "grid", "params": {"rows": 3}}}}
+    runs, figures = resolve(config)
+    assert figures == {"chain": ("chain", "normalized"), "room": ("room", "raw")}
+    assert runs["chain"]["kind"] == "mdp" and runs["room"]["kind"] == "env"
+    assert not pipeline.is_variant("chain", runs["chain"])
+
+
+def test_integral_float_settings_become_integers():
+    runs, _ = resolve(with_value(load(TEST_CONFIG), ["solver", "max_iter"], 300.0))
+    assert runs["hanoi"]["solver"]["max_iter"] == 300 and isinstance(runs["hanoi"]["solver"]["max_iter"], int)
+
+
+# ------------------------------------------------------------ the jobs' arguments
+def test_solver_args_are_every_setting_and_himo_solve_reads_them_back():
+    """The command line of each solve job parses, with himo's own parser, to its settings."""
+    runs, _ = resolve(load(PAPER_CONFIG))
+    for key, run in runs.items():
+        args = pipeline.solver_args(run)
+        assert args[::2] == [cli_flag(name) for name in setting_schemas()]
+        parsed = build_parser().parse_args(["solve", "in.nc", "out.nc", *args])
+        assert {name: getattr(parsed, name) for name in setting_schemas()} == run["solver"], key
+
+
+def test_env_params():
+    config = {"environments": {
+        "stepcost": {"env": "hanoi", "params": {"step_reward": -1.0, "goal_reward": 0.0, "flag": True}},
+        "rooms": {"map": "maps/two rooms.txt", "params": {"goal_reward": 1.0}},
+    }}
+    runs, _ = resolve(config)
+    assert pipeline.env_builder(runs["stepcost"]) == "hanoi"
+    assert pipeline.env_params(runs["stepcost"]) == [
+        "--param=flag=true", "--param=goal_reward=0.0", "--param=step_reward=-1.0"]
+    assert pipeline.env_builder(runs["rooms"]) == "grid"
+    assert pipeline.env_params(runs["rooms"]) == ["--param=goal_reward=1.0", "--param=map=maps/two rooms.txt"]
+    assert shlex.split(shlex.join(pipeline.env_params(runs["rooms"])))[1] == "--param=map=maps/two rooms.txt"
+
+
+def test_provenance_is_the_run_without_its_figure_style():
+    runs, _ = resolve(load(PAPER_CONFIG))
+    record = json.loads(pipeline.provenance_json("hanoi-lam0.8", runs["hanoi-lam0.8"]))
+    assert record["env_key"] == "hanoi-lam0.8" and record["paper_env"] == "hanoi"
+    assert "figure_style" not in record["config"]
+    assert record["config"]["solver"] == runs["hanoi-lam0.8"]["solver"]
+    assert record["config"]["sweep"]["value"] == 0.8
+
+
+def test_key_pattern():
+    pattern = pipeline.key_pattern(["hanoi", "hanoi-lam0.8"])
+    assert re.fullmatch(pattern, "hanoi-lam0.8") and not re.fullmatch(pattern, "hanoi-lam0x8")
+    assert re.fullmatch(pipeline.key_pattern([]), "") is None
+
+
+# ------------------------------------------------------------------ bad configs
+BAD_CONFIGS = {
+    # id: (where in the test config, bad value, words the error must contain)
+    "unknown-top-level-key": (["solvr"], {"lam": 0.9}, ["solvr"]),
+    "unknown-environment-key": (["environments", "hanoi", "foresight"], 0.9, ["environments.hanoi", "foresight"]),
+    "unknown-setting": (["solver", "alpha"], 0.1, ["solver", "alpha"]),
+    "bad-solver-value": (["solver", "method"], "newtonn", ["solver.method", "newtonn"]),
+    "lam-out-of-range": (["solver", "lam"], 1.5, ["solver.lam", "1.5"]),
+    "step-not-finite": (["solver", "step"], math.inf, ["solver.step", "inf"]),
+    "bad-override": (["environments", "hanoi", "solver", "step"], -1, ["environments.hanoi.solver.step", "-1"]),
+    "settings-that-do-not-go-together": (["environments", "hanoi", "solver", "e_form"], "printed",
+                                         ["run 'hanoi'", "e_form", "newton"]),
+    "two-sources": (["environments", "hanoi", "map"], "x.txt", ["environments.hanoi", "exactly one"]),
+    "no-source": (["environments", "hanoi", "env"], "", ["environments.hanoi", "exactly one", "none"]),
+    "params-with-mdp": (["environments", "chain"], {"mdp": "chain.nc", "params": {"n": 1}},
+                        ["environments.chain.params", "mdp"]),
+    "bad-key": (["environments", "han/oi"], {"env": "hanoi"}, ["environments", "han/oi"]),
+    "unknown-registered-env": (["environments", "hanoi", "env"], "hanio", ["environments.hanoi.env", "hanio"]),
+    "figure-of-no-run": (["figures", "fig1", "environment"], "hanoy", ["figures.fig1.environment", "hanoy"]),
+    "figure-name-of-a-run": (["figures", "room"], {"environment": "hanoi"}, ["run 'room'", "figures/room.png"]),
+    "bad-sweep-value": (["sweeps", "s"], {"setting": "lam", "values": [0.5, 2], "environments": ["hanoi"]},
+                        ["sweeps.s.values[1]", "lam", "2"]),
+    "bad-sweep-setting": (["sweeps", "s"], {"setting": "alpha", "values": [1], "environments": ["hanoi"]},
+                          ["sweeps.s.setting", "alpha"]),
+    "bad-sweep-override": (["sweeps", "s"], {"setting": "lam", "values": [0.5], "environments": ["hanoi"],
+                                             "solver": {"thin": 0}}, ["sweeps.s.solver.thin", "0"]),
+    "sweep-of-no-environment": (["sweeps", "s"], {"setting": "lam", "values": [0.5], "environments": ["hanio"]},
+                                ["sweeps.s.environments", "hanio"]),
+    "sweep-makes-an-existing-run": (["environments", "hanoi-lam0.5"], {"env": "hanoi"},
+                                    ["sweeps.s", "hanoi-lam0.5", "already exists"]),
+    "no-environment": (["environments"], {}, ["environments is empty"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CONFIGS), ids=list(BAD_CONFIGS))
+def test_bad_config_is_one_error_naming_the_key(case):
+    where, value, named = BAD_CONFIGS[case]
+    config = with_value(load(TEST_CONFIG), where, value)
+    if case == "sweep-makes-an-existing-run":
+        config["sweeps"] = {"s": {"setting": "lam", "values": [0.5], "environments": ["hanoi"]}}
+    if case == "figure-name-of-a-run":
+        config["environments"]["room"] = {"env": "grid"}
+    with pytest.raises(ConfigError) as caught:
+        resolve(config)
+    message = str(caught.value)
+    assert message.startswith("config"), message
+    assert "\n" not in message, message
+    for word in named:
+        assert word in message, message
+
+
+def test_the_test_config_is_good():
+    """The base of the bad configs above resolves: each error is the one change's."""
+    runs, figures = resolve(load(TEST_CONFIG))
+    assert list(runs) == ["hanoi"] and list(figures) == ["fig1"]

@@ -5,7 +5,7 @@
     python -m benchmarks --cases hanoi10 grid100 --methods natural
     python -m benchmarks --list          # the known cases
 
-Three groups of rows:
+Four groups of rows:
 
 ``sparse`` (methods ``natural`` and ``multiplicative``)
     *seconds per iteration* is measured on :func:`himo.solver.loop.run_himo` itself
@@ -16,6 +16,17 @@ Three groups of rows:
     process on the same matrix (the matrix is built outside the timing).
     Repeats are interleaved (floor, run, floor, ...) and medians reported, so that
     load from other processes hits both sides alike.
+``linear`` (method ``natural``, each linear solver at several foresights)
+    the same per-iteration measure and floor, at foresight 0.9, 0.95, 0.99 and
+    0.999, once with ``linear_solver="direct"`` and once with ``"iterative"`` (each
+    in its own subprocess, interleaved with its floor); *Krylov/eval* is the
+    BiCGSTAB iterations per evaluation (two systems), *residual* the worst relative
+    residual of the iterative solves (:mod:`himo.solver.linear`), *vs LU* the error
+    of the last iterate's occupancy (1-norm, relative) and objective (relative to
+    ``max |r_pi| / (1 - lambda)``) against a direct solve of the same policy, and
+    *auto* what ``linear_solver="auto"`` picks there. Memory here is the growth of
+    ``ru_maxrss`` over the first timed run, before any floor is taken (so the
+    iterative row does not carry the floor's factors).
 ``newton`` (dense Algorithm 1)
     the floor is the dense work Algorithm 1 cannot avoid: ``inv(I - lambda T)``
     (the dense successor representation) and the solve of the Fisher system over
@@ -52,8 +63,10 @@ STEP = 0.1
 CASES = {
     **{f"hanoi{n}": ("hanoi", {"n_disks": n}) for n in range(3, 13)},
     "grid6": ("grid", {"rows": 6, "cols": 6}),
+    "grid30": ("grid", {"rows": 30, "cols": 30}),
     "grid100": ("grid", {"rows": 100, "cols": 100}),
     "grid300": ("grid", {"rows": 300, "cols": 300}),
+    "grid500": ("grid", {"rows": 500, "cols": 500}),
     "grid1000": ("grid", {"rows": 1000, "cols": 1000}),
     "fourrooms": ("fourrooms", {}),
     "wormhole": ("wormhole", {}),
@@ -62,6 +75,12 @@ PAPER = ("hanoi3", "fourrooms", "wormhole")
 
 QUICK_SPARSE = ("fourrooms", "hanoi8", "hanoi10", "grid100")
 FULL_SPARSE = QUICK_SPARSE + ("hanoi12", "grid1000")
+FORESIGHTS = (0.9, 0.95, 0.99, 0.999)
+QUICK_LINEAR = tuple((case, lam) for case in ("hanoi8", "grid100", "hanoi10") for lam in FORESIGHTS)
+FULL_LINEAR = QUICK_LINEAR + tuple(
+    (case, lam) for case in ("grid300", "grid500", "hanoi12") for lam in FORESIGHTS
+) + (("grid1000", 0.95), ("grid1000", 0.99))
+LINEAR_SOLVERS = ("direct", "iterative")
 QUICK_NEWTON = ("hanoi3", "hanoi4", "hanoi5", "fourrooms", "wormhole")
 FULL_NEWTON = QUICK_NEWTON + ("hanoi6",)
 
@@ -78,20 +97,18 @@ def _build(case: str):
     return himo.make_env(builder, **params)
 
 
-def _sparse_floor(mdp, policy) -> float:
+def _sparse_floor(mdp, policy, lam=LAM) -> float:
     """One splu of I - lambda T_pi and the two solves; the matrix is built untimed."""
     import numpy as np
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 
-    A = (sp.identity(mdp.n_states, format="csc") - LAM * mdp.state_transitions(policy)).tocsc()
+    A = (sp.identity(mdp.n_states, format="csc") - lam * mdp.state_transitions(policy)).tocsc()
     rhs = np.ones(mdp.n_states)
-    start = np.zeros(mdp.n_states)
-    start[mdp.start] = 1.0
     t0 = time.perf_counter()
     lu = spla.splu(A)
     lu.solve(rhs)
-    lu.solve(start, trans="T")
+    lu.solve(mdp.start_distribution, trans="T")
     return time.perf_counter() - t0
 
 
@@ -115,20 +132,20 @@ def _dense_floor(mdp, policy) -> float:
     return time.perf_counter() - t0
 
 
-def _per_iteration(mdp, method: str, iterations: int):
-    """``(t(K) - t(0)) / K`` on run_himo, and the final policy of the K-run."""
+def _per_iteration(mdp, method: str, iterations: int, lam: float = LAM, linear_solver: str = "auto"):
+    """``(t(K) - t(0)) / K`` on run_himo, and the K-run (its last policy, its solves)."""
     from himo.solver.loop import SolverSettings, run_himo
 
     def timed(k):
-        settings = SolverSettings(lam=LAM, method=method, step=STEP, max_iter=k, tol=1e-300,
-                                  dependent="argmax", thin=max(k, 1))
+        settings = SolverSettings(lam=lam, method=method, step=STEP, max_iter=k, tol=1e-300,
+                                  dependent="argmax", thin=max(k, 1), linear_solver=linear_solver)
         t0 = time.perf_counter()
         run = run_himo(mdp, settings)
         return time.perf_counter() - t0, run
 
     t_zero, _ = timed(0)
     t_k, run = timed(iterations)
-    return (t_k - t_zero) / iterations, run.policy[-1]
+    return (t_k - t_zero) / iterations, run
 
 
 def _iteration_tracemalloc(mdp, method: str) -> float:
@@ -153,7 +170,8 @@ def worker_iteration(case: str, method: str, iterations: int, repeats: int, comp
     floors, per_iter, natural = [], [], []
     for _ in range(repeats):
         floors.append(floor_fn(mdp, policy))
-        seconds, policy = _per_iteration(mdp, method, iterations)
+        seconds, run = _per_iteration(mdp, method, iterations)
+        policy = run.policy[-1]
         per_iter.append(seconds)
         floors.append(floor_fn(mdp, policy))
         if compare_natural:
@@ -165,7 +183,7 @@ def worker_iteration(case: str, method: str, iterations: int, repeats: int, comp
         "build_s": build,
         "per_iter_s": statistics.median(per_iter),
         "floor_s": statistics.median(floors),
-        "iterations": iterations, "repeats": repeats,
+        "iterations": iterations, "repeats": repeats, "linear_solver": run.linear_solver,
     }
     out["ratio"] = out["per_iter_s"] / out["floor_s"]
     if natural:
@@ -173,6 +191,47 @@ def worker_iteration(case: str, method: str, iterations: int, repeats: int, comp
         out["vs_natural"] = out["per_iter_s"] / out["natural_s"]
     out["tracemalloc_mb"] = _iteration_tracemalloc(mdp, method)
     out["maxrss_mb"] = _maxrss_mb() - rss0
+    return out
+
+
+def worker_linear(case: str, lam: float, linear_solver: str, iterations: int, repeats: int) -> dict:
+    """One linear solver at one foresight, interleaved with the LU floor."""
+    import numpy as np
+
+    import himo  # noqa: F401
+    from himo.solver.evaluation import evaluate
+    from himo.solver.linear import choose_linear_solver
+    from himo.solver.policy import state_sums
+
+    mdp = _build(case)
+    mdp.system_matrix(mdp.uniform_policy(), lam)  # the MDP's cached patterns, built untimed
+    mdp.action_columns
+    rss0 = _maxrss_mb()
+    per_iter, floors = [], []
+    for repeat in range(repeats):
+        seconds, run = _per_iteration(mdp, "natural", iterations, lam, linear_solver)
+        if repeat == 0:
+            peak = _maxrss_mb() - rss0  # before any floor: this solver's own memory
+        per_iter.append(seconds)
+        floors.append(_sparse_floor(mdp, run.policy[-1], lam))
+        floors.append(_sparse_floor(mdp, mdp.uniform_policy(), lam))
+    last = run.policy[-1]
+    exact = evaluate(mdp, last, lam)  # one LU, untimed
+    value_scale = np.abs(state_sums(mdp, last * mdp.R)).max() / (1 - lam)
+    evaluations = iterations + 1
+    out = {
+        "group": "linear", "case": case, "method": "natural", "lam": lam, "linear_solver": linear_solver,
+        "n_states": mdp.n_states, "n_pairs": mdp.n_pairs, "n_transitions": int(mdp.P.nnz),
+        "per_iter_s": statistics.median(per_iter), "floor_s": statistics.median(floors),
+        "iterations": iterations, "repeats": repeats,
+        "krylov_per_evaluation": run.linear.krylov_iterations / evaluations,
+        "worst_residual": run.linear.worst_residual, "fallbacks": run.linear.fallback,
+        "occupancy_error": float(np.abs(run.occupancy[-1] - exact.occupancy).sum() / exact.occupancy.sum()),
+        "objective_error": abs(run.objective[-1] - exact.objective) / value_scale if value_scale else 0.0,
+        "auto": choose_linear_solver("auto", mdp.n_states, lam),
+        "peak_mb": peak,
+    }
+    out["ratio"] = out["per_iter_s"] / out["floor_s"]
     return out
 
 
@@ -196,7 +255,7 @@ def worker_converge(case: str, method: str, max_iter: int) -> dict:
         "n_states": mdp.n_states, "n_pairs": mdp.n_pairs, "n_transitions": int(mdp.P.nnz),
         "per_iter_s": seconds / max(run.n_iterations, 1), "solve_s": seconds, "floor_s": vi,
         "ratio": seconds / vi, "n_iterations": run.n_iterations, "stop_reason": run.stop_reason,
-        "gap": float(optimum.value[mdp.start] - run.objective[-1]), "vi_iterations": optimum.iterations,
+        "gap": float(optimum.objective - run.objective[-1]), "vi_iterations": optimum.iterations,
         "tracemalloc_mb": peak, "maxrss_mb": _maxrss_mb() - rss0,
     }
 
@@ -233,6 +292,21 @@ def machine() -> str:
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
+LINEAR_HEADER = ("| case | states | transitions | lam | linear solver | s/iter | floor s | ratio | "
+                 "Krylov/eval | residual | fallbacks | vs LU (occupancy, objective) | maxrss MB | auto |")
+
+
+def format_linear_row(r: dict) -> str:
+    if "error" in r:
+        return f"| {r['case']} | | | {r['lam']} | {r['linear_solver']} | | | | | | | | | {r['error']} |"
+    residual = "" if r["worst_residual"] is None else f"{r['worst_residual']:.1e}"
+    krylov = f"{r['krylov_per_evaluation']:.0f}" if r["linear_solver"] == "iterative" else ""
+    return (f"| {r['case']} | {r['n_states']} | {r['n_transitions']} | {r['lam']} | {r['linear_solver']} | "
+            f"{r['per_iter_s']:.4g} | {r['floor_s']:.4g} | {r['ratio']:.2f} | {krylov} | {residual} | "
+            f"{r['fallbacks']} | {r['occupancy_error']:.0e}, {r['objective_error']:.0e} | {r['peak_mb']:.0f} | "
+            f"{r['auto']} |")
+
+
 HEADER = ("| group | case | states | transitions | method | s/iter | floor s | ratio | "
           "vs natural | build s | tracemalloc MB | maxrss MB | note |")
 
@@ -246,6 +320,8 @@ def format_row(r: dict) -> str:
                 f"floor = value iteration ({r['vi_iterations']} sweeps)")
     elif r["group"] == "newton":
         note = "floor = dense inv(I - lam T) + Fisher solve"
+    elif "linear_solver" in r:
+        note = f"linear solver {r['linear_solver']} (auto)"
     g = lambda k, f: (f % r[k]) if k in r else ""  # noqa: E731
     return (f"| {r['group']} | {r['case']} | {r['n_states']} | {r['n_transitions']} | {r['method']} | "
             f"{r['per_iter_s']:.4g} | {r['floor_s']:.4g} | {r['ratio']:.2f} | {g('vs_natural', '%.1f')} | "
@@ -255,9 +331,13 @@ def format_row(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true", help="add Hanoi 12 disks, the 1000x1000 grid and Hanoi 6 newton")
-    parser.add_argument("--cases", nargs="+", metavar="CASE", help="sparse-method cases to run (see --list)")
+    parser.add_argument("--cases", nargs="*", metavar="CASE", help="sparse-method cases to run (see --list; empty: none)")
     parser.add_argument("--newton-cases", nargs="*", metavar="CASE", help="newton cases (empty: none)")
     parser.add_argument("--converge", nargs="*", metavar="CASE", help="whole solves (default: the paper's three)")
+    parser.add_argument("--linear", nargs="*", metavar="CASE[@LAM]",
+                        help="linear-solver cases, each at the foresights of --foresights or at @LAM (empty: none)")
+    parser.add_argument("--foresights", nargs="+", type=float, default=list(FORESIGHTS),
+                        help="foresights of the --linear cases given without @LAM")
     parser.add_argument("--methods", nargs="+", default=["natural", "multiplicative"],
                         choices=["natural", "multiplicative"], help="sparse methods")
     parser.add_argument("--iterations", type=int, default=None, help="K iterations per timed run (default: by size)")
@@ -272,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         kind, case, method, *rest = args.worker
         if kind == "iteration":
             out = worker_iteration(case, method, int(rest[0]), int(rest[1]), rest[2] == "1")
+        elif kind == "linear":
+            out = worker_linear(case, float(method), rest[0], int(rest[1]), int(rest[2]))
         else:
             out = worker_converge(case, method, int(rest[0]))
         print(json.dumps(out))
@@ -281,10 +363,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: make_env({builder!r}, {', '.join(f'{k}={v}' for k, v in params.items())})")
         return 0
 
-    sparse = args.cases or (FULL_SPARSE if args.full else QUICK_SPARSE)
+    sparse = args.cases if args.cases is not None else (FULL_SPARSE if args.full else QUICK_SPARSE)
     newton = args.newton_cases if args.newton_cases is not None else (FULL_NEWTON if args.full else QUICK_NEWTON)
     converge = args.converge if args.converge is not None else PAPER
-    for name in (*sparse, *newton, *converge):
+    if args.linear is None:
+        linear = FULL_LINEAR if args.full else QUICK_LINEAR
+    else:
+        linear = [(c.split("@")[0], float(c.split("@")[1])) if "@" in c else (c, lam)
+                  for c in args.linear for lam in ([None] if "@" in c else args.foresights)]
+    for name in (*sparse, *newton, *converge, *(case for case, _ in linear)):
         if name not in CASES:
             parser.error(f"unknown case {name!r} (see --list)")
 
@@ -308,6 +395,19 @@ def main(argv: list[str] | None = None) -> int:
             k, r = sizes(case)
             emit({"group": "sparse", "case": case, "method": method,
                   **_spawn(["iteration", case, method, str(k), str(r), "0"], args.timeout)})
+    linear_lines = ["", LINEAR_HEADER, "|" + "---|" * (LINEAR_HEADER.count("|") - 1)]
+    if linear:
+        print("\n".join(linear_lines), flush=True)
+    for case, lam in linear:  # 5 iterations: the warm start uses up to 4 previous solutions
+        huge = CASES[case][1].get("rows", 0) >= 1000  # a direct iteration takes 15-35 s
+        k, r = args.iterations or (3 if huge else 5), args.repeats or (1 if huge else 3)
+        for solver in LINEAR_SOLVERS:
+            row = format_linear_row({"case": case, "lam": lam, "linear_solver": solver,
+                                     **_spawn(["linear", case, str(lam), solver, str(k), str(r)], args.timeout)})
+            linear_lines.append(row)
+            print(row, flush=True)
+    if linear:
+        print("\n".join(lines[2:4]), flush=True)  # the main table's header again
     for case in newton:
         k = args.iterations or (2 if CASES[case][1].get("n_disks", 0) >= 6 else 3)
         r = args.repeats or (1 if CASES[case][1].get("n_disks", 0) >= 6 else 3)
@@ -319,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
                   **_spawn(["converge", case, method, "3000"], args.timeout)})
     if args.markdown:
         with open(args.markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write("\n".join(lines + (linear_lines if linear else [])) + "\n")
     return 0
 
 

@@ -24,6 +24,7 @@ from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
 from himo.solver.counters import EForm
+from himo.solver.linear import LinearSolverName
 from himo.solver.policy import DependentRule
 from himo.solver.settings import document_settings
 from himo.solver.steps import Method
@@ -46,6 +47,7 @@ def solve(
     dependent: DependentRule = SolverSettings.dependent,
     e_form: EForm = SolverSettings.e_form,
     thin: int = SolverSettings.thin,
+    linear_solver: LinearSolverName = SolverSettings.linear_solver,
     initial_policy: np.ndarray | None = None,
     snapshots_between: int = 3,
     store_counters: bool | None = None,
@@ -54,7 +56,7 @@ def solve(
 ) -> xr.Dataset:
     """Run HIMO on ``mdp`` from the uniform prior (Eq. 22) and return its trajectory.
 
-    The keyword arguments from ``lam`` to ``thin`` are the solver settings, defined
+    The keyword arguments from ``lam`` to ``linear_solver`` are the solver settings, defined
     (with their defaults and constraints) in :mod:`himo.solver.settings`; with the
     defaults a run converges to value iteration's optimum.
 
@@ -79,7 +81,7 @@ def solve(
         raise ParameterError(f"snapshots_between must be a non-negative integer, got {snapshots_between!r}")
     settings = SolverSettings(
         lam=lam, method=method, step=step, max_iter=max_iter, tol=tol,
-        dependent=dependent, e_form=e_form, thin=thin,
+        dependent=dependent, e_form=e_form, thin=thin, linear_solver=linear_solver,
     )
     run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)
     optimum = value_iteration(mdp, settings.lam)

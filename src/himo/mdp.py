@@ -44,6 +44,8 @@ from himo.errors import MDPError
 
 #: Tolerance on each pair's transition probabilities summing to one.
 PROBABILITY_ATOL = 1e-9
+#: :attr:`MDP.action_columns` is kept while ``max |A_i| n_states <= COLUMNS_LIMIT n_pairs``.
+COLUMNS_LIMIT = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +98,20 @@ class MDP:
     def actions_per_state(self) -> np.ndarray:
         """``(n_states,)`` the size ``|A_i|`` of each state's action set."""
         return self._counts.copy()
+
+    @cached_property
+    def action_columns(self) -> np.ndarray | None:
+        """``(k, n_states)``, read-only: row ``j`` holds the pair of each state's
+        ``j``-th action (its last one where it has fewer than ``k = max |A_i|``), so
+        that a per-state maximum or choice is ``k`` vectorized passes over states;
+        ``None`` when the action sets are so uneven that ``k n_states`` exceeds
+        :data:`COLUMNS_LIMIT` times ``n_pairs``."""
+        k = int(self._counts.max())
+        if k * self.n_states > COLUMNS_LIMIT * self.n_pairs:
+            return None
+        columns = np.minimum(self._offsets[:-1] + np.arange(k)[:, None], self._offsets[1:] - 1)
+        columns.flags.writeable = False
+        return columns
 
     # Cached once per MDP (the dataclass is frozen; ``cached_property`` writes to
     # the instance ``__dict__``). The public properties above hand out copies.

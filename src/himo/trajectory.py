@@ -28,6 +28,13 @@ Data variables
     iteration, ``start_distribution(state)`` when paths start in several states
     (else the attribute ``start_state``, as in the MDP file), and, where stored, ``C(snapshot, pair, pair2)``,
     ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
+
+Linear solves (attributes, see :mod:`himo.solver.linear`)
+    ``linear_solver`` the setting (with the other settings), ``linear_solver_used`` what ran (``direct``,
+    ``iterative``, or ``iterative+direct`` when some solves fell back),
+    ``linear_solves`` how many systems each solved, ``linear_fallbacks``, and, when
+    the iterative solver ran, ``linear_worst_residual`` (the largest relative
+    residual of its solutions), ``linear_residual_bound`` and ``linear_residual_rule``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from himo.mdp import MDP
 from himo.mdpfile import start_attrs, start_variables
 from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
+from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection
 from himo.solver.settings import SolverSettings
@@ -143,12 +151,31 @@ def trajectory_dataset(
             "stored_iterations": stored_note,
             "stop_note": run.stop_note,
             "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",
+            **linear_solve_attrs(run),
             **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
             **package_versions(),
             **(provenance or {}),
         }
     )
     return ds
+
+
+def linear_solve_attrs(run: Run) -> dict:
+    """Which linear solver ran and, for the iterative one, its worst residual (see
+    :mod:`himo.solver.linear`; the setting itself is ``linear_solver``, with the others)."""
+    record = run.linear
+    attrs = {
+        "linear_solver_used": record.used,
+        "linear_solves": record.summary(),
+        "linear_fallbacks": record.fallback,
+    }
+    if record.worst_residual is not None:
+        attrs["linear_worst_residual"] = record.worst_residual
+        attrs["linear_residual_bound"] = RESIDUAL_BOUND
+        attrs["linear_residual_rule"] = (
+            "relative residual of A = I - lam T: |r_pi - A V|_inf / |r_pi|_inf (values), |p0 - A^T d|_1 (occupancy)"
+        )
+    return attrs
 
 
 def settings_attributes(settings: SolverSettings) -> dict:

@@ -1,13 +1,15 @@
 """Exact policy evaluation with sparse solves: values, advantages and occupancy.
 
-One sparse LU factorization of ``I - lambda T`` per policy gives both solves an
-iteration needs:
+Each policy needs two solves with ``A = I - lambda T``:
 
     (I - lambda T) V = r_pi          values, r_pi,i = sum_j pi_ij R_ij
     (I - lambda T)^T d = p0          occupancy from the start, d_i = D_0i
 
-(``p0`` is the start distribution, ``e_0`` for the single start state ``s_0``) and
-then ``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage ``Q_ij - V_i``,
+(``p0`` is the start distribution, ``e_0`` for the single start state ``s_0``),
+by default with one sparse LU factorization of ``A``; a
+:class:`himo.solver.linear.LinearSolver` may solve them instead (warm-started
+BiCGSTAB to a checked residual bound, see :mod:`himo.solver.linear`). Then
+``Q_ij = R_ij + lambda sum_k p_ijk V_k`` and the advantage ``Q_ij - V_i``,
 which is the natural path gradient step (docs/MATH.md, identity 4). The objective
 (Eq. 6) is ``R(A) = sum_ij D_0i pi_ij R_ij = p0 . V`` (``V_0`` for one start state).
 No dense ``n_states x n_states`` array is formed.
@@ -21,6 +23,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
+from himo.solver.linear import LinearSolver, solve_directly
 from himo.solver.policy import state_argmax, state_sums
 
 
@@ -40,12 +43,17 @@ def factorize(mdp: MDP, policy: np.ndarray, lam: float) -> spla.SuperLU:
     return spla.splu(mdp.system_matrix(policy, lam))
 
 
-def evaluate(mdp: MDP, policy: np.ndarray, lam: float) -> Evaluation:
-    """Values, Q, advantages and occupancy of ``policy`` at foresight ``lam``."""
-    lu = factorize(mdp, policy, lam)
+def evaluate(mdp: MDP, policy: np.ndarray, lam: float, solver: LinearSolver | None = None) -> Evaluation:
+    """Values, Q, advantages and occupancy of ``policy`` at foresight ``lam``.
+
+    ``solver`` (default: one LU, here) solves the two systems; a run passes the same
+    one for every iteration, so that it can start from the previous solutions.
+    """
     r_pi = state_sums(mdp, policy * mdp.R)
-    value = lu.solve(r_pi)  # (I - lambda T) V = r_pi
-    occupancy = lu.solve(mdp.start_distribution, trans="T")  # (I - lambda T)^T d = p0
+    A = mdp.system_matrix(policy, lam)
+    p0 = mdp.start_distribution
+    # (I - lambda T) V = r_pi and (I - lambda T)^T d = p0
+    value, occupancy = solve_directly(A, r_pi, p0) if solver is None else solver.solve(A, r_pi, p0)
     q = mdp.R + lam * (mdp.P @ value)
     return Evaluation(
         value=value,

@@ -1,6 +1,8 @@
 """The HIMO iteration loop: from the prior (Eq. 22) to convergence.
 
-Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`), stops
+Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`, with
+one :class:`~himo.solver.linear.LinearSolver` for the whole run, so that an
+iterative solve starts from the previous iteration's solution), stops
 if the policy flow has come to rest, and otherwise takes one step of the chosen
 method (:mod:`himo.solver.steps`). Planning time is the sum of the step sizes. The
 settings of a run, and their defaults, are defined in :mod:`himo.solver.settings`.
@@ -34,6 +36,7 @@ import numpy as np
 
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
+from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_solver
 from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
 from himo.solver.settings import SolverSettings
 from himo.solver.steps import (
@@ -70,6 +73,8 @@ class Run:
     stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled", "underflow"
     stop_note: str = ""
     n_iterations: int = 0
+    linear_solver: str = "direct"  # the linear solver chosen ("auto" resolved)
+    linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
 
 
 def run_himo(
@@ -85,7 +90,9 @@ def run_himo(
     run = Run(dependent=dependent)
     planning_time, size = 0.0, 0.0
     started = reported = wallclock.perf_counter()
-    evaluation = evaluate(mdp, policy, settings.lam)
+    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam))
+    run.linear_solver, run.linear = linear.choice, linear.record
+    evaluation = evaluate(mdp, policy, settings.lam, linear)
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = dependent_pairs(mdp, "argmax", policy)
@@ -112,7 +119,7 @@ def run_himo(
             break
         policy, size = step.policy, step.size
         planning_time += size
-        evaluation = evaluate(mdp, policy, settings.lam)
+        evaluation = evaluate(mdp, policy, settings.lam, linear)
     if run.converged:
         run.stop_reason = "converged"
     run.n_iterations = iteration

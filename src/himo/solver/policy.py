@@ -22,6 +22,9 @@ from himo.mdp import MDP
 
 DependentRule = Literal["last", "first", "argmax"]
 DEPENDENT_RULES = typing.get_args(DependentRule)
+#: The ``argmax`` dependent rule's ties: within this relative distance of a state's
+#: most probable action (see :func:`dependent_pairs`).
+ARGMAX_TIE_BAND = 1e-9
 
 
 def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray | None = None) -> np.ndarray:
@@ -31,10 +34,13 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
     of the ``action`` coordinate, ``"first"`` its first one; both stay fixed for a
     whole run. ``"argmax"`` takes the currently most probable action, re-chosen at
     every iteration: the policy flow does not depend on the choice (docs/MATH.md,
-    identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1``. Its ties go to the
-    last action, so that at the uniform prior it starts as the ``"last"`` rule: a
-    finite step does depend on the choice (tying to the first instead moves the
-    Hanoi reference run's value by up to 2 %).
+    identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1`` (to the tie band). Its
+    ties go to the last action, so that at the uniform prior it starts as the
+    ``"last"`` rule: a finite step does depend on the choice (tying to the first
+    instead moves the Hanoi reference run's value by up to 2 %). Actions within
+    :data:`ARGMAX_TIE_BAND` (relative) of the most probable one count as tied, so
+    that rounding-level differences in the policy, such as those between a direct
+    and an iterative linear solve, do not change the choice.
     """
     offsets = mdp.state_offsets
     if rule == "last":
@@ -44,7 +50,7 @@ def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray |
     if rule == "argmax":
         if policy is None:
             raise ParameterError("the 'argmax' dependent rule needs the current policy")
-        return state_argmax(mdp, policy, ties="last")
+        return state_argmax(mdp, policy, rtol=ARGMAX_TIE_BAND, ties="last")
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 
 
@@ -94,33 +100,60 @@ def state_sums(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
 
 
 def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
-    """``(n_states,)`` the maximum of a pair vector over each state's actions."""
-    return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
+    """``(n_states,)`` the maximum of a pair vector over each state's actions.
+
+    Where the MDP has :attr:`~himo.mdp.MDP.action_columns`, ``max |A_i|`` vectorized
+    passes over the states (faster than ``np.maximum.reduceat`` over the pairs, and
+    exactly equal to it); otherwise that reduction.
+    """
+    columns = mdp.action_columns
+    if columns is None:
+        return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
+    best = pair_values[columns[0]]
+    for column in columns[1:]:
+        np.maximum(best, pair_values[column], out=best)
+    return best
 
 
 def state_argmax(mdp: MDP, pair_values: np.ndarray, atol: float = 0.0,
-                 ties: Literal["first", "last"] = "first") -> np.ndarray:
+                 ties: Literal["first", "last"] = "first", rtol: float = 0.0) -> np.ndarray:
     """``(n_states,)`` the pair of each state's largest value.
 
     The one per-state argmax of himo (the greedy policy, the ``argmax`` dependent
     action, the reference action of :func:`~himo.solver.evaluation.advantage`, the
     optimal path of the measures). Among the pairs of state ``i`` whose value is
-    within ``atol`` of the state's maximum, it takes the first in pair order, which
-    is the order of the ``action`` coordinate; ``ties="last"`` takes the last (only
-    the ``argmax`` dependent rule does, see :func:`dependent_pairs`).
-    ``pair_values`` must be finite.
+    within ``atol + rtol |max_i|`` of the state's maximum ``max_i``, it takes the
+    first in pair order, which is the order of the ``action`` coordinate;
+    ``ties="last"`` takes the last (only the ``argmax`` dependent rule does, see
+    :func:`dependent_pairs`). ``pair_values`` must be finite.
     """
     if ties not in ("first", "last"):
         raise ParameterError(f"ties must be 'first' or 'last', got {ties!r}")
     pair_values = np.asarray(pair_values, dtype=float)
-    candidates = np.flatnonzero(pair_values >= (state_max(mdp, pair_values) - atol)[mdp.pair_state])
+    best = state_max(mdp, pair_values)
+    if np.isnan(best).any():  # NaN propagates through the maximum
+        raise ParameterError("state_argmax: the pair values are not all finite")
+    threshold = best - atol - rtol * np.abs(best) if atol or rtol else best
+    columns = mdp.action_columns
+    if columns is None:
+        return _argmax_in_pair_order(mdp, pair_values, threshold, ties)
+    # Visit the columns so that the wanted pair is the last one to pass; the first
+    # visited is taken unchecked: it stands only when no other column passes, and then
+    # it is the one that does (every state has a pair at its maximum).
+    order = columns if ties == "last" else columns[::-1]
+    picked = order[0].copy()
+    for column in order[1:]:
+        np.copyto(picked, column, where=pair_values[column] >= threshold)
+    return picked
+
+
+def _argmax_in_pair_order(mdp: MDP, pair_values: np.ndarray, threshold: np.ndarray, ties: str) -> np.ndarray:
+    """:func:`state_argmax` over the pairs (for MDPs without action columns)."""
+    candidates = np.flatnonzero(pair_values >= threshold[mdp.pair_state])
     states = mdp.pair_state[candidates]
     picked = np.ones(candidates.size, dtype=bool)
     if ties == "first":
         np.not_equal(states[1:], states[:-1], out=picked[1:])
     else:
         np.not_equal(states[:-1], states[1:], out=picked[:-1])
-    picked = candidates[picked]
-    if picked.size != mdp.n_states:  # a state whose maximum is NaN has no candidate
-        raise ParameterError("state_argmax: the pair values are not all finite")
-    return picked
+    return candidates[picked]

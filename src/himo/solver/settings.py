@@ -44,6 +44,7 @@ import numpy as np
 
 from himo.errors import ParameterError
 from himo.solver.counters import EForm
+from himo.solver.linear import LINEAR_SOLVER_HELP, LinearSolverName
 from himo.solver.policy import DependentRule
 from himo.solver.steps import Method
 
@@ -107,6 +108,7 @@ class SolverSettings:
         "keep every thin-th iteration in the trajectory (and always the first and the last)",
         minimum=1,
     )
+    linear_solver: LinearSolverName = _setting("auto", LINEAR_SOLVER_HELP)
 
     def __post_init__(self) -> None:
         for name, schema in setting_schemas().items():

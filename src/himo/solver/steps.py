@@ -200,8 +200,7 @@ def preference_step(
     """``A_free += alpha * direction``, then ``A_iw`` by Eq. 4, halving ``alpha`` if needed."""
     alpha = step
     free_state = mdp.pair_state[free]
-    has_free = np.zeros(mdp.n_states, dtype=bool)
-    has_free[free_state] = True
+    has_free = mdp.actions_per_state > 1  # every action of a state but its dependent one is free
     policy_dependent, policy_free = policy[dependent], policy[free]
     floor = (BOUNDARY_FRACTION * policy_dependent)[has_free]
     for halvings in range(MAX_HALVINGS + 1):

@@ -123,13 +123,17 @@ def _add_solver_settings(parser: argparse.ArgumentParser) -> None:
         )
 
 
+#: ``--counters``: store C and I when the MDP is small enough (auto), always, never.
+COUNTERS = {"auto": None, "yes": True, "no": False}
+
+
 def _solve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("mdp", help="an MDP file (netCDF, dense or sparse form)")
     parser.add_argument("out", help="the trajectory file to write (netCDF)")
     _add_solver_settings(parser)
     parser.add_argument("--snapshots-between", type=int, default=3,
                         help="snapshots of C and I between the first and last (default 3)")
-    parser.add_argument("--counters", choices=["auto", "yes", "no"], default="auto",
+    parser.add_argument("--counters", choices=list(COUNTERS), default="auto",
                         help="store C and I (auto: when the MDP is small enough)")
     parser.add_argument("--progress", action="store_true", help="report iterations on stderr")
     parser.add_argument("--provenance", default=None,
@@ -148,21 +152,24 @@ def _solve(args: argparse.Namespace) -> None:
         load_mdp(args.mdp),
         **{name: getattr(args, name) for name in setting_schemas()},
         snapshots_between=args.snapshots_between,
-        store_counters={"auto": None, "yes": True, "no": False}[args.counters],
+        store_counters=COUNTERS[args.counters],
         progress=args.progress, provenance=provenance,
     )
     write_netcdf(trajectory, args.out)
+    print(solve_summary(trajectory, args.out), file=sys.stderr)
+
+
+def solve_summary(trajectory, out: str) -> str:
+    """What ``himo solve`` reports of a run written to ``out``: how it stopped, its value."""
     reason = trajectory.attrs["stop_reason"]
-    print(
-        f"{args.out}: {reason} after {trajectory.attrs['n_iterations']} iterations, "
-        f"objective {float(trajectory.objective[-1]):.8g} "
-        f"(optimum {trajectory.attrs['optimal_objective']:.8g})",
-        file=sys.stderr,
-    )
+    text = (f"{out}: {reason} after {trajectory.attrs['n_iterations']} iterations, "
+            f"objective {float(trajectory.objective[-1]):.8g} "
+            f"(optimum {trajectory.attrs['optimal_objective']:.8g})")
     if reason in ("stalled", "ill_conditioned"):
-        print(f"  {trajectory.attrs['stop_note']}; --dependent argmax avoids this", file=sys.stderr)
+        text += f"\n  {trajectory.attrs['stop_note']}; --dependent argmax avoids this"
     elif reason == "underflow":
-        print(f"  {trajectory.attrs['stop_note']}; a smaller --step avoids this", file=sys.stderr)
+        text += f"\n  {trajectory.attrs['stop_note']}; a smaller --step avoids this"
+    return text
 
 
 def _json_object(text: str, where: str) -> dict:

@@ -1,10 +1,12 @@
-"""`himo measures` and `himo claims` round trips through files."""
+"""`himo measures`, `himo run` and `himo claims` round trips through files."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from himo import make_env, save_mdp, solve
@@ -47,3 +49,110 @@ def test_measures_cli_errors(tmp_path, capsys):
     assert main(["measures", str(tmp_path / "no.nc"), str(tmp_path / "no2.nc"), str(tmp_path / "m.nc")]) == 2
     assert "himo: error:" in capsys.readouterr().err
     assert not (tmp_path / "m.nc").exists()
+
+
+# ------------------------------------------------------------------- himo run
+def run_entry(tmp_path, name, **settings):
+    return {"trajectory": str(tmp_path / f"{name}-t.nc"), "measures": str(tmp_path / f"{name}-m.nc"),
+            "settings": {"lam": 0.9, "method": "natural", "step": 0.2, "max_iter": 150, **settings},
+            "provenance": {"env_key": name, "paper_env": "hanoi", "config": {"solver": settings}}}
+
+
+def test_run_writes_what_solve_then_measures_write(tmp_path):
+    """Each run of `himo run` gives the bytes `himo solve` and then `himo measures` give."""
+    mdp = make_env("hanoi", n_disks=2)
+    save_mdp(mdp, tmp_path / "h.nc")
+    entries = [run_entry(tmp_path, "a"), run_entry(tmp_path, "b", lam=0.8, method="gradient", step=1.0)]
+    assert main(["run", str(tmp_path / "h.nc"), "--runs", json.dumps(entries)]) == 0
+    for entry in entries:
+        settings = [arg for name, value in entry["settings"].items() for arg in (f"--{name.replace('_', '-')}",
+                                                                                   str(value))]
+        alone_t, alone_m = tmp_path / "alone-t.nc", tmp_path / "alone-m.nc"
+        assert main(["solve", str(tmp_path / "h.nc"), str(alone_t), *settings,
+                     "--provenance", json.dumps(entry["provenance"])]) == 0
+        assert main(["measures", str(alone_t), str(tmp_path / "h.nc"), str(alone_m)]) == 0
+        assert alone_t.read_bytes() == open(entry["trajectory"], "rb").read()
+        assert alone_m.read_bytes() == open(entry["measures"], "rb").read()
+
+
+def test_run_counters_as_solve_counters(tmp_path):
+    """A run's "counters" is `himo solve --counters`: no leaves C and I out."""
+    mdp = make_env("hanoi", n_disks=2)
+    save_mdp(mdp, tmp_path / "h.nc")
+    entries = [run_entry(tmp_path, "auto"), {**run_entry(tmp_path, "no"), "counters": "no"}]
+    assert main(["run", str(tmp_path / "h.nc"), "--runs", json.dumps(entries)]) == 0
+    with xr.open_dataset(entries[0]["trajectory"]) as kept, xr.open_dataset(entries[1]["trajectory"]) as left:
+        assert "C" in kept and "C" not in left and "I" not in left
+        assert "store_counters=False" in left.attrs["counters"]
+
+
+def test_run_builds_the_mdp_as_env_does(tmp_path):
+    """`himo run --env` solves the MDP `himo env` writes, and writes the same file."""
+    assert main(["env", "hanoi", str(tmp_path / "h.nc"), "--param", "n_disks=2"]) == 0
+    from_file, built = [run_entry(tmp_path, "file")], [run_entry(tmp_path, "built")]
+    built[0]["provenance"] = from_file[0]["provenance"]
+    assert main(["run", str(tmp_path / "h.nc"), "--runs", json.dumps(from_file)]) == 0
+    assert main(["run", "--env", "hanoi", "--param", "n_disks=2", "--save-mdp", str(tmp_path / "b.nc"),
+                 "--runs", json.dumps(built)]) == 0
+    assert (tmp_path / "b.nc").read_bytes() == (tmp_path / "h.nc").read_bytes()
+    for name in ("trajectory", "measures"):
+        assert open(built[0][name], "rb").read() == open(from_file[0][name], "rb").read(), name
+
+
+@pytest.mark.parametrize("source, words", [
+    ([], ["the MDP file or --env"]),
+    (["h.nc", "--env", "hanoi"], ["not both"]),
+    (["h.nc", "--save-mdp", "x.nc"], ["--save-mdp go with --env"]),
+    (["--env", "hanio"], ["unknown environment 'hanio'"]),
+])
+def test_run_source_errors(tmp_path, capsys, source, words):
+    entries = json.dumps([run_entry(tmp_path, "a")])
+    assert main(["run", *[str(tmp_path / w) if w.endswith(".nc") else w for w in source], "--runs", entries]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("himo: error:") and all(word in err for word in words), err
+    assert not list(tmp_path.glob("*.nc"))
+
+
+@pytest.mark.parametrize("runs, words", [
+    ("not json", ["--runs is not valid JSON"]),
+    ("[]", ["non-empty JSON list"]),
+    ('[{"trajectory": "t.nc"}]', ["--runs[0]", "the keys trajectory, measures, settings, provenance"]),
+    (None, ["--runs[1].settings", "alpha"]),
+    (None, ["--runs[1].settings", "lam must be"]),
+    (None, ["--runs[1].counters", "auto, yes, no"]),
+])
+def test_run_errors_name_the_run_and_write_nothing(tmp_path, capsys, runs, words):
+    mdp = make_env("hanoi", n_disks=2)
+    save_mdp(mdp, tmp_path / "h.nc")
+    if runs is None:
+        second = run_entry(tmp_path, "b", **({"alpha": 0.1} if "alpha" in words else {"lam": 1.5}
+                                             if "lam must be" in words else {}))
+        if "--runs[1].counters" in words:
+            second["counters"] = "maybe"
+        runs = json.dumps([run_entry(tmp_path, "a"), second])
+    assert main(["run", str(tmp_path / "h.nc"), "--runs", runs]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("himo: error:") and all(word in err for word in words), err
+    assert not list(tmp_path.glob("a-*.nc"))  # every run is checked before any is solved
+
+
+def test_claims_cli_writes_the_robustness_tables(tmp_path):
+    mdp = make_env("hanoi", n_disks=2)
+    save_mdp(mdp, tmp_path / "h.nc")
+    entries = [run_entry(tmp_path, "hanoi"), run_entry(tmp_path, "hanoi-lam0.8", lam=0.8)]
+    assert main(["run", str(tmp_path / "h.nc"), "--runs", json.dumps(entries)]) == 0
+    measures = [entry["measures"] for entry in entries]
+    outputs = {option: tmp_path / f"out-{option.strip('-')}" for option in ("--json", "--md", "--csv", "--ranks")}
+    args = [word for option, path in outputs.items() for word in (option, path)]
+    assert main(["claims", *measures, *map(str, args)]) == 0
+    robustness = list(csv.DictReader(outputs["--csv"].open()))
+    assert {(r["env_key"], r["priority"]) for r in robustness if r["claim"] == "H2"} == {
+        (key, p) for key in ("hanoi", "hanoi-lam0.8") for p in ("peak", "half")}
+    assert {r["group"] for r in robustness} == {"main", "foresight"}
+    ranks = list(csv.DictReader(outputs["--ranks"].open()))
+    assert {r["role"] for r in ranks} >= {"start", "goal"}
+    # the bad input of one run stops the command before any file is written
+    for path in outputs.values():
+        path.unlink()
+    assert main(["claims", *measures, str(tmp_path / "h.nc"), *map(str, args)]) == 2
+    assert not any(path.exists() for path in outputs.values())

@@ -9,6 +9,7 @@ import xarray as xr
 
 import himo
 from himo.analysis.measures import (
+    half_time,
     max_normalize,
     measures_dataset,
     optimal_path,
@@ -233,3 +234,135 @@ def test_final_action_is_the_action_the_path_takes():
     ds = measures_dataset(traj, mdp_go_first)
     assert ds.final_action.values.tolist() == ["go", "stay"]
     assert ds.optimal_path_position.values.tolist() == [0, 1]
+
+
+# ------------------------------------------------- the alternative priority
+def test_half_time_by_hand():
+    """PD~ crosses 1/2 between the stored times where it is 0.2 and 0.6 (linear in
+    between), at the first crossing when PD rises, falls and rises again, at t_0 when
+    it starts there; a state whose PD stays 0 has none."""
+    time = np.array([0.0, 1.0, 2.0, 4.0])
+    pd = np.column_stack([
+        [0.0, 0.2, 0.6, 1.0],  # crosses at 1 + (0.5 - 0.2) / (0.6 - 0.2) = 1.75
+        [0.0, 1.6, 0.8, 2.0],  # PD~ 0, 0.8, 0.4, 1: first at 0.5 / 0.8 = 0.625
+        [0.0, 0.0, 0.0, 0.0],  # never moves
+        [0.0, 0.0, 0.0, 3.0],  # crosses at 2 + 0.5 * 2 = 3
+    ])
+    np.testing.assert_allclose(half_time(pd, time), [1.75, 0.625, np.nan, 3.0])
+    assert half_time(np.array([[1.0], [1.0]]), np.array([0.5, 1.0]))[0] == 0.5
+
+
+def test_half_time_of_a_logistic_on_a_fine_grid():
+    """PD = 1 / (1 + exp(-(t - c) / w)) - its value at 0, rescaled: PD~ = 1/2 where
+    the logistic is halfway between its values at 0 and at the end (closed form)."""
+    time = np.linspace(0.0, 10.0, 2001)
+    c, w = 4.0, 0.7
+    logistic = 1 / (1 + np.exp(-(time - c) / w))
+    pd = (logistic - logistic[0])[:, None]
+    target = (logistic[0] + logistic[-1]) / 2
+    expected = c + w * np.log(target / (1 - target))
+    assert half_time(pd, time)[0] == pytest.approx(expected, abs=1e-5)
+
+
+# -------------------------------------------- against the dynamic-programming order
+def chain_mdp(n: int = 5) -> MDP:
+    """States s0 ... s(n-1) on a line, start s0, goal s(n-1): 'left' and 'right' (the
+    goal: 'left' and 'stay', which earns 1)."""
+    pair_state, pair_action, target, reward = [], [], [], []
+    for i in range(n):
+        for action, k in (("left", max(i - 1, 0)), ("right" if i < n - 1 else "stay", min(i + 1, n - 1))):
+            pair_state.append(i)
+            pair_action.append(0 if action == "left" else 1 if action == "right" else 2)
+            target.append(k)
+            reward.append(1.0 if action == "stay" else 0.0)
+    P = sp.csr_matrix((np.ones(len(target)), (np.arange(len(target)), target)), shape=(len(target), n))
+    return MDP.from_pairs(
+        name="chain", state_labels=[f"s{i}" for i in range(n)], action_labels=["left", "right", "stay"],
+        pair_state=pair_state, pair_action=pair_action, P=P, R=reward, start="s0",
+        roles={"goal": [i == n - 1 for i in range(n)]},
+    )
+
+
+def trajectory_of(mdp: MDP, pair_policy: np.ndarray, time: np.ndarray) -> xr.Dataset:
+    """A trajectory dataset for the policies ``pair_policy`` (n_times, n_pairs)."""
+    evals = [evaluate(mdp, row, LAM) for row in pair_policy]
+    policy = np.zeros((time.size, mdp.n_states, mdp.n_actions))
+    policy[:, mdp.pair_state, mdp.pair_action] = pair_policy
+    return xr.Dataset(
+        {
+            "policy": (("iteration", "state", "action"), policy),
+            "occupancy": (("iteration", "state"), np.array([e.occupancy for e in evals])),
+            "objective": ("iteration", np.array([e.objective for e in evals])),
+        },
+        coords={"iteration": np.arange(time.size), "time": ("iteration", time),
+                "state": list(mdp.state_labels), "action": list(mdp.action_labels)},
+        attrs={"foresight": LAM, "method": "test", "env_key": "chain", "paper_env": "",
+               "start_state": mdp.state_labels[mdp.start]},
+    )
+
+
+def distance_ordered_run(mdp: MDP, time: np.ndarray, centre_of_distance) -> xr.Dataset:
+    """Each state's policy turns towards the goal along a logistic in time centred at
+    ``centre_of_distance(distance to the goal)``, from the uniform prior."""
+    from himo.solver.value_iteration import goal_distance
+
+    centre = np.asarray(centre_of_distance(goal_distance(mdp).astype(float)))
+    good = np.array([mdp.action_labels[a] in ("right", "stay") for a in mdp.pair_action])
+    logistic = 1 / (1 + np.exp(-(time[:, None] - centre[None, :]) / 0.3))
+    turned = (logistic - logistic[:1]) / (1 - logistic[:1])  # 0 at t = 0, towards 1
+    p_good = 0.5 + 0.49 * turned
+    pair_policy = np.where(good, p_good[:, mdp.pair_state], 1 - p_good[:, mdp.pair_state])
+    return trajectory_of(mdp, pair_policy, time)
+
+
+def test_priorities_that_follow_the_distance_agree_with_the_dp_order():
+    """A run whose states turn in the order of their distance to the goal (the goal
+    first): DP priority = goal distance, Kendall tau = 1 for both priority
+    definitions, every on-path state its own rank."""
+    mdp = chain_mdp()
+    time = np.arange(0.0, 8.0, 0.05)
+    ds = measures_dataset(distance_ordered_run(mdp, time, lambda d: 1.0 + d), mdp)
+    assert ds.optimal_path_position.values.tolist() == [0, 1, 2, 3, 4]
+    assert ds.goal_distance.values.tolist() == [4, 3, 2, 1, 0]
+    np.testing.assert_array_equal(ds.dp_priority, ds.goal_distance)
+    assert float(ds.kendall_tau_dp) == pytest.approx(1.0)
+    assert float(ds.kendall_tau_dp_half) == pytest.approx(1.0)
+    assert ds.kendall_tau_dp.attrs["resolution"] == pytest.approx(0.05)
+    assert ds.kendall_tau_dp.attrs["n_compared"] == 5 and ds.kendall_tau_dp.attrs["n_tie_groups"] == 5
+    assert ds.priority_rank.values.tolist() == [4, 3, 2, 1, 0]
+    np.testing.assert_allclose(ds.priority_normalized, [1.0, 0.75, 0.5, 0.25, 0.0], atol=0.02)
+
+
+def test_priorities_against_the_distance_and_near_ties():
+    """Reversed order: tau = -1. Centres 0.02 apart on a grid of 0.05 are near-ties:
+    one rank, and no order to correlate (NaN), not an order made by round-off."""
+    mdp = chain_mdp()
+    time = np.arange(0.0, 8.0, 0.05)
+    reversed_run = measures_dataset(distance_ordered_run(mdp, time, lambda d: 5.0 - d), mdp)
+    assert float(reversed_run.kendall_tau_dp) == pytest.approx(-1.0)
+    tied_run = measures_dataset(distance_ordered_run(mdp, time, lambda d: 2.0 + 0.02 * d), mdp)
+    assert set(tied_run.priority_rank.values.tolist()) == {0}
+    assert np.isnan(float(tied_run.kendall_tau_dp))
+    assert tied_run.kendall_tau_dp.attrs["n_tie_groups"] == 1
+
+
+@pytest.mark.parametrize("env", ["hanoi", "fourrooms", "wormhole"])
+def test_dp_fields_are_the_goal_distance_on_the_paper_environments(env):
+    """dp_priority at the run's foresight, and goal_distance, stored with the measures
+    of a (short) run: equal on the paper's environments."""
+    from himo.solver.value_iteration import dp_order, goal_distance
+
+    mdp = himo.make_env(env)
+    ds = measures_dataset(himo.solve(mdp, lam=0.8, method="natural", max_iter=2, store_counters=False), mdp)
+    np.testing.assert_array_equal(ds.goal_distance, goal_distance(mdp))
+    np.testing.assert_array_equal(ds.dp_priority, dp_order(mdp, 0.8))
+    np.testing.assert_array_equal(ds.dp_priority, ds.goal_distance)
+    assert ds.dp_priority.dtype == np.int64 and ds.kendall_tau_dp.dims == ()
+
+
+def test_measures_need_the_foresight():
+    mdp = two_state_mdp()
+    traj = trajectory_for(mdp, np.array([0.5, 0.6]), np.array([0.0, 1.0]))
+    del traj.attrs["foresight"]
+    with pytest.raises(HimoError, match="foresight"):
+        measures_dataset(traj, mdp)

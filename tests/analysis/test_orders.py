@@ -7,7 +7,15 @@ import itertools
 import numpy as np
 import pytest
 
-from himo.analysis.orders import kendall_tau, tie_groups
+from himo.analysis.orders import (
+    compare_orders,
+    grid_resolution,
+    kendall_tau,
+    normalized_times,
+    path_ranks,
+    tau_b,
+    tie_groups,
+)
 
 
 def test_tie_groups_chain_near_equal_times():
@@ -45,3 +53,51 @@ def test_kendall_tau_extremes_and_missing_values():
     assert kendall_tau([1.0, np.nan, 3.0, 2.0], [0, 5, 2, 1], 1e-6) == pytest.approx(1.0)
     assert np.isnan(kendall_tau([1.0, 1.0 + 1e-9], [0, 1], 1e-6))  # one tie group: no order
     assert np.isnan(kendall_tau([1.0], [0], 1e-6))
+
+
+# ------------------------------------------------------------ resolution, ranks
+def test_grid_resolution_is_the_widest_spacing_over_the_window():
+    time = np.array([0.0, 0.1, 0.2, 0.4, 0.5, 1.5, 1.6])
+    assert grid_resolution(time, [0.15, 0.45]) == pytest.approx(0.2)  # [0.2, 0.4] lies inside
+    assert grid_resolution(time, [0.1, 0.1]) == pytest.approx(0.1)  # a grid point: both sides
+    assert grid_resolution(time, [0.5, np.nan]) == pytest.approx(1.0)  # [0.5, 1.5] meets 0.5
+    assert grid_resolution(np.arange(0.0, 3.0, 0.25), [0.6, 2.1]) == pytest.approx(0.25)  # even: the step
+    assert np.isnan(grid_resolution(time, [np.nan]))
+    assert np.isnan(grid_resolution([0.0], [0.0]))
+
+
+def test_path_ranks_and_normalized_times():
+    priorities = np.array([3.0, 1.0, 1.05, np.nan, 2.0, 0.5])
+    on_path = np.array([True, True, True, True, True, False])
+    np.testing.assert_array_equal(path_ranks(priorities, on_path, 0.1), [2, 0, 0, -1, 1, -1])
+    np.testing.assert_array_equal(path_ranks(priorities, on_path, 0.01), [3, 0, 1, -1, 2, -1])
+    np.testing.assert_allclose(normalized_times(priorities, on_path), [1.0, 0.0, 0.025, np.nan, 0.5, np.nan])
+    assert np.isnan(normalized_times([2.0, 2.0], [True, True])).all()
+
+
+def test_compare_orders_by_hand():
+    """Four on-path states at DP sweeps 0..3, priorities 0, 1, 2 and 2.05 on a grid of
+    step 0.1: the last two are tied, so of the 6 pairs 5 are concordant, none
+    discordant, one tied in the priorities only: tau-b = 5 / sqrt(5 * 6)."""
+    time = np.arange(0.0, 3.01, 0.1)
+    priorities = np.array([0.0, 1.0, 2.0, 2.05, 0.3])
+    on_path = np.array([True, True, True, True, False])
+    dp = np.array([0, 1, 2, 3, 9])
+    compared = compare_orders(priorities, on_path, dp, time)
+    assert compared.resolution == pytest.approx(0.1)
+    assert compared.tau == pytest.approx(5 / np.sqrt(30))
+    np.testing.assert_array_equal(compared.ranks, [0, 1, 2, 2, -1])
+    assert (compared.n_compared, compared.n_groups) == (4, 3)
+    # a negative reference (no goal reachable) leaves the state out
+    assert compare_orders(priorities, on_path, [0, 1, 2, -1, 9], time).n_compared == 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_tau_b_is_scipys(seed):
+    """The pair count against scipy's tau-b (an independent implementation), ties included."""
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.integers(0, 5, size=12), rng.integers(0, 4, size=12)
+    assert tau_b(x, y) == pytest.approx(kendalltau(x, y, variant="b").statistic, abs=1e-12)
+    assert np.isnan(tau_b(np.zeros(4), y[:4]))

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from himo.cli import build_parser
+from himo.cli import _load_plugins, build_parser
 from himo.errors import ConfigError
 from himo.pipeline import config as pipeline
-from himo.solver.settings import cli_flag, setting_defaults, setting_schemas
+from himo.solver.settings import setting_defaults, setting_schemas
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -119,18 +119,28 @@ def test_defaults_are_filled_in():
 
 # ---------------------------------------------------------------- the runs
 def test_paper_config_runs():
-    """The paper's config: 6 environments and 18 sweep runs, settings resolved in order."""
-    runs, figures = resolve(load(PAPER_CONFIG))
-    assert len(runs) == 24
-    assert {key for key, run in runs.items() if "sweep" not in run} == {
-        "hanoi", "fourrooms", "wormhole", "hanoi-stepcost", "fourrooms-stepcost", "wormhole-stepcost"}
+    """The paper's config: 8 environments and the sweep runs, settings resolved in order."""
     config = load(PAPER_CONFIG)
+    runs, figures = resolve(load(PAPER_CONFIG))
+    own = {"hanoi", "fourrooms", "wormhole", "hanoi-stepcost", "fourrooms-stepcost", "wormhole-stepcost",
+           "fourrooms-inroom", "wormhole-inroom"}
+    assert {key for key, run in runs.items() if "sweep" not in run} == own
+    grid = config["sweeps"]["foresight"]["values"]
+    assert len(grid) >= 9 and min(grid) == 0.8 and max(grid) == 0.995 and 0.9 in grid
+    # the foresight grid without the environments' own 0.9; the step sizes without 0.1;
+    # the printed E on Hanoi; one step rule and one dependent rule; both baselines on the whole grid
+    n_swept = 3 * (len(grid) - 1) + 3 * 3 + 1 + 3 + 3 + 2 * 3 * len(grid)
+    assert len(runs) == len(own) + n_swept
+    assert "hanoi-lam0.9" not in runs and "hanoi-step0.1" not in runs
+    assert config["sweeps"]["gradient"]["values"] == config["sweeps"]["softmax"]["values"] == grid
     defaults = {**setting_defaults(), **config["solver"]}
     assert runs["hanoi"]["solver"] == defaults
     assert runs["fourrooms"]["solver"] == {**defaults, "method": "natural"}
     # top-level, then the environment (hanoi has none), then the sweep, then the value
     assert runs["hanoi-lam0.8"]["solver"] == {**defaults, "method": "natural", "max_iter": 12000, "lam": 0.8}
     assert runs["fourrooms-dependent-last"]["solver"] == {**defaults, "method": "natural", "dependent": "last"}
+    assert runs["hanoi-E-printed"]["solver"] == {**defaults, "method": "newton", "e_form": "printed"}
+    assert runs["hanoi-gradient-lam0.9"]["solver"]["method"] == "gradient"
     assert runs["hanoi-lam0.8"]["sweep"] == {"name": "foresight", "setting": "lam", "value": 0.8, "base": "hanoi"}
     assert pipeline.environment_key("hanoi-lam0.8", runs["hanoi-lam0.8"]) == "hanoi"
     assert pipeline.environment_key("hanoi", runs["hanoi"]) == "hanoi"
@@ -139,9 +149,17 @@ def test_paper_config_runs():
     assert all(pipeline.is_variant(key, run) for key, run in runs.items() if "-" in key)
 
 
+def test_skip_base_value_leaves_out_the_environments_own_value():
+    config = with_value(load(TEST_CONFIG), ["sweeps"], {
+        "s": {"setting": "lam", "values": [0.8, 0.9], "environments": ["hanoi"], "skip_base_value": True},
+        "t": {"setting": "lam", "values": [0.8, 0.9], "environments": ["hanoi"], "label": "t"}})
+    runs, _ = resolve(config)
+    assert sorted(runs) == ["hanoi", "hanoi-lam0.8", "hanoi-t0.8", "hanoi-t0.9"]
+
+
 def test_variant_figures_draw_every_run():
     runs, figures = resolve(with_value(load(PAPER_CONFIG), ["variant_figures"], True))
-    assert len(figures) == 3 + 21
+    assert len(figures) == 3 + len(runs) - 3
     assert figures["hanoi-lam0.8"] == ("hanoi-lam0.8", "normalized")  # hanoi's figure_style
 
 
@@ -160,14 +178,86 @@ def test_integral_float_settings_become_integers():
 
 
 # ------------------------------------------------------------ the jobs' arguments
-def test_solver_args_are_every_setting_and_himo_solve_reads_them_back():
-    """The command line of each solve job parses, with himo's own parser, to its settings."""
-    runs, _ = resolve(load(PAPER_CONFIG))
-    for key, run in runs.items():
-        args = pipeline.solver_args(run)
-        assert args[::2] == [cli_flag(name) for name in setting_schemas()]
-        parsed = build_parser().parse_args(["solve", "in.nc", "out.nc", *args])
-        assert {name: getattr(parsed, name) for name in setting_schemas()} == run["solver"], key
+def test_jobs_group_the_runs_of_one_mdp():
+    """Every run is in exactly one job; a job's runs read one MDP file; the groups of
+    one MDP are as even as they can be, in the config's order."""
+    config = load(PAPER_CONFIG)
+    runs, _ = resolve(config)
+    jobs = pipeline.resolve_jobs(runs, config["runs_per_job"])
+    assert sorted(key for keys in jobs.values() for key in keys) == sorted(runs)
+    for name, keys in jobs.items():
+        assert re.fullmatch(r"run_\w+", name)
+        assert len({pipeline.environment_key(key, runs[key]) for key in keys}) == 1, name
+        assert len(keys) <= config["runs_per_job"]
+    hanoi = [keys for name, keys in jobs.items() if name == "run_hanoi" or name.startswith("run_hanoi_")
+             and not name.startswith("run_hanoi_stepcost")]
+    on_hanoi = [key for key in runs if pipeline.environment_key(key, runs[key]) == "hanoi"]
+    assert hanoi == [on_hanoi[i::len(hanoi)] for i in range(len(hanoi))]  # dealt like cards
+    assert max(map(len, hanoi)) - min(map(len, hanoi)) <= 1
+    assert len(hanoi) == -(-len(on_hanoi) // config["runs_per_job"])
+    for keys in hanoi:  # each job has some of the first-order runs, the costliest
+        assert any("gradient" in key for key in keys) or any("softmax" in key for key in keys)
+    one_each = pipeline.resolve_jobs(runs, 1)
+    assert len(one_each) == len(runs)
+    assert one_each["run_hanoi"] == ["hanoi"] and one_each["run_hanoi_2"] == [list(runs)[8]]
+    assert pipeline.resolve_jobs(runs, 1000)["run_hanoi"] == on_hanoi
+    assert one_each["run_fourrooms_inroom"] == ["fourrooms-inroom"]
+
+
+def test_job_names_that_collide_are_an_error():
+    config = {"environments": {"a-b": {"env": "hanoi"}, "a_b": {"env": "hanoi"}}}
+    runs, _ = resolve(config)
+    with pytest.raises(ConfigError, match="same job name 'run_a_b'"):
+        pipeline.resolve_jobs(runs, 8)
+
+
+def test_each_job_builds_or_reads_its_mdp_and_one_writes_it():
+    """A registered environment or a map is built by every job of it (`--env`), and the
+    first of them writes results/<key>/env.nc; a user's MDP file or a Gymnasium
+    environment is read from there (rules environment_file, environment_gymnasium write it)."""
+    config = {"environments": {"hanoi": {"env": "hanoi", "params": {"n_disks": 2}},
+                               "rooms": {"map": "maps/two rooms.txt"}, "chain": {"mdp": "chain.nc"},
+                               "lake": {"gymnasium": "FrozenLake-v1", "params": {"is_slippery": False}}},
+              "sweeps": {"s": {"setting": "lam", "values": [0.5, 0.6, 0.7], "environments": ["hanoi", "chain"]}}}
+    runs, _ = resolve(config)
+    jobs = pipeline.resolve_jobs(runs, 2)
+    assert jobs == {"run_hanoi": ["hanoi", "hanoi-lam0.6"], "run_hanoi_2": ["hanoi-lam0.5", "hanoi-lam0.7"],
+                    "run_rooms": ["rooms"], "run_chain": ["chain", "chain-lam0.6"],
+                    "run_chain_2": ["chain-lam0.5", "chain-lam0.7"], "run_lake": ["lake"]}
+    args = {job: pipeline.job_mdp_args(job, jobs, runs) for job in jobs}
+    assert args["run_hanoi"] == ["--env", "hanoi", "--param=n_disks=2", "--save-mdp", "results/hanoi/env.nc"]
+    assert args["run_hanoi_2"] == ["--env", "hanoi", "--param=n_disks=2"]
+    assert args["run_rooms"] == ["--env", "grid", "--param=map=maps/two rooms.txt", "--save-mdp",
+                                 "results/rooms/env.nc"]
+    assert args["run_chain"] == args["run_chain_2"] == ["results/chain/env.nc"]
+    assert args["run_lake"] == ["results/lake/env.nc"]
+    outputs = {job: pipeline.job_mdp_output(job, jobs, runs) for job in jobs}
+    assert outputs == {"run_hanoi": ["results/hanoi/env.nc"], "run_hanoi_2": [], "run_rooms": ["results/rooms/env.nc"],
+                       "run_chain": [], "run_chain_2": [], "run_lake": []}
+    _load_plugins()  # `himo run` is a plugin's subcommand
+    parsed = build_parser().parse_args(["run", *args["run_rooms"], "--runs", "[]"])
+    assert (parsed.mdp, parsed.env, parsed.param, parsed.save_mdp) == (
+        None, "grid", ["map=maps/two rooms.txt"], "results/rooms/env.nc")
+
+
+def test_job_runs_are_what_himo_run_takes():
+    """Each job's --runs: per run its files, every resolved setting (himo.solve accepts
+    them as they are) and the provenance; himo run checks them before it solves."""
+    from himo.analysis.cli import RUN_KEYS, _run_list
+    from himo.solver.settings import SolverSettings
+
+    config = load(PAPER_CONFIG)
+    runs, _ = resolve(config)
+    for name, keys in pipeline.resolve_jobs(runs, config["runs_per_job"]).items():
+        listed = _run_list(pipeline.job_runs_json(keys, runs))
+        assert [entry["trajectory"] for entry in listed] == [f"results/{key}/trajectory.nc" for key in keys]
+        assert [entry["measures"] for entry in listed] == [f"results/{key}/measures.nc" for key in keys]
+        for key, entry in zip(keys, listed):
+            assert set(entry) == {*RUN_KEYS, "counters"}
+            assert entry["counters"] == ("no" if pipeline.is_variant(key, runs[key]) else "auto")
+            assert entry["settings"] == runs[key]["solver"] and set(entry["settings"]) == set(setting_schemas())
+            SolverSettings(**entry["settings"])
+            assert entry["provenance"] == pipeline.provenance(key, runs[key])
 
 
 def test_env_params():
@@ -204,9 +294,16 @@ def test_gymnasium_source_and_params():
         pipeline.import_source(resolve({"environments": {"h": {"env": "hanoi"}}})[0]["h"])
 
 
+def test_variant_counters_store_the_variants_counters_too():
+    runs, _ = resolve(load(PAPER_CONFIG))
+    listed = json.loads(pipeline.job_runs_json(["hanoi", "hanoi-lam0.8"], runs, variant_counters=True))
+    assert [entry["counters"] for entry in listed] == ["auto", "auto"]
+
+
 def test_provenance_is_the_run_without_its_figure_style():
     runs, _ = resolve(load(PAPER_CONFIG))
-    record = json.loads(pipeline.provenance_json("hanoi-lam0.8", runs["hanoi-lam0.8"]))
+    record = pipeline.provenance("hanoi-lam0.8", runs["hanoi-lam0.8"])
+    assert json.loads(json.dumps(record)) == record
     assert record["env_key"] == "hanoi-lam0.8" and record["paper_env"] == "hanoi"
     assert "figure_style" not in record["config"]
     assert record["config"]["solver"] == runs["hanoi-lam0.8"]["solver"]

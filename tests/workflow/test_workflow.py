@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import xarray as xr
 import yaml
 
 from himo.analysis import states
+from himo.pipeline import config as pipeline
 
 # All of them run snakemake; those marked slow run real jobs (about 100 s in all
 # on 2 cores). `make test` runs them all; `-m "not slow"` keeps the checks
@@ -37,6 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 TEST_CONFIG = Path(__file__).with_name("config.test.yaml")
 PAPER_CONFIG = REPO / "config" / "config.yaml"
+SCHEMA_FILE = REPO / "workflow" / "schemas" / "config.schema.yaml"
 BIN = Path(sys.executable).parent
 
 #: Lints accepted on purpose. The rules run the `himo` of the project's virtual
@@ -101,10 +104,11 @@ def first_run(tmp_path_factory, package_copy):
 
 OUTPUTS = [
     "results/hanoi/env.nc", "results/hanoi/trajectory.nc", "results/hanoi/measures.nc",
-    "results/claims.json", "results/claims.md", "figures/fig1.png", "figures/fig1.pdf",
+    "results/claims.json", "results/claims.md", "results/robustness.csv", "results/priority_ranks.csv",
+    "figures/fig1.png", "figures/fig1.pdf", "figures/robustness.png", "figures/robustness.pdf",
+    "figures/priority_ranks.png", "figures/priority_ranks.pdf",
 ]
-LOGS = ["results/hanoi/env.log", "results/hanoi/solve.log", "results/hanoi/measures.log",
-        "results/claims.log", "figures/fig1.log"]
+LOGS = ["results/logs/run_hanoi.log", "results/claims.log", "figures/fig1.log", "figures/robustness.log"]
 
 
 # ------------------------------------------------------------------- the DAG
@@ -121,25 +125,32 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     assert "workflow/profiles/default" in text
     if where == "repo-root":
         return  # what remains to be done depends on results/ in the checkout
-    # 3 paper environments + 3 step-cost variants (6 MDPs) + 6 swept values of the 3 (runs on
-    # their environment's MDP); figures of the 3 paper runs
-    assert jobs_of(proc) == {"environment": 6, "solve": 24, "measures": 24, "figure": 3,
-                             "claims": 1, "all": 1}
+    # 3 paper environments, their step-cost variants and in-room placements (8 MDPs, each built
+    # by its jobs); the sweeps' runs solve and measure on their environment's MDP, a group of
+    # runs per job
+    config = yaml.safe_load(PAPER_CONFIG.read_text())
+    runs = pipeline.resolve_runs(pipeline.validate_config(config, SCHEMA_FILE))
+    jobs = pipeline.resolve_jobs(runs, config["runs_per_job"])
+    assert jobs_of(proc) == {**{name: 1 for name in jobs}, "figure": 3, "claims": 1,
+                             "baselines": 1, "robustness_figures": 1, "all": 1}
     for key in ("hanoi", "fourrooms", "wormhole"):
-        for variant in ("lam0.8", "lam0.95", "lam0.97", "lam0.99", "rule-multiplicative",
-                        "dependent-last", "stepcost"):
+        for variant in ("lam0.8", "lam0.995", "step1", "step0.03", "rule-multiplicative", "dependent-last",
+                        "stepcost", "gradient-lam0.9", "softmax-lam0.8"):
             assert f"results/{key}-{variant}/trajectory.nc" in text
             assert f"figures/{key}-{variant}.png" not in text  # variant_figures is off
-    for figure in ("fig1", "fig2", "figS1"):
+    for figure in ("fig1", "fig2", "figS1", "robustness", "priority_ranks"):
         assert f"figures/{figure}.pdf" in text
     # the sweep's settings reach the command line, and so does the provenance; the
-    # sweep's run reads its environment's MDP, which is built once
+    # sweep's run solves its environment's MDP, which one job writes to a file
     assert "results/hanoi-lam0.8/env.nc" not in text
-    solve = [line for line in text.splitlines()
-             if "himo solve results/hanoi/env.nc results/hanoi-lam0.8/trajectory.nc" in line]
-    assert len(solve) == 1, text
-    assert "--lam 0.8" in solve[0] and "--method natural" in solve[0]
-    assert '"env_key": "hanoi-lam0.8"' in solve[0] and '"paper_env": "hanoi"' in solve[0]
+    assert len(re.findall(r"--save-mdp results/hanoi/env.nc", text)) == 1
+    (job,) = [line for line in text.splitlines() if line.startswith("Shell command: himo run --env hanoi ")
+              and '"results/hanoi-lam0.8/trajectory.nc"' in line]
+    words = shlex.split(job)
+    listed = json.loads(words[words.index("--runs") + 1])
+    (entry,) = [e for e in listed if e["provenance"]["env_key"] == "hanoi-lam0.8"]
+    assert entry["settings"]["lam"] == 0.8 and entry["settings"]["method"] == "natural"
+    assert entry["provenance"]["paper_env"] == "hanoi" and entry["measures"] == "results/hanoi-lam0.8/measures.nc"
 
 
 def test_variant_figures_are_drawn_when_asked(tmp_path):
@@ -148,7 +159,7 @@ def test_variant_figures_are_drawn_when_asked(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(tmp_path, "-n", config=tmp_path / "config.yaml")
     assert_ok(proc)
-    assert jobs_of(proc)["figure"] == 24
+    assert jobs_of(proc)["figure"] == 3 + len(pipeline.resolve_runs(pipeline.validate_config(config, SCHEMA_FILE))) - 3
     assert "figures/hanoi-lam0.8.png" in output_of(proc)
 
 
@@ -193,7 +204,7 @@ def test_second_run_has_nothing_to_do(first_run, package_copy):
 
 
 #: Every job of the test config.
-EVERY_STAGE = {"environment", "solve", "measures", "figure", "claims", "all"}
+EVERY_STAGE = {"run_hanoi", "figure", "claims", "baselines", "robustness_figures", "all"}
 
 #: {edited file of the package: (the jobs the edit must plan, whether those only)}.
 #: Every `himo` command runs himo/__init__.py (which imports the environments, the
@@ -206,10 +217,12 @@ CODE_EDITS = {
     "provenance.py": (EVERY_STAGE, True),
     "mdpfile.py": (EVERY_STAGE, True),
     "envs/hanoi.py": (EVERY_STAGE, True),
-    "solver/loop.py": (EVERY_STAGE - {"environment"}, False),
-    "analysis/measures.py": ({"measures", "figure", "claims", "all"}, False),
-    "plotting/panels.py": ({"figure", "all"}, True),
-    "plotting/himo.mplstyle": ({"figure", "all"}, True),
+    "solver/loop.py": (EVERY_STAGE, True),
+    "analysis/measures.py": ({"run_hanoi", "figure", "claims", "baselines", "robustness_figures", "all"}, False),
+    "analysis/robustness.py": ({"claims", "robustness_figures", "all"}, True),
+    "plotting/robustness.py": ({"robustness_figures", "all"}, True),
+    "plotting/panels.py": ({"figure", "baselines", "robustness_figures", "all"}, True),
+    "plotting/himo.mplstyle": ({"figure", "baselines", "robustness_figures", "all"}, True),
 }
 
 

@@ -25,6 +25,7 @@ try:
     pipeline.validate_config(config, SCHEMA_FILE)
     RUNS = pipeline.resolve_runs(config)
     FIGURES = pipeline.resolve_figures(config, RUNS)
+    JOBS = pipeline.resolve_jobs(RUNS, config["runs_per_job"])
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
@@ -36,7 +37,7 @@ def get_run_keys(kind=None):
 
 
 def get_environment_keys(kind):
-    """The keys of the runs that build their own results/<key>/env.nc: all but sweeps."""
+    """The keys of the runs that have their own results/<key>/env.nc: all but sweeps."""
     return [key for key in get_run_keys(kind) if "sweep" not in RUNS[key]]
 
 
@@ -50,27 +51,56 @@ def get_key_pattern(keys):
     return pipeline.key_pattern(keys)
 
 
+def get_measures_files(keys=None):
+    """The measures files of these runs (default: of every run)."""
+    return [pipeline.MEASURES_FILE.format(key=key) for key in (get_run_keys() if keys is None else keys)]
+
+
+# --------------------------------------------------------- the `himo run` jobs
+def get_job_names():
+    """The names of the jobs that solve and measure the runs, a group of runs each."""
+    return list(JOBS)
+
+
+def get_job_mdp_input(job):
+    """The files a job's MDP comes from: results/<key>/env.nc for a user's MDP file or a
+    Gymnasium environment (from rule environment_file or environment_gymnasium), the
+    map file for a map, nothing for a registered environment (the job builds it)."""
+    run = RUNS[pipeline.job_environment_key(JOBS[job], RUNS)]
+    args = pipeline.job_mdp_args(job, JOBS, RUNS)
+    return args[:1] if run["kind"] in pipeline.IMPORTED_KINDS else [run["map"]] if run["kind"] == "map" else []
+
+
+def get_job_mdp_output(job):
+    """results/<key>/env.nc if this job writes its MDP's file (the first job of a built MDP)."""
+    return pipeline.job_mdp_output(job, JOBS, RUNS)
+
+
+def get_job_mdp_args(job):
+    """The MDP file, or `--env NAME --param=... [--save-mdp FILE]`, of a job (shell-quoted)."""
+    return shlex.join(pipeline.job_mdp_args(job, JOBS, RUNS))
+
+
+def get_job_files(job, template):
+    """A file of each run of a job: `template` is pipeline.TRAJECTORY_FILE or MEASURES_FILE."""
+    return [template.format(key=key) for key in JOBS[job]]
+
+
+def get_job_runs(job):
+    """The JSON `himo run --runs` takes: each run's files, solver settings and provenance."""
+    return pipeline.job_runs_json(JOBS[job], RUNS, config["variant_counters"])
+
+
+def get_job_log(job):
+    return pipeline.JOB_LOG.format(job=job)
+
+
+def get_job_priority(job):
+    """The number of runs of a job: larger jobs are scheduled first."""
+    return len(JOBS[job])
+
+
 # ------------------------------------------------------------- job arguments
-def get_env_file(wildcards):
-    """The MDP file of a run: its own, or for a sweep's run its environment's."""
-    key = pipeline.environment_key(wildcards.key, RUNS[wildcards.key])
-    return rules.environment.output.mdp.format(key=key)
-
-
-def get_env_name(wildcards):
-    """The registered builder of a run: its `env`, or `grid` for a map."""
-    return pipeline.env_builder(RUNS[wildcards.key])
-
-
-def get_env_params(wildcards):
-    """`--param=KEY=VALUE ...` of a run's builder or Gymnasium environment (shell-quoted)."""
-    return shlex.join(pipeline.env_params(RUNS[wildcards.key]))
-
-
-def get_map_file(wildcards):
-    """The map file of a run given by `map` (an input, so editing it reruns), else none."""
-    run = RUNS[wildcards.key]
-    return [run["map"]] if run["kind"] == "map" else []
 
 
 def get_mdp_file(wildcards):
@@ -83,20 +113,15 @@ def get_import_source(wildcards):
     return shlex.quote(pipeline.import_source(RUNS[wildcards.key]))
 
 
-def get_solver_args(wildcards):
-    """`--lam 0.9 --method newton ...`: every solver setting of a run (shell-quoted)."""
-    return shlex.join(pipeline.solver_args(RUNS[wildcards.key]))
-
-
-def get_provenance(wildcards):
-    """The JSON `himo solve --provenance` records (env_key, paper_env, the run)."""
-    return pipeline.provenance_json(wildcards.key, RUNS[wildcards.key])
+def get_env_params(wildcards):
+    """`--param=KEY=VALUE ...` of a run's `gymnasium.make` (shell-quoted)."""
+    return shlex.join(pipeline.env_params(RUNS[wildcards.key]))
 
 
 def get_figure_measures(wildcards):
     """The measures file a figure is drawn from."""
     key, _ = FIGURES[wildcards.figure]
-    return rules.measures.output.measures.format(key=key)
+    return pipeline.MEASURES_FILE.format(key=key)
 
 
 def get_figure_style(wildcards):
@@ -115,10 +140,16 @@ def get_code(command):
 
 # ------------------------------------------------------------------ targets
 def get_final_outputs():
-    """The targets of the default rule: all figures, the claims (and so all measures)."""
+    """The targets of the default rule: all figures, the claims and the robustness
+    atlas (and so all measures)."""
     figures = [
         path.format(figure=name)
         for name in get_figure_names()
         for path in (rules.figure.output.png, rules.figure.output.pdf)
     ]
-    return figures + list(rules.claims.output)
+    return figures + list(rules.claims.output) + list(rules.robustness_figures.output) + get_baselines_outputs()
+
+
+def get_baselines_outputs():
+    """The baselines figure and table, when some run is of a paper environment (they compare those)."""
+    return list(rules.baselines.output) if any(run["paper_env"] for run in RUNS.values()) else []

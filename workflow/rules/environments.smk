@@ -1,23 +1,9 @@
-# Stage 1: each environment's MDP file, results/<key>/env.nc (a sweep's runs read
-# the file of the environment they vary).
-
-
-rule environment:
-    """A registered environment (`env:`) or a grid-world map (`map:`), via `himo env`."""
-    input:
-        code=get_code("env"),
-        map=get_map_file,
-    output:
-        mdp="results/{key}/env.nc",
-    params:
-        name=get_env_name,
-        params=get_env_params,
-    log:
-        "results/{key}/env.log",
-    wildcard_constraints:
-        key=get_key_pattern(get_environment_keys("env") + get_environment_keys("map")),
-    shell:
-        "himo env {params.name} {output.mdp} {params.params} > {log} 2>&1"
+# Stage 1: a user's MDP file (`mdp:` in the config), checked and rewritten, or a
+# Gymnasium environment (`gymnasium:`), imported, as results/<key>/env.nc (`himo
+# import`; himo.pipeline.config.IMPORTED_KINDS). The registered environments and the
+# maps (`env:`, `map:`)
+# have no job of their own: each job of stage 2 builds its MDP as `himo env` would,
+# and the first job of each writes it to results/<key>/env.nc (rules/solve.smk).
 
 
 rule environment_file:
@@ -26,7 +12,7 @@ rule environment_file:
         code=get_code("import"),
         mdp=get_mdp_file,
     output:
-        mdp="results/{key}/env.nc",
+        mdp=pipeline.ENV_FILE,
     log:
         "results/{key}/env.log",
     wildcard_constraints:
@@ -40,7 +26,7 @@ rule environment_gymnasium:
     input:
         code=get_code("import"),
     output:
-        mdp="results/{key}/env.nc",
+        mdp=pipeline.ENV_FILE,
     params:
         source=get_import_source,
         params=get_env_params,

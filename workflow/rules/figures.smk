@@ -19,5 +19,9 @@ rule figure:
         style=get_figure_style,
     log:
         "figures/{figure}.log",
+    # as soon as its run is measured, before the other runs (whose priority is their
+    # number): the figures then fill the cores while the last runs are solved
+    priority:
+        100
     shell:
         "himo figure {input.measures} {output.png} --pdf {output.pdf} {params.style} > {log} 2>&1"

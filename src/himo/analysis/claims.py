@@ -23,6 +23,7 @@ import xarray as xr
 
 from himo.analysis import states
 from himo.analysis.judging import (
+    LEAD_SUMMARY,
     NOT,
     PARTLY,
     REPLICATED,
@@ -33,8 +34,10 @@ from himo.analysis.judging import (
     NotEvaluable,
     lead_rule,
     lead_status,
+    lead_summary,
     lead_verdict,
     on_path_priority_order,
+    on_path_ranks,
     precedes,
     priorities,
     require_goal,
@@ -90,6 +93,17 @@ def decide_H1(ds: xr.Dataset) -> Decision:
     }
 
 
+def summarize_H1(numbers: dict) -> dict:
+    return {"subject": numbers["goal"], "subject_priority": numbers["goal_priority"],
+            "rival": numbers["earliest_other_state"], "rival_priority": numbers["earliest_other_priority"],
+            "margin": _difference(numbers["earliest_other_priority"], numbers["goal_priority"]),
+            "count": len(numbers["states_not_after_goal"])}
+
+
+def _difference(a, b):
+    return None if a is None or b is None else a - b
+
+
 H1 = Claim(
     id="H1", figure="1", paper_env="hanoi",
     paper_text=("Of all actions in all states, HIMO first prioritizes STOP at the goal: the goal's PD "
@@ -100,6 +114,9 @@ H1 = Claim(
         "precedes every other on-path state but not every state. not replicated: otherwise. The goal's "
         "converged action is reported (the paper reads the goal's priority as that of STOP)."),
     decide=decide_H1,
+    summarize=summarize_H1,
+    summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
+             "does not precede"),
 )
 
 
@@ -116,6 +133,7 @@ def decide_H2(ds: xr.Dataset) -> Decision:
     bottleneck = states.role(ds, "bottleneck")
     status = lead_status(ds, bridge, goal)
     return lead_verdict(status, every=False), {
+        "goal": labels[goal],
         "bridge": [labels[s] for s in bridge],
         "bridge_are_bottlenecks": [bool(bottleneck[s]) for s in bridge],
         "bridge_status": status,
@@ -133,6 +151,9 @@ H2 = Claim(
         "taking the second priority after the goal. "
         + lead_rule("the bridge states", every=False, otherwise=", or the path never crosses")),
     decide=decide_H2,
+    summarize=lambda numbers: (lead_summary(numbers["bridge_status"], numbers["on_path_priority_order"],
+                                            numbers["goal"]) if "bridge_status" in numbers else {}),
+    summary=LEAD_SUMMARY.format(subject="the bridge states"),
 )
 
 
@@ -149,7 +170,10 @@ def decide_H3(ds: xr.Dataset) -> Decision:
         return NOT, numbers
     last = all(precedes(prio[s], prio[start]) for s in others)
     tied = not last and all(not precedes(prio[start], prio[s]) for s in others)
-    numbers["latest_other_on_path"] = max((float(prio[s]) for s in others), default=None)
+    latest = max(others, key=lambda s: prio[s], default=None)
+    numbers["latest_other_on_path"] = None if latest is None else float(prio[latest])
+    numbers["latest_other_on_path_state"] = None if latest is None else labels[latest]
+    numbers["start_rank_on_path"] = on_path_ranks(ds)[start]
     return (REPLICATED if last else PARTLY if tied else NOT), numbers
 
 
@@ -161,6 +185,12 @@ H3 = Claim(
         "replicated: the start is tied for the latest priority. not replicated: otherwise (or the start "
         "has no priority)."),
     decide=decide_H3,
+    summarize=lambda numbers: {
+        "subject": numbers["start"], "subject_priority": numbers["start_priority"],
+        "subject_rank": numbers.get("start_rank_on_path"), "rival": numbers.get("latest_other_on_path_state"),
+        "rival_priority": numbers.get("latest_other_on_path"),
+        "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path"))},
+    summary="subject: the start; rival: the latest other on-path state; margin: the start's priority minus the rival's",
 )
 
 
@@ -213,6 +243,11 @@ H4 = Claim(
         "replicated: none does. The number of non-goal goal-cluster states that end below the prior "
         "(final CD < 0, 'avoided') is reported."),
     decide=decide_H4,
+    summarize=lambda numbers: {
+        "count": numbers["n_non_goal_rise_then_fall"], "of": numbers["n_non_goal"],
+        "value": numbers["n_rise_first"] / len(numbers["goal_cluster"])},
+    summary=("count of: the non-goal states of the goal's cluster whose CD~ rises first and then falls; value: "
+             "the fraction of the goal's cluster whose CD~ rises first"),
 )
 
 
@@ -243,6 +278,7 @@ def decide_R1(ds: xr.Dataset) -> Decision:
     on_path = [s for s in entries if s in path]
     doors = np.flatnonzero(require_role(ds, "bottleneck"))
     numbers = {
+        "goal": labels[goal],
         "entry_doorways": [labels[s] for s in entries],
         "entry_doorways_on_path": [labels[s] for s in on_path],
         "doorway_priorities": {labels[s]: float(prio[s]) for s in doors},
@@ -266,6 +302,9 @@ R1 = Claim(
         + lead_rule("the entry doorways on the path", every=True, otherwise=", or no entry doorway is on the path")
         + " The priorities of the other doorways are reported."),
     decide=decide_R1,
+    summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
+                                            numbers["goal"]) if "entry_status" in numbers else {}),
+    summary=LEAD_SUMMARY.format(subject="the entry doorways"),
 )
 
 
@@ -325,14 +364,22 @@ W1 = Claim(
         "reported for comparison (its doorways on the path and their final CD)."),
     decide=decide_W1,
     runs=MainRun(reference="fourrooms"),
+    summarize=lambda numbers: {
+        "subject": " ".join(numbers["doorways_on_path"]),
+        "count": sum(not v["on_path"] and v["final_CD"] < 0 for v in numbers["doorways"].values()),
+        "of": len(numbers["doorways"]), "value": float(numbers["wormhole_used"])},
+    summary=("subject: the doorways on the path; count of: the doorways avoided (off the path, final CD < 0); "
+             "value: 1 when the path takes the wormhole, else 0"),
 )
 
 
 def decide_W2(ds: xr.Dataset) -> Decision:
     """W2 (Fig. S1): the wormhole's entrance and exit are prioritized."""
     entrance, exit_ = _wormhole(ds)
-    status = lead_status(ds, [entrance, exit_], require_goal(ds))
-    numbers = {"wormhole_status": status, "on_path_priority_order": on_path_priority_order(ds)}
+    goal = require_goal(ds)
+    status = lead_status(ds, [entrance, exit_], goal)
+    numbers = {"goal": states.labels(ds)[goal], "wormhole_status": status,
+               "on_path_priority_order": on_path_priority_order(ds)}
     if not all(v["on_path"] for v in status.values()):
         return NOT, numbers
     return lead_verdict(status, every=True), numbers
@@ -346,6 +393,9 @@ W2 = Claim(
         "'wormhole_entrance', 'wormhole_exit'). "
         + lead_rule("the entrance and the exit", every=True, otherwise=", or one of them is not on the path")),
     decide=decide_W2,
+    summarize=lambda numbers: lead_summary(numbers["wormhole_status"], numbers["on_path_priority_order"],
+                                           numbers["goal"]),
+    summary=LEAD_SUMMARY.format(subject="the wormhole's entrance and exit"),
 )
 
 
@@ -397,6 +447,12 @@ G1 = Claim(
         "replicated: some run is not optimal."),
     decide=decide_G1,
     runs=EveryMainRun(),
+    summarize=lambda numbers: {
+        "value": max(r["relative_gap"] for r in numbers["runs"].values()),
+        "count": sum(r["n_reached_not_deterministic"] for r in numbers["runs"].values()),
+        "of": len(numbers["runs"])},
+    summary=("value: the relative gap |R - V*| / |V*| (the largest of the runs'); count: the reached states whose "
+             "policy is not deterministic (of all the runs); of: the number of runs"),
 )
 
 #: The paper's claims, in the order of the paper.

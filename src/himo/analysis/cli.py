@@ -1,10 +1,11 @@
-"""The ``himo measures`` and ``himo claims`` subcommands (registered on import)."""
+"""The ``himo measures``, ``himo run`` and ``himo claims`` subcommands (registered on import)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 
-from himo.cli import command
+from himo.cli import COUNTERS, command
 from himo.errors import HimoError
 from himo.io import read_netcdf
 
@@ -30,27 +31,125 @@ def _measures(args: argparse.Namespace) -> None:
     write_netcdf(measures_dataset(trajectory, load_mdp(args.mdp)), args.out)
 
 
+#: The keys of each entry of ``himo run --runs`` (and optionally ``counters``, a key of
+#: :data:`himo.cli.COUNTERS`, as ``himo solve --counters``; default auto).
+RUN_KEYS = ("trajectory", "measures", "settings", "provenance")
+
+
+def _run_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("mdp", nargs="?", default=None,
+                        help="the MDP file the runs solve (netCDF); or build the MDP with --env")
+    parser.add_argument("--env", default=None, metavar="NAME",
+                        help="build the registered environment NAME (see 'himo envs') instead of reading an MDP file")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a builder parameter of --env, repeatable (e.g. --param n_disks=4)")
+    parser.add_argument("--save-mdp", default=None, metavar="OUT.nc",
+                        help="also write the MDP built with --env, as 'himo env NAME OUT.nc' writes it")
+    parser.add_argument("--runs", required=True, metavar="JSON",
+                        help='a JSON list with one object per run: {"trajectory": OUT.nc, "measures": OUT.nc, '
+                             '"settings": {solver settings, as the options of himo solve}, "provenance": '
+                             '{attributes to record}, and optionally "counters": auto | yes | no, as himo solve '
+                             '--counters (default auto)}')
+
+
+@command("run", "solve and measure several runs on one MDP in one process: for each run, what 'himo solve' "
+                "and then 'himo measures' write (the workflow's jobs); the MDP is read from a file or built "
+                "as 'himo env' builds it",
+         _run_args)
+def _run(args: argparse.Namespace) -> None:
+    import sys
+
+    from himo import solve
+    from himo.analysis.measures import measures_dataset
+    from himo.cli import parse_params, solve_summary
+    from himo.envs import make_env
+    from himo.io import write_netcdf
+    from himo.mdpfile import load_mdp, save_mdp
+    from himo.solver.settings import SolverSettings
+
+    if (args.mdp is None) == (args.env is None):
+        raise HimoError("give the MDP file or --env NAME, not both or neither")
+    if args.env is None and (args.param or args.save_mdp):
+        raise HimoError("--param and --save-mdp go with --env")
+    runs = _run_list(args.runs)
+    for i, run in enumerate(runs):  # every run checked before any is solved
+        try:
+            SolverSettings(**run["settings"])
+        except (TypeError, HimoError) as err:  # an unknown setting, a bad value
+            raise HimoError(f"--runs[{i}].settings: {err}") from None
+    if args.env is None:
+        mdp = load_mdp(args.mdp)
+    else:
+        mdp = make_env(args.env, **parse_params(args.param))
+        if args.save_mdp is not None:
+            save_mdp(mdp, args.save_mdp)
+    for run in runs:
+        trajectory = solve(mdp, **run["settings"], provenance=run["provenance"],
+                           store_counters=COUNTERS[run.get("counters", "auto")])
+        write_netcdf(trajectory, run["trajectory"])
+        write_netcdf(measures_dataset(trajectory, mdp), run["measures"])
+        print(solve_summary(trajectory, run["trajectory"]), file=sys.stderr)
+
+
+def _run_list(text: str) -> list[dict]:
+    """The runs of ``himo run --runs``, checked for their keys."""
+    try:
+        runs = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise HimoError(f"--runs is not valid JSON: {err}") from None
+    if not isinstance(runs, list) or not runs:
+        raise HimoError("--runs must be a non-empty JSON list of runs")
+    for i, run in enumerate(runs):
+        if not isinstance(run, dict) or not set(RUN_KEYS) <= set(run) <= {*RUN_KEYS, "counters"}:
+            raise HimoError(f"--runs[{i}] must be an object with the keys {', '.join(RUN_KEYS)} "
+                            "(and optionally counters)")
+        if not isinstance(run["settings"], dict) or not isinstance(run["provenance"], dict):
+            raise HimoError(f"--runs[{i}]: settings and provenance must be JSON objects")
+        if run.get("counters", "auto") not in COUNTERS:
+            raise HimoError(f"--runs[{i}].counters must be one of {', '.join(COUNTERS)}, "
+                            f"got {run['counters']!r}")
+    return runs
+
+
+#: ``himo claims`` reads the variables of at most this many values at once, the others when used.
+CLAIMS_LOAD_MAX_SIZE = 100_000
+
+
 def _claims_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("measures", nargs="+", help="measures files (one per run, from 'himo measures')")
     parser.add_argument("--json", required=True, help="the JSON file to write (results/claims.json)")
     parser.add_argument("--md", required=True, help="the Markdown file to write (results/claims.md)")
+    parser.add_argument("--csv", default=None, metavar="OUT.csv",
+                        help="also write the robustness table, one row per claim, run and priority definition "
+                             "(results/robustness.csv)")
+    parser.add_argument("--ranks", default=None, metavar="OUT.csv",
+                        help="also write the on-path priority ranks, one row per run, priority definition and "
+                             "on-path state (results/priority_ranks.csv)")
 
 
 @command("claims", "decide each claim of the paper from measures files; write JSON and Markdown",
          _claims_args)
 def _claims(args: argparse.Namespace) -> None:
+    from contextlib import ExitStack
+
     from himo.analysis.claims import CLAIMS
     from himo.analysis.judging import evaluate_claims
     from himo.analysis.report import claims_json, claims_markdown
+    from himo.analysis.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, csv_text, rank_table, robustness_table
     from himo.io import atomic_output
 
-    runs = [read_netcdf(path, "measures") for path in args.measures]
+    # The claims read the small variables of each run (and the CD series of a few):
+    # the long time series stay on disk until a claim reads them.
+    runs = [read_netcdf(path, "measures", load_max_size=CLAIMS_LOAD_MAX_SIZE) for path in args.measures]
     for path, ds in zip(args.measures, runs):
         if "priority" not in ds.variables:
             raise HimoError(f"{path}: not a measures file (no variable 'priority')")
     records = evaluate_claims(CLAIMS, runs)
-    json_text, md_text = claims_json(records), claims_markdown(records)
-    with atomic_output(args.json) as tmp:
-        tmp.write_text(json_text)
-    with atomic_output(args.md) as tmp:
-        tmp.write_text(md_text)
+    texts = {args.json: claims_json(records), args.md: claims_markdown(records, CLAIMS)}
+    if args.csv is not None:
+        texts[args.csv] = csv_text(robustness_table(records, CLAIMS), ROBUSTNESS_COLUMNS)
+    if args.ranks is not None:
+        texts[args.ranks] = csv_text(rank_table(runs, records, CLAIMS), RANK_COLUMNS)
+    with ExitStack() as stack:  # every file, or none
+        for path, text in texts.items():
+            stack.enter_context(atomic_output(path)).write_text(text)

@@ -17,6 +17,18 @@ The words of the definitions (:data:`VOCABULARY`) are implemented here once:
 :func:`precedes`, :func:`tied`, :func:`lead_status` and :func:`lead_verdict`, and
 :func:`lead_rule` writes the verdict rule of a claim that a set of states is
 prioritized in those words.
+
+**Priority definitions.** The paper's priority is the time at which a state's PD
+velocity peaks; how much a verdict rests on that choice is measured by judging
+every claim on every run under each definition of :data:`PRIORITY_DEFINITIONS`
+(the decision functions read ``priority``; :func:`with_priority` hands them a view
+of the run in which ``priority`` is the definition's variable). The claim's
+verdict is the paper's definition's (:data:`PAPER_PRIORITY`) on its main run.
+
+**Choices.** Each run's choices (:data:`CHOICES`: method, foresight, step, ...)
+are read from its attributes (:func:`choices`), and each run is described by the
+choices in which it differs from the main run of its paper environment
+(:func:`varied_choices`): what the robustness atlas groups by.
 """
 
 from __future__ import annotations
@@ -39,12 +51,24 @@ VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
 #: Priorities closer than this (planning time) are tied.
 TIE_TOL = 1e-6
 
+#: The definitions of a state's priority every claim is judged under: name -> the
+#: measures variable that holds it (himo.analysis.measures).
+PRIORITY_DEFINITIONS = {
+    "peak": "priority",  # the paper's: the time at which dPD/dt peaks
+    "half": "priority_half",  # the time at which PD~ first reaches 1/2
+}
+#: The paper's definition: the claims' verdicts are judged under it.
+PAPER_PRIORITY = "peak"
+
 #: The words the operational definitions use, each defined once (docs/CLAIMS.md).
 VOCABULARY = {
     "priority": (
         "the planning time at which a state's PD velocity dPD/dt peaks (`priority` in the measures, "
         "refined between stored times by a parabola; docs/MATH.md, section 7); an earlier time is a "
-        "higher priority. A state whose PD never moves (a single-action state) has none."),
+        "higher priority. A state whose PD never moves (a single-action state) has none. Every claim is "
+        "also judged under an alternative definition, the time at which PD~ first reaches 1/2 "
+        "(`priority_half`), to measure how much its verdict rests on the paper's; the verdicts are "
+        "the paper's definition's."),
     "on-path states": (
         "the states of the optimal path from the start under the converged policy "
         "(`optimal_path_position`) that have a priority. When paths start in several states, the "
@@ -81,13 +105,13 @@ class Selection:
     ``main`` holds the arguments of the decision function for the claim's verdict
     (None when there is no run to decide on, ``missing`` saying why); ``names`` how
     the record names those runs (``run`` or ``runs``, and ``choices``, their
-    settings); ``variants`` maps each run judged alone under robustness to its
-    settings and the arguments of the decision function.
+    choices); ``variants`` maps the key of each run judged alone under robustness
+    to that run and the arguments of the decision function.
     """
 
     main: tuple | None
     names: dict
-    variants: dict[str, tuple[dict, tuple]] = field(default_factory=dict)
+    variants: dict[str, tuple[xr.Dataset, tuple]] = field(default_factory=dict)
     missing: str = ""
 
 
@@ -108,7 +132,8 @@ class MainRun:
     first ``env_key`` of that ``paper_env`` in sorted order); every run of that
     ``paper_env``, the main one included, is also decided alone under robustness.
     With ``reference`` (another paper environment), the decision function also gets
-    the run of that environment at the same foresight (None if there is none).
+    the run of that environment made with the same choices (:func:`reference_run`;
+    None if there is none).
     """
 
     reference: str | None = None
@@ -120,16 +145,13 @@ class MainRun:
         references = runs_of(runs, self.reference) if self.reference else []
 
         def arguments(ds: xr.Dataset) -> tuple:
-            if self.reference is None:
-                return (ds,)
-            same = [r for r in references if r.attrs.get("foresight") == ds.attrs.get("foresight")]
-            return (ds, same[0] if same else None)
+            return (ds,) if self.reference is None else (ds, reference_run(ds, references))
 
         main = candidates[0]
         return Selection(
             main=arguments(main),
-            names={"run": run_key(main), "choices": settings(main)},
-            variants={run_key(ds): (settings(ds), arguments(ds)) for ds in candidates},
+            names={"run": run_key(main), "choices": choices(main)},
+            variants={run_key(ds): (ds, arguments(ds)) for ds in candidates},
         )
 
     def describe(self, claim: "Claim") -> str:
@@ -137,7 +159,8 @@ class MainRun:
                 f"else the first env_key in sorted order); every run of paper_env `{claim.paper_env}` is also "
                 "judged alone under robustness")
         if self.reference:
-            text += f"; the `{self.reference}` run of the same foresight is handed over for comparison"
+            text += (f"; the `{self.reference}` run made with the same choices (the same placement of start and "
+                     "goal if there is one, else any) is handed over for comparison")
         return text
 
 
@@ -152,8 +175,8 @@ class EveryMainRun:
         return Selection(
             main=(main_runs,),
             names={"runs": sorted(run_key(ds) for ds in main_runs),
-                   "choices": {run_key(ds): settings(ds) for ds in runs}},
-            variants={run_key(ds): (settings(ds), ([ds],)) for ds in runs},
+                   "choices": {run_key(ds): choices(ds) for ds in main_runs}},
+            variants={run_key(ds): (ds, ([ds],)) for ds in runs},
         )
 
     def describe(self, claim: "Claim") -> str:
@@ -171,7 +194,9 @@ class Claim:
     ``paper_text`` what the paper says, ``definition`` the operational definition
     that ``decide`` implements, and ``runs`` the rule that selects the runs
     ``decide`` gets (one dataset for :class:`MainRun`, a list for
-    :class:`EveryMainRun`).
+    :class:`EveryMainRun`). ``summarize`` maps the numbers of a decision to the
+    columns of :data:`SUMMARY_FIELDS` it fills (the robustness table's), and
+    ``summary`` says in words what it puts there.
     """
 
     id: str
@@ -181,21 +206,58 @@ class Claim:
     definition: str
     decide: Callable[..., Decision]
     runs: RunSelection = MainRun()
+    summarize: Callable[[dict], dict] | None = None
+    summary: str = ""
+
+
+#: The columns in which a claim summarizes the numbers of one decision (one row
+#: of results/robustness.csv); each claim fills those that apply to it.
+SUMMARY_FIELDS = {
+    "subject": "the states the claim is about (labels, space-separated)",
+    "subject_priority": "the subject's priority (the earliest of its states')",
+    "subject_rank": "the subject's rank among the on-path states (1 = earliest; ties share the better rank)",
+    "rival": "the state whose priority the subject's is compared with",
+    "rival_priority": "the rival's priority",
+    "margin": ("how far the claimed order holds, in planning time: positive when the subject is where the "
+               "claim puts it relative to the rival (ahead, or for H3 behind), negative when not"),
+    "count": "a count the verdict rests on (the claim says which)",
+    "of": "out of how many",
+    "value": "a number the verdict rests on (the claim says which)",
+}
 
 
 def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
-    """The record of one claim on ``runs``: its texts, verdict, numbers, runs and robustness."""
+    """The record of one claim on ``runs``: its texts, verdict, numbers, runs and robustness.
+
+    The verdict and numbers are the main run's under :data:`PAPER_PRIORITY`;
+    ``verdict_by_priority`` gives the main run's verdict under each definition of
+    :data:`PRIORITY_DEFINITIONS`. ``robustness`` has one entry per run judged
+    alone: its :func:`choices`, ``varied`` (:func:`varied_choices`), ``verdict``
+    (the paper's definition's), ``verdict_by_priority`` and ``numbers_by_priority``
+    (left out of results/claims.json; results/robustness.csv summarizes them).
+    """
     chosen = claim.runs(claim, runs)
     if chosen.main is None:
-        verdict, numbers = NOT_EVALUATED, {"reason": chosen.missing}
+        by_priority = {name: (NOT_EVALUATED, {"reason": chosen.missing}) for name in PRIORITY_DEFINITIONS}
     else:
-        verdict, numbers = _decide(claim, chosen.main)
+        by_priority = {name: _decide(claim, chosen.main, name) for name in PRIORITY_DEFINITIONS}
+    verdict, numbers = by_priority[PAPER_PRIORITY]
+    robustness = {}
+    for key, (ds, arguments) in chosen.variants.items():
+        decided = {name: _decide(claim, arguments, name) for name in PRIORITY_DEFINITIONS}
+        robustness[key] = {
+            **choices(ds), "stop_reason": str(ds.attrs.get("stop_reason", "")),
+            "varied": varied_choices(ds, main_run_of(ds, runs)),
+            "verdict": decided[PAPER_PRIORITY][0],
+            "verdict_by_priority": {name: v for name, (v, _) in decided.items()},
+            "numbers_by_priority": {name: n for name, (_, n) in decided.items()},
+        }
     return {
         "id": claim.id, "figure": claim.figure, "paper_env": claim.paper_env,
         "statement": claim.paper_text, "definition": claim.definition,
-        "verdict": verdict, "numbers": numbers, **chosen.names,
-        "robustness": {key: {**choices, "verdict": _decide(claim, arguments)[0]}
-                       for key, (choices, arguments) in chosen.variants.items()},
+        "verdict": verdict, "numbers": numbers, "priority": PAPER_PRIORITY,
+        "verdict_by_priority": {name: v for name, (v, _) in by_priority.items()},
+        **chosen.names, "robustness": robustness,
     }
 
 
@@ -207,9 +269,10 @@ def evaluate_claims(claims: Sequence[Claim], runs: Sequence[xr.Dataset]) -> dict
     return {claim.id: judge(claim, runs) for claim in claims}
 
 
-def _decide(claim: Claim, arguments: tuple) -> Decision:
+def _decide(claim: Claim, arguments: tuple, priority: str = PAPER_PRIORITY) -> Decision:
+    """The claim's decision on ``arguments`` with ``priority`` the definition's variable."""
     try:
-        verdict, numbers = claim.decide(*arguments)
+        verdict, numbers = claim.decide(*_with_priority_arguments(arguments, priority))
     except NotEvaluable as err:
         return NOT_EVALUATED, {"reason": str(err)}
     if verdict not in VERDICTS:
@@ -217,27 +280,85 @@ def _decide(claim: Claim, arguments: tuple) -> Decision:
     return verdict, numbers
 
 
+def with_priority(ds: xr.Dataset, definition: str) -> xr.Dataset:
+    """A view of run ``ds`` whose ``priority`` is the variable of ``definition``
+    (:data:`PRIORITY_DEFINITIONS`); without that variable the view has no
+    ``priority``, and a claim that reads it is not evaluated. No data is copied."""
+    variable = PRIORITY_DEFINITIONS[definition]
+    if variable == "priority":
+        return ds
+    view = ds.drop_vars("priority", errors="ignore")
+    return view.assign(priority=ds[variable]) if variable in ds else view
+
+
+def _with_priority_arguments(arguments: tuple, definition: str) -> tuple:
+    """The decision function's arguments with every run (alone or in a list) viewed by
+    :func:`with_priority`."""
+    def view(item):
+        if isinstance(item, xr.Dataset):
+            return with_priority(item, definition)
+        if isinstance(item, list):
+            return [view(x) for x in item]
+        return item
+
+    return tuple(view(item) for item in arguments)
+
+
 # ---------------------------------------------------------------------- the runs
+#: The open choices of a run, each read from the run's attributes by :func:`choices`.
+CHOICES = ("method", "foresight", "step", "e_form", "dependent_rule", "goal_reward", "step_reward", "placement")
+
+
 def run_key(ds: xr.Dataset) -> str:
     """The run's name: its ``env_key`` (else its environment)."""
     return str(ds.attrs.get("env_key", "")) or str(ds.attrs.get("environment", "run"))
 
 
-def settings(ds: xr.Dataset) -> dict:
-    """The open choices a verdict rests on, from the run's attributes."""
+def choices(ds: xr.Dataset) -> dict:
+    """``env_key``, ``paper_env`` and the run's :data:`CHOICES`, from its attributes
+    (the solver settings it recorded, its environment's rewards, its start and goal)."""
     a = ds.attrs
     return {
         "env_key": run_key(ds),
         "paper_env": str(a.get("paper_env", "")),
-        "foresight": a.get("foresight"),
-        "goal_reward": a.get("env_goal_reward"),
-        "step_reward": a.get("env_step_reward"),
-        "method": a.get("method"),
-        "step": a.get("step"),
-        "dependent_rule": a.get("dependent_rule"),
-        "e_form": a.get("e_form"),
-        "stop_reason": a.get("stop_reason"),
+        "method": _plain(a.get("method")),
+        "foresight": _plain(a.get("foresight")),
+        "step": _plain(a.get("step")),
+        "e_form": _plain(a.get("e_form")),
+        "dependent_rule": _plain(a.get("dependent_rule")),
+        "goal_reward": _plain(a.get("env_goal_reward")),
+        "step_reward": _plain(a.get("env_step_reward")),
+        "placement": placement(ds),
     }
+
+
+def placement(ds: xr.Dataset) -> str:
+    """Where the run starts and ends: ``"r1c1 to r11c11"`` (the start's and the goal's labels)."""
+    start, goal = states.start(ds), states.goal(ds)
+    names = states.labels(ds)
+    return f"{'?' if start is None else names[start]} to {'?' if goal is None else names[goal]}"
+
+
+def _plain(value):
+    """An attribute as a plain Python value (netCDF gives numpy scalars)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _comparable(name: str, value):
+    """A choice's value as :func:`varied_choices` compares it: ``newton`` and
+    ``natural`` are one method (Algorithm 1's step computed densely or sparsely:
+    the same iterates; docs/MATH.md)."""
+    return "natural" if name == "method" and value == "newton" else value
+
+
+def varied_choices(ds: xr.Dataset, main: xr.Dataset | None) -> list[str]:
+    """The :data:`CHOICES` in which run ``ds`` differs from ``main`` (its paper
+    environment's main run), in the order of :data:`CHOICES`; none for the main run
+    itself or when there is no main run."""
+    if main is None or main is ds:
+        return []
+    mine, theirs = choices(ds), choices(main)
+    return [name for name in CHOICES if _comparable(name, mine[name]) != _comparable(name, theirs[name])]
 
 
 def is_main_run(ds: xr.Dataset) -> bool:
@@ -252,6 +373,29 @@ def runs_of(runs: Sequence[xr.Dataset], paper_env: str) -> list[xr.Dataset]:
     main = [ds for ds in found if run_key(ds) == paper_env]
     rest = sorted((ds for ds in found if run_key(ds) != paper_env), key=run_key)
     return main + rest
+
+
+def main_run_of(ds: xr.Dataset, runs: Sequence[xr.Dataset]) -> xr.Dataset | None:
+    """The main run of ``ds``'s paper environment (:func:`runs_of`, first); a run of no
+    paper environment is its own."""
+    paper_env = str(ds.attrs.get("paper_env", ""))
+    if not paper_env:
+        return ds
+    found = runs_of(runs, paper_env)
+    return found[0] if found else None
+
+
+def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset]) -> xr.Dataset | None:
+    """Among ``references`` (runs of another paper environment), the one made with
+    ``ds``'s choices: all of :data:`CHOICES` alike, else all but the placement; None
+    if there is none. Of several, the first."""
+    mine = choices(ds)
+    for ignored in ((), ("placement",)):
+        for ref in references:
+            theirs = choices(ref)
+            if all(mine[n] == theirs[n] for n in CHOICES if n not in ignored):
+                return ref
+    return None
 
 
 # ------------------------------------------------------- what a claim requires
@@ -281,7 +425,10 @@ def require_start(ds: xr.Dataset) -> int:
 
 # --------------------------------------------------------------- the vocabulary
 def priorities(ds: xr.Dataset) -> np.ndarray:
-    """Each state's priority (NaN: none)."""
+    """Each state's priority (NaN: none); NotEvaluable if the run has none of the
+    definition it is judged under (a measures file from before that definition)."""
+    if "priority" not in ds:
+        raise NotEvaluable("the run has no priority of this definition: rerun himo measures")
     return np.asarray(ds["priority"].values, dtype=float)
 
 
@@ -304,6 +451,14 @@ def on_path_priority_order(ds: xr.Dataset) -> list[list]:
     return [[labels[s], float(prio[s]), position[s]] for s in ranked]
 
 
+def on_path_ranks(ds: xr.Dataset) -> dict[int, int]:
+    """``{state: rank}`` of the on-path states with a priority: 1 + the number of
+    on-path states that precede it (tied states share the better rank)."""
+    prio = priorities(ds)
+    ranked = [int(s) for s in states.optimal_path(ds) if np.isfinite(prio[s])]
+    return {s: 1 + sum(precedes(prio[o], prio[s]) for o in ranked) for s in ranked}
+
+
 def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     """For each claimed state, by label: on the path? its priority; does it lead, tie
     for the lead, jump ahead (of which states)?"""
@@ -311,6 +466,7 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}
     others = [s for s in path if s != goal and s not in claimed and np.isfinite(prio[s])]
+    rank = on_path_ranks(ds)
     out = {}
     for c in claimed:
         if c not in position or not np.isfinite(prio[c]):
@@ -322,11 +478,38 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
         downstream = [o for o in others if position[o] > position[c] and precedes(prio[c], prio[o])]
         out[labels[c]] = {
             "on_path": True, "priority": float(prio[c]), "path_position": position[c],
-            "rank_on_path": 1 + sum(precedes(prio[o], prio[c]) for o in path if np.isfinite(prio[o])),
+            "rank_on_path": rank[c],
             "leads": leads, "tied_for_lead": tied_for_lead,
             "jumps_ahead_of": [labels[o] for o in downstream],
         }
     return out
+
+
+#: What :func:`lead_summary` puts in the :data:`SUMMARY_FIELDS`, in words.
+LEAD_SUMMARY = (
+    "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "
+    "earliest on-path state that is neither the goal nor claimed, margin: its priority minus the subject's; "
+    "count: the on-path states between a claimed state and the goal that a claimed state jumps ahead of, of: "
+    "how many on-path states lie between a claimed state and the goal")
+
+
+def lead_summary(status: dict, order: list[list], goal: str) -> dict:
+    """The :data:`SUMMARY_FIELDS` of a claim that a set of states leads, from its
+    :func:`lead_status`, :func:`on_path_priority_order` and goal label, as
+    :data:`LEAD_SUMMARY` says."""
+    on_path = {label: v for label, v in status.items() if v["on_path"] and "path_position" in v}
+    summary = {"subject": " ".join(sorted(status))}
+    if on_path:
+        first = min(on_path, key=lambda label: (on_path[label]["priority"], on_path[label]["path_position"]))
+        summary.update(subject=" ".join(sorted(on_path)), subject_priority=on_path[first]["priority"],
+                       subject_rank=min(v["rank_on_path"] for v in on_path.values()))
+        rivals = [row for row in order if row[0] != goal and row[0] not in status]
+        if rivals:
+            summary.update(rival=rivals[0][0], rival_priority=rivals[0][1], margin=rivals[0][1] - summary["subject_priority"])
+        nearest = min(v["path_position"] for v in on_path.values())
+        between = {row[0] for row in rivals if row[2] > nearest}
+        summary.update(count=len(set().union(*(v["jumps_ahead_of"] for v in on_path.values()))), of=len(between))
+    return summary
 
 
 def lead_verdict(status: dict, every: bool) -> str:

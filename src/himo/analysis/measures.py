@@ -15,7 +15,14 @@ Time derivatives are taken on the planning-time axis (the sum of the steps taken
 which is uneven when steps were halved or the trajectory was thinned; see
 :func:`time_derivative` for the scheme and why its end points cannot make a spurious
 peak. The priority of a state (Fig. 1D) is the planning time at which its PD
-velocity peaks (:func:`priority`).
+velocity peaks (:func:`priority`); an alternative definition, for measuring how
+much the conclusions rest on that choice, is the time at which PD~ first reaches
+1/2 (:func:`half_time`).
+
+Each run is also compared with the dynamic-programming order (docs/MATH.md,
+identity 9): the dataset carries each state's DP sweep and distance to the goal,
+and the Kendall tau-b between the run's on-path priority order and the DP order,
+with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`).
 
 The dataset also carries the state graph (:func:`state_graph`), so that a figure or
 a claim never has to guess which states are neighbours; its readers are in
@@ -175,6 +182,33 @@ def priority(pd: np.ndarray, time: np.ndarray, min_pd: float = PRIORITY_MIN_PD) 
     return peak_time(time_derivative(pd, time), time, valid=pd.max(axis=0) > min_pd)
 
 
+def half_time(pd: np.ndarray, time: np.ndarray, min_pd: float = PRIORITY_MIN_PD) -> np.ndarray:
+    """The alternative priority: the planning time at which PD~ first reaches 1/2.
+
+    PD~ = PD / max_t PD (Eq. 14) is followed from the start until the first stored
+    time at which it is at least 1/2; between that time and the one before, PD~ is
+    taken as linear, so the crossing is the linear interpolation
+
+        t = t_(k-1) + (1/2 - PD~_(k-1)) / (PD~_k - PD~_(k-1)) (t_k - t_(k-1)).
+
+    (At ``k = 0`` it is ``t_0``.) Unlike the peak of dPD/dt it needs no derivative,
+    and a monotone change of clock leaves the order of these times unchanged. NaN
+    where PD never exceeds ``min_pd``, as for :func:`priority`.
+    """
+    pd = np.asarray(pd, dtype=float)
+    time = np.asarray(time, dtype=float)
+    fraction = max_normalize(pd)
+    valid = pd.max(axis=0) > min_pd
+    k = np.argmax(fraction >= 0.5, axis=0)  # the first stored time at or past 1/2
+    before = np.maximum(k - 1, 0)
+    columns = np.arange(fraction.shape[1])
+    f0, f1 = fraction[before, columns], fraction[k, columns]
+    t0, t1 = time[before], time[k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = np.where(k > 0, t0 + (0.5 - f0) / (f1 - f0) * (t1 - t0), time[0])
+    return np.where(valid, crossing, np.nan)
+
+
 # --------------------------------------------------------------- optimal path
 def path_actions(mdp: MDP, policy: np.ndarray) -> np.ndarray:
     """``(n_states,)`` the pair each state takes on the optimal path: its most probable action.
@@ -252,6 +286,7 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
     cd_norm = max_normalize(cd, absolute=True)
     dpd, dcd = time_derivative(pd, time), time_derivative(cd, time)
     prio = priority(pd, time)
+    prio_half = half_time(pd, time)
 
     final = policy[-1]
     path = optimal_path(mdp, final)
@@ -286,6 +321,13 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
                         "the parabola through an interior maximum and its neighbours; "
                         f"NaN where max_t PD <= {PRIORITY_MIN_PD:g}",
             }),
+            "priority_half": ("state", prio_half, {
+                "long_name": "priority (alternative): planning time at which PD~ first reaches 1/2 "
+                             "(NaN: PD stays 0)",
+                "units": "planning time",
+                "rule": "linear interpolation between the last stored time below 1/2 and the first at "
+                        f"or above it; NaN where max_t PD <= {PRIORITY_MIN_PD:g}",
+            }),
             "objective": ("iteration", np.asarray(trajectory["objective"].values, dtype=float),
                           {"long_name": "policy value R(A_t) (Eq. 6)", "units": "reward"}),
             "on_optimal_path": ("state", position >= 0, {
@@ -315,6 +357,8 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
             "state": ("state", states, {"long_name": "state"}),
         },
     )
+    ds = ds.merge(order_variables(mdp, _foresight(trajectory), time, position >= 0,
+                                  {"priority": prio, "priority_half": prio_half}))
     ds = ds.merge(metadata_variables(mdp)).merge(start_variables(mdp))  # named as in the MDP file
     ds.attrs = {name: value for name, value in trajectory.attrs.items() if name != "start_state"}
     ds.attrs.update(start_attrs(mdp))
@@ -322,3 +366,62 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
     ds.attrs["measures_title"] = f"HIMO measures (paper section 4) of: {trajectory.attrs.get('title', mdp.name)}"
     return ds
 
+
+def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
+                    priorities: dict[str, np.ndarray]) -> xr.Dataset:
+    """The run's orders against the dynamic-programming order (docs/MATH.md, identity 9).
+
+    ``dp_priority`` (the sweep of value iteration from ``V = 0`` from which each
+    state's greedy action is final, at the run's foresight ``lam``) and
+    ``goal_distance``; then, for each priority definition ``name`` in
+    ``priorities`` (``priority``, ``priority_half``): ``<name>_rank`` (the on-path
+    ranks, near-ties within the time grid's resolution shared) and the 0-d
+    ``kendall_tau_dp`` (for ``priority``) or ``kendall_tau_dp_half`` (for
+    ``priority_half``), Kendall's tau-b between the on-path priorities and
+    ``dp_priority``, with the resolution used among its attributes; and
+    ``priority_normalized``, the paper's priorities normalized per run
+    (:func:`himo.analysis.orders.normalized_times`).
+    """
+    from himo.analysis.orders import compare_orders
+    from himo.solver.value_iteration import dp_order, goal_distance
+
+    dp = dp_order(mdp, lam)
+    variables = {
+        "dp_priority": ("state", dp.astype(np.int64), {
+            "long_name": "DP priority: the value-iteration sweep from which the state's greedy action is final",
+            "units": "sweeps",
+            "rule": f"value iteration from V = 0 at foresight {lam:g} (docs/MATH.md, identity 9)"}),
+        "goal_distance": ("state", goal_distance(mdp).astype(np.int64), {
+            "long_name": "fewest steps to the goal (-1: no goal reachable)", "units": "steps"}),
+    }
+    for name, values in priorities.items():
+        compared = compare_orders(values, on_path, dp, time)
+        suffix = name.removeprefix("priority")
+        variables[f"{name}_rank"] = ("state", compared.ranks, {
+            "long_name": f"rank of the on-path {name} (0 = earliest; -1 off the path or no priority)",
+            "rule": f"priorities closer than the time grid's resolution ({compared.resolution:g}) share a rank",
+            "resolution": compared.resolution})
+        variables[f"kendall_tau_dp{suffix}"] = ((), compared.tau, {
+            "long_name": f"Kendall tau-b between the on-path {name} order and dp_priority",
+            "units": "1",
+            "priority": name,
+            "reference": "dp_priority",
+            "resolution": compared.resolution,
+            "resolution_rule": "the widest spacing of the stored time grid over the window of the on-path "
+                               "priorities (the step size when no step was halved and nothing thinned); "
+                               "priorities closer than it are tied",
+            "n_compared": compared.n_compared,
+            "n_tie_groups": compared.n_groups,
+            "nan_when": "fewer than two on-path states with a priority, or either order ties every pair"})
+        if name == "priority":
+            variables["priority_normalized"] = ("state", compared.normalized, {
+                "long_name": "on-path priority normalized per run: (p - first) / (last - first) over the path",
+                "units": "1"})
+    return xr.Dataset(variables)
+
+
+def _foresight(trajectory: xr.Dataset) -> float:
+    """The run's foresight lambda (the trajectory attribute ``foresight``)."""
+    if "foresight" not in trajectory.attrs:
+        raise HimoError("the trajectory has no attribute 'foresight' (not written by 'himo solve'?)")
+    return float(trajectory.attrs["foresight"])

@@ -2,7 +2,8 @@
 
 :func:`claims_json` and :func:`claims_markdown` write the records of
 :func:`himo.analysis.judging.evaluate_claims` (``results/claims.json`` and
-``results/claims.md``); :func:`claims_reference` writes the registry itself, with no
+``results/claims.md``; the tidy tables of the robustness atlas are
+:mod:`himo.analysis.robustness`'s); :func:`claims_reference` writes the registry itself, with no
 run: each claim's paper text, operational definition and runs, and the words the
 definitions use. ``docs/CLAIMS.md`` is its output, kept current by a test;
 regenerate it with::
@@ -20,7 +21,17 @@ from typing import Sequence
 
 import numpy as np
 
-from himo.analysis.judging import NOT, NOT_EVALUATED, PARTLY, REPLICATED, VOCABULARY, Claim
+from himo.analysis.judging import (
+    NOT,
+    NOT_EVALUATED,
+    PAPER_PRIORITY,
+    PARTLY,
+    PRIORITY_DEFINITIONS,
+    REPLICATED,
+    SUMMARY_FIELDS,
+    VOCABULARY,
+    Claim,
+)
 
 #: JSON floats are rounded to this many significant digits.
 SIGNIFICANT = 6
@@ -56,44 +67,164 @@ def _clean(value):
 
 
 def claims_json(records: dict) -> str:
-    """Deterministic JSON text: sorted keys, rounded floats, one entry per claim id."""
-    return json.dumps(_clean(records), sort_keys=True, indent=2, allow_nan=False) + "\n"
+    """Deterministic JSON text: sorted keys, rounded floats, one entry per claim id.
+
+    Each run under ``robustness`` keeps its choices, ``varied``, ``verdict`` and
+    ``verdict_by_priority``; the numbers of every run and priority definition
+    (``numbers_by_priority``) are summarized in results/robustness.csv instead.
+    """
+    compact = {
+        claim_id: {**record, "robustness": {
+            key: {name: value for name, value in run.items() if name != "numbers_by_priority"}
+            for key, run in record["robustness"].items()}}
+        for claim_id, record in records.items()
+    }
+    return json.dumps(_clean(compact), sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
 def _vocabulary_lines() -> list[str]:
     return [f"- **{term}**: {text}" for term, text in VOCABULARY.items()]
 
 
-def claims_markdown(records: dict) -> str:
-    """A readable report: a summary table, the words of the definitions, then each
-    claim's definition, robustness and numbers."""
+#: One letter per verdict in the robustness tables of results/claims.md.
+VERDICT_LETTERS = {REPLICATED: "R", PARTLY: "P", NOT: "N", NOT_EVALUATED: "-"}
+#: How results/claims.md names the priority definitions.
+PRIORITY_NAMES = {"peak": "the peak of dPD/dt (the paper's)", "half": "the time PD~ first reaches 1/2"}
+
+
+def claims_markdown(records: dict, claims: Sequence[Claim] | None = None) -> str:
+    """A readable report of ``records`` (judged on the registry ``claims``, default
+    the paper's): the verdicts at the paper's settings with what they rest on; the
+    robustness atlas, one compact table per choice varied; then each claim's
+    definition and numbers."""
+    if claims is None:
+        from himo.analysis.claims import CLAIMS as claims
+    from himo.analysis.robustness import robustness_table
+
+    rows = robustness_table(records, claims)
     records = _clean(records)
-    lines = ["# Claims of the paper and their verdicts", "",
-             "Decided by `himo claims` (himo.analysis.claims) from the measures of each run; "
-             "the claims and their definitions are in docs/CLAIMS.md.", "",
-             "| id | figure | verdict | run | robustness (run: verdict) |", "|---|---|---|---|---|"]
-    for cid in sorted(records):
-        r = records[cid]
-        rob = "; ".join(f"{k}: {v['verdict']}" for k, v in sorted(r.get("robustness", {}).items()))
+    lines = [
+        "# Claims of the paper and their verdicts", "",
+        "Decided by `himo claims` (himo.analysis.claims) from the measures of each run; the claims and "
+        "their definitions are in docs/CLAIMS.md. A verdict is judged with the paper's priority, "
+        f"{PRIORITY_NAMES[PAPER_PRIORITY]}; every claim is also judged with "
+        + " and ".join(PRIORITY_NAMES[p] for p in PRIORITY_DEFINITIONS if p != PAPER_PRIORITY)
+        + ", to show how much the verdict rests on that choice. Every claim is judged on every run of its "
+        "paper environment (G1 on every run); all of it, with the numbers, is in results/robustness.csv.",
+        "", "## Verdicts at the paper's settings", "",
+        "| claim | figure | run | verdict | "
+        + " | ".join(f"with {PRIORITY_NAMES[p]}" for p in PRIORITY_DEFINITIONS if p != PAPER_PRIORITY)
+        + " | what it rests on |",
+        "|---|---|---|---|" + "---|" * (len(PRIORITY_DEFINITIONS) - 1) + "---|",
+    ]
+    main_rows = {(r["claim"], r["env_key"]): r for r in rows if r["group"] == "main" and r["priority"] == PAPER_PRIORITY}
+    for cid, r in records.items():
         run = r.get("run") or ", ".join(r.get("runs", [])) or "-"
-        lines.append(f"| {cid} | {r['figure']} | **{r['verdict']}** | {run} | {rob} |")
-    lines += ["", "Words used by the definitions:", "", *_vocabulary_lines()]
-    for cid in sorted(records):
-        r = records[cid]
+        others = " | ".join(r["verdict_by_priority"][p] for p in PRIORITY_DEFINITIONS if p != PAPER_PRIORITY)
+        keys = [r["run"]] if r.get("run") else r.get("runs", [])
+        rests = "; ".join((f"{key}: " if len(keys) > 1 else "") + _summary_text(main_rows[(cid, key)])
+                          for key in keys if (cid, key) in main_rows)
+        lines.append(f"| {cid} | {r['figure']} | {run} | **{r['verdict']}** | {others} | {rests or '-'} |")
+    lines += ["", "Words used by the definitions:", "", *_vocabulary_lines(), ""]
+    lines += _robustness_lines(rows)
+    for cid, r in records.items():
         lines += ["", f"## {cid} (Fig. {r['figure']}): {r['verdict']}", "",
                   f"**The paper says.** {r['statement']}", "",
-                  f"**Operational definition.** {r['definition']}", ""]
-        if r.get("robustness"):
-            lines += ["**Robustness.**", "", "| run | foresight | goal reward | step reward | method | step "
-                      "| dependent | verdict |", "|---|---|---|---|---|---|---|---|"]
-            for k, v in sorted(r["robustness"].items()):
-                lines.append(f"| {k} | {v.get('foresight')} | {v.get('goal_reward')} | {v.get('step_reward')} "
-                             f"| {v.get('method')} | {v.get('step')} | {v.get('dependent_rule')} "
-                             f"| {v['verdict']} |")
-            lines.append("")
-        lines += ["**Numbers.**", "", "```json",
+                  f"**Operational definition.** {r['definition']}", "",
+                  "**Numbers** (the main run, the paper's priority).", "", "```json",
                   json.dumps(r.get("numbers", {}), sort_keys=True, indent=1), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _summary_text(row: dict) -> str:
+    """A row's summary in words: ``subject 111 (rank 2, 3.1); rival ...``."""
+    parts = []
+    for name in SUMMARY_FIELDS:
+        value = row.get(name)
+        if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+            continue
+        parts.append(f"{name.replace('_', ' ')} {_short(value)}")
+    return ", ".join(parts)
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _robustness_lines(rows: list[dict]) -> list[str]:
+    """One table per group of the atlas (:func:`_group_table`); a cell is the verdict
+    letter with the paper's priority, then, when it differs, with the other definitions."""
+    from himo.analysis.robustness import group_order
+
+    others = [p for p in PRIORITY_DEFINITIONS if p != PAPER_PRIORITY]
+    lines = [
+        "## Robustness: every claim on every variant", "",
+        "One table per choice varied; each column is a run that differs from its environment's main run (the "
+        "column main) in that choice only; the methods' table sets the first-order baselines beside HIMO "
+        "(its main run and the foresight variants) at each foresight. A cell is the verdict with the paper's "
+        f"priority: {', '.join(f'{letter} {verdict}' for verdict, letter in VERDICT_LETTERS.items())}; "
+        + "; ".join(f"`X/Y` gives Y, the verdict with {PRIORITY_NAMES[p]}, where it differs" for p in others)
+        + ". An empty cell: that environment has no such run.", "",
+    ]
+    groups = sorted({row["group"] for row in rows} - {"main"}, key=lambda g: (group_order(g), g))
+    variants = {g: {row["variant"] for row in rows if row["group"] == g} for g in groups}
+    singles = [g for g in groups if len(variants[g]) == 1 and g != "method"]
+    for group in groups:
+        if group not in singles:
+            lines += _group_table([group], rows, others)
+        elif group == singles[0]:
+            lines += _group_table(singles, rows, others)
+    return lines
+
+
+def _group_table(groups: list[str], rows: list[dict], others: list[str]) -> list[str]:
+    """The table of some groups: a line per claim (and environment, for G1), a column
+    per variant after the main run's (the groups of one variant each share a table);
+    for the methods, a line per claim and method (HIMO from the main run and the
+    foresight variants) and a column per foresight."""
+    from himo.analysis.robustness import GROUPS
+
+    if groups == ["method"]:
+        members = [r for r in rows if r["group"] in ("main", "foresight", "method")]
+        header = ["claim", "environment", "method"]
+
+        def line_of(r):
+            return r["claim"], r["paper_env"], "HIMO" if r["group"] != "method" else r["method"]
+
+        def column_of(r):
+            return f"{r['foresight']:g}"
+    else:
+        members = [r for r in rows if r["group"] in ("main", *groups)]
+        header = ["claim", "environment"]
+
+        def line_of(r):
+            return r["claim"], r["paper_env"]
+
+        def column_of(r):
+            return r["variant"] if len(groups) == 1 or r["group"] == "main" else f"{r['group']}: {r['variant']}"
+    cells: dict[tuple, dict] = {}
+    for r in members:
+        cells.setdefault((line_of(r), column_of(r)), {})[r["priority"]] = r["verdict"]
+    judged = {(r["claim"], r["paper_env"]) for r in rows if r["group"] in groups}
+    lines_shown = list(dict.fromkeys(line_of(r) for r in members if (r["claim"], r["paper_env"]) in judged))
+    columns = list(dict.fromkeys(column_of(r) for r in members))
+    if groups == ["method"]:
+        columns.sort(key=float)
+    if len(groups) > 1:
+        title = "the other choices, one variant each"
+    else:
+        title = groups[0] if groups[0] in GROUPS else f"{groups[0]} (several choices)"
+    out = [f"### {title}", "", "| " + " | ".join(header + columns) + " |", "|" + "---|" * (len(header) + len(columns))]
+    for line in lines_shown:
+        texts = ["" if (line, c) not in cells else _cell_text(cells[(line, c)], others) for c in columns]
+        out.append("| " + " | ".join(list(line) + texts) + " |")
+    return out + [""]
+
+
+def _cell_text(verdicts: dict, others: list[str]) -> str:
+    paper = VERDICT_LETTERS[verdicts[PAPER_PRIORITY]]
+    differing = [VERDICT_LETTERS[verdicts[p]] for p in others if p in verdicts and verdicts[p] != verdicts[PAPER_PRIORITY]]
+    return "/".join([paper, *differing])
 
 
 def claims_reference(claims: Sequence[Claim] | None = None) -> str:
@@ -121,6 +252,16 @@ def claims_reference(claims: Sequence[Claim] | None = None) -> str:
         "",
         *_vocabulary_lines(),
         "",
+        "## The robustness table",
+        "",
+        "Every claim is judged on every run of its paper environment (G1 on every run) under each definition "
+        "of the priority; `results/robustness.csv` has one row per claim, run and definition: the run's choices "
+        "(read from its attributes), the group of the atlas it belongs to (the choice in which it differs from "
+        "its environment's main run), the verdict, and the numbers it rests on in these columns (each claim "
+        "says below which it fills):",
+        "",
+        *[f"- **{name}**: {text}." for name, text in SUMMARY_FIELDS.items()],
+        "",
         "## Claims",
         "",
         "| id | figure | paper environment | the paper says |",
@@ -132,6 +273,8 @@ def claims_reference(claims: Sequence[Claim] | None = None) -> str:
                   f"**The paper says.** {c.paper_text}", "",
                   f"**Operational definition.** {c.definition}", "",
                   f"**Runs.** Decided on {c.runs.describe(c)}."]
+        if c.summary:
+            lines += ["", f"**In results/robustness.csv.** {c.summary}."]
     return "\n".join(lines) + "\n"
 
 

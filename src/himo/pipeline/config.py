@@ -8,18 +8,24 @@ calls, in this order,
   in every default;
 * :func:`resolve_runs`, which makes one *run* per environment and per swept value;
 * :func:`resolve_figures`, which names the figures and the run each is drawn from;
+* :func:`resolve_jobs`, which groups the runs into the jobs that solve and measure
+  them (several runs per process: starting Python and importing the scientific
+  stack costs about a second, more than most runs);
 
-and, per job, :func:`env_builder`, :func:`env_params`, :func:`solver_args` and
-:func:`provenance_json` for its command line. Every error is one
-:class:`~himo.errors.ConfigError` that names the config key at fault.
+and, per job, :func:`job_mdp_args` (from :func:`env_builder` and :func:`env_params`)
+and :func:`job_runs_json` (each run's settings and :func:`provenance`) for its
+command line. The paths
+of a run's files are :data:`ENV_FILE`, :data:`TRAJECTORY_FILE` and
+:data:`MEASURES_FILE`. Every error is one :class:`~himo.errors.ConfigError` that
+names the config key at fault.
 
 **The solver settings are not written in the schema file.** They are defined once,
 with their types, bounds, help texts and defaults, in :mod:`himo.solver.settings`;
 :func:`config_schema` inserts them (with their defaults in the top-level
 ``solver``, without in the per-environment and per-sweep overrides, where an unset
 key inherits and a default would silently undo the top-level value), and
-:func:`solver_args` passes every setting to ``himo solve`` under its option
-(:func:`~himo.solver.settings.cli_flag`). The validation is done here rather than
+:func:`job_runs_json` passes every resolved setting of each run to ``himo run``,
+which hands them to :func:`himo.solve` as they are. The validation is done here rather than
 by ``snakemake.utils.validate``, which only takes a schema file.
 """
 
@@ -35,10 +41,22 @@ import jsonschema
 import yaml
 
 from himo.errors import ConfigError, ParameterError
-from himo.solver.settings import SolverSettings, check_setting, cli_flag, setting_schemas
+from himo.solver.settings import SolverSettings, check_setting, setting_schemas
 
 #: The ways an environment is given, one per run.
 SOURCE_KINDS = ("env", "map", "mdp", "gymnasium")
+#: The kinds whose MDP a rule of its own writes to results/<key>/env.nc with ``himo
+#: import`` (environment_file, environment_gymnasium), which the jobs then read; the
+#: jobs build the others (``env``, ``map``) in their own process.
+IMPORTED_KINDS = ("mdp", "gymnasium")
+
+#: The files of run ``key``: its MDP (a sweep's run reads its environment's), its
+#: trajectory (``himo solve``) and its measures (``himo measures``).
+ENV_FILE = "results/{key}/env.nc"
+TRAJECTORY_FILE = "results/{key}/trajectory.nc"
+MEASURES_FILE = "results/{key}/measures.nc"
+#: The log of the job that solves and measures a group of runs.
+JOB_LOG = "results/logs/{job}.log"
 
 
 # ---------------------------------------------------------------- the schema
@@ -113,7 +131,9 @@ def resolve_runs(config: dict) -> dict[str, dict]:
     entry with ``kind`` (env, map, mdp or gymnasium) and ``solver``, every solver setting
     resolved: the top-level ``solver``, then the environment's, then the sweep's
     ``solver`` and value. A sweep's run also has ``sweep``: ``{name, setting,
-    value, base}``, ``base`` being the environment it varies.
+    value, base}``, ``base`` being the environment it varies. A sweep with
+    ``skip_base_value`` makes no run for the value its environment already has:
+    the environment's own run stands for it.
     """
     defaults = _checked_settings(config["solver"], "solver")
     runs = {}
@@ -165,6 +185,8 @@ def _sweep_runs(name: str, sweep: dict, runs: dict[str, dict]) -> dict[str, dict
     overrides = _checked_settings(sweep["solver"], f"sweeps.{name}.solver")
     values = [_checked_setting(setting, value, f"sweeps.{name}.values[{i}]")
               for i, value in enumerate(sweep["values"])]
+    if len(set(values)) != len(values):
+        raise ConfigError(f"config: sweeps.{name}.values lists a value twice: {values}")
     made = {}
     for base in sweep["environments"]:
         if base not in runs or "sweep" in runs[base]:
@@ -173,6 +195,8 @@ def _sweep_runs(name: str, sweep: dict, runs: dict[str, dict]) -> dict[str, dict
                 f"environments ({', '.join(key for key in runs if 'sweep' not in runs[key])})"
             )
         for value in values:
+            if sweep["skip_base_value"] and value == runs[base]["solver"][setting]:
+                continue
             run = dict(runs[base])
             run["solver"] = {**run["solver"], **overrides, setting: value}
             run["sweep"] = {"name": name, "setting": setting, "value": value, "base": base}
@@ -241,6 +265,80 @@ def resolve_figures(config: dict, runs: dict[str, dict]) -> dict[str, tuple[str,
     return figures
 
 
+# -------------------------------------------------------------------- the jobs
+def resolve_jobs(runs: dict[str, dict], runs_per_job: int) -> dict[str, list[str]]:
+    """``{job name: run keys}``: the runs that one ``himo run`` job solves and measures.
+
+    The runs on the same MDP (:func:`environment_key`) are dealt, in the config's
+    order, to as few groups of at most ``runs_per_job`` as possible, like cards: run
+    ``i`` to group ``i mod n``. The groups then differ in size by at most one and
+    mix the kinds of runs (a sweep's runs, which cost alike, are spread over the
+    groups), so that they take about the same time. A group's name is ``run_<MDP
+    key>`` with ``_2``, ``_3``, ... for the later groups of the same MDP
+    (characters other than letters, digits and ``_`` become ``_``: the name is
+    also a Snakemake rule's). Changing a run's settings reruns its whole group.
+    """
+    by_mdp: dict[str, list[str]] = {}
+    for key, run in runs.items():
+        by_mdp.setdefault(environment_key(key, run), []).append(key)
+    jobs, origin = {}, {}
+    for mdp_key, keys in by_mdp.items():
+        stem = "run_" + re.sub(r"\W", "_", mdp_key)
+        n_groups = -(-len(keys) // runs_per_job)
+        for number in range(1, n_groups + 1):
+            name = stem if number == 1 else f"{stem}_{number}"
+            if name in jobs:
+                raise ConfigError(
+                    f"config: the environments {origin[name]!r} and {mdp_key!r} make the same job name "
+                    f"{name!r}; rename one of them")
+            jobs[name], origin[name] = keys[number - 1::n_groups], mdp_key
+    return jobs
+
+
+def job_environment_key(job_keys: list[str], runs: dict[str, dict]) -> str:
+    """The run whose MDP every run of a job solves (the key of its ``env.nc``)."""
+    return environment_key(job_keys[0], runs[job_keys[0]])
+
+
+def job_mdp_args(job: str, jobs: dict[str, list[str]], runs: dict[str, dict]) -> list[str]:
+    """How ``himo run`` gets a job's MDP: ``["results/<key>/env.nc"]`` for a user's MDP
+    file or a Gymnasium environment (:data:`IMPORTED_KINDS`; written there by ``himo
+    import``); otherwise ``["--env",
+    builder, "--param=...", ...]``, built in the job's process as ``himo env`` builds it
+    (no job of its own, and none waits for another), the first job of that MDP also
+    writing it to ``results/<key>/env.nc`` (``--save-mdp``; :func:`job_mdp_output`)."""
+    key = job_environment_key(jobs[job], runs)
+    run = runs[key]
+    if run["kind"] in IMPORTED_KINDS:
+        return [ENV_FILE.format(key=key)]
+    built = ["--env", env_builder(run), *env_params(run)]
+    return built + ["--save-mdp", ENV_FILE.format(key=key)] if job_mdp_output(job, jobs, runs) else built
+
+
+def job_mdp_output(job: str, jobs: dict[str, list[str]], runs: dict[str, dict]) -> list[str]:
+    """``[results/<key>/env.nc]`` if ``job`` writes its MDP's file (the first job of a built
+    MDP, in the order of :func:`resolve_jobs`), else ``[]``."""
+    key = job_environment_key(jobs[job], runs)
+    if runs[key]["kind"] in IMPORTED_KINDS:
+        return []
+    first = next(name for name, keys in jobs.items() if job_environment_key(keys, runs) == key)
+    return [ENV_FILE.format(key=key)] if first == job else []
+
+
+def job_runs_json(job_keys: list[str], runs: dict[str, dict], variant_counters: bool = False) -> str:
+    """The JSON list ``himo run`` takes: per run its trajectory and measures files, its
+    solver settings, the provenance ``himo solve --provenance`` would record, and
+    whether to store the counters C and I (``himo solve --counters``): ``auto`` (when
+    the MDP is small enough), but ``no`` for a variant of a paper environment
+    (:func:`is_variant`) unless ``variant_counters``."""
+    return json.dumps([
+        {"trajectory": TRAJECTORY_FILE.format(key=key), "measures": MEASURES_FILE.format(key=key),
+         "settings": runs[key]["solver"], "provenance": provenance(key, runs[key]),
+         "counters": "no" if is_variant(key, runs[key]) and not variant_counters else "auto"}
+        for key in job_keys
+    ], sort_keys=True)
+
+
 # ---------------------------------------------------------- the jobs' arguments
 def environment_key(key: str, run: dict) -> str:
     """The run whose MDP file run ``key`` reads: its own, or for a sweep's run its base's."""
@@ -273,20 +371,16 @@ def env_params(run: dict) -> list[str]:
             for name, value in sorted(params.items())]
 
 
-def solver_args(run: dict) -> list[str]:
-    """``["--lam", "0.9", "--method", "newton", ...]``: every solver setting of the run."""
-    return [arg for name in setting_schemas() for arg in (cli_flag(name), str(run["solver"][name]))]
+def provenance(key: str, run: dict) -> dict:
+    """What a run's trajectory records (``himo solve --provenance``): ``env_key``,
+    ``paper_env`` and the run's config entry.
 
-
-def provenance_json(key: str, run: dict) -> str:
-    """The JSON ``himo solve --provenance`` records: ``env_key``, ``paper_env`` and the run.
-
-    The run is what makes the trajectory (environment, parameters, resolved
+    The entry is what makes the trajectory (environment, parameters, resolved
     solver settings, sweep), without ``figure_style``, which only the figure uses
-    (as a parameter of the solve job it would rerun the solve for nothing).
+    (as a parameter of the job it would rerun the runs for nothing).
     """
     entry = {name: value for name, value in run.items() if name != "figure_style"}
-    return json.dumps({"env_key": key, "paper_env": run["paper_env"], "config": entry}, sort_keys=True)
+    return {"env_key": key, "paper_env": run["paper_env"], "config": entry}
 
 
 def key_pattern(keys: Iterable[str]) -> str:

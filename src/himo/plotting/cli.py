@@ -37,8 +37,8 @@ def _figure(args: argparse.Namespace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from himo.io import atomic_output, read_netcdf
-    from himo.plotting.figures import dynamics_figure, save_figure
+    from himo.io import read_netcdf
+    from himo.plotting.figures import dynamics_figure, write_figure
 
     measures = read_netcdf(args.measures, "measures")
     curves = [f"{base}_norm" if args.normalized else base for base in ("PD", "CD")]
@@ -48,9 +48,65 @@ def _figure(args: argparse.Namespace) -> None:
         raise HimoError(f"{args.measures}: the measures dataset misses {', '.join(missing)} "
                         "(see docs/CONTRACTS.md, 'Measures dataset')")
     fig = dynamics_figure(measures, normalized=args.normalized, t_max=args.t_max, title=args.title)
-    with atomic_output(args.out) as png:
-        if args.pdf is None:
-            save_figure(fig, png=png)
-        else:
-            with atomic_output(args.pdf) as pdf:
-                save_figure(fig, png=png, pdf=pdf)
+    write_figure(fig, args.out, args.pdf)
+
+
+def _baselines_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("measures", nargs="+",
+                        help="measures files (one per run, from 'himo measures'); the runs compared are "
+                             "chosen by their attributes paper_env, method and foresight")
+    parser.add_argument("--png", required=True, metavar="OUT.png", help="the PNG file to write")
+    parser.add_argument("--pdf", default=None, metavar="OUT.pdf", help="also write the figure as PDF")
+    parser.add_argument("--csv", default=None, metavar="OUT.csv",
+                        help="also write the table of the compared runs (one row per run: method, foresight, "
+                             "Kendall tau against the DP order, resolution, ...)")
+
+
+@command("baselines", "draw the baselines figure: the on-path priority orders of HIMO, the first-order "
+                      "gradients and dynamic programming, and Kendall tau against the DP order by foresight",
+         _baselines_args)
+def _baselines(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from himo.analysis.baselines import comparison_table, paper_environments, table_csv
+    from himo.plotting.baselines import baselines_figure, read_measures
+    from himo.plotting.figures import write_figure
+
+    runs = [read_measures(path) for path in args.measures]
+    if not paper_environments(runs):
+        raise HimoError("no run of a paper environment among the measures files (attribute paper_env: "
+                        "hanoi, fourrooms or wormhole): the baselines figure compares those")
+    extra = {args.csv: table_csv(comparison_table(runs))} if args.csv is not None else {}
+    write_figure(baselines_figure(runs), args.png, args.pdf, extra)
+
+
+def _atlas_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("robustness", help="the robustness table (results/robustness.csv, from 'himo claims --csv')")
+    parser.add_argument("ranks", help="the priority ranks table (results/priority_ranks.csv, from 'himo claims "
+                                      "--ranks')")
+    parser.add_argument("--heatmap", required=True, metavar="OUT.png",
+                        help="the heat map of verdicts to write (PNG)")
+    parser.add_argument("--heatmap-pdf", default=None, metavar="OUT.pdf", help="also write it as PDF")
+    parser.add_argument("--ranks-figure", dest="ranks_png", required=True, metavar="OUT.png",
+                        help="the figure of the on-path priority ranks against the foresight to write (PNG)")
+    parser.add_argument("--ranks-pdf", default=None, metavar="OUT.pdf", help="also write it as PDF")
+
+
+@command("atlas", "draw the robustness atlas: the heat map of every claim's verdict on every variant, and the "
+                  "on-path priority ranks against the foresight",
+         _atlas_args)
+def _atlas(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from himo.plotting.figures import write_figure
+    from himo.plotting.robustness import RANKS_NEEDS, ROBUSTNESS_NEEDS, rank_figure, read_table, verdict_heatmap
+
+    verdicts = read_table(args.robustness, ROBUSTNESS_NEEDS)
+    ranks = read_table(args.ranks, RANKS_NEEDS)
+    if verdicts.empty:
+        raise HimoError(f"{args.robustness}: the table has no rows")
+    write_figure(verdict_heatmap(verdicts), args.heatmap, args.heatmap_pdf)
+    write_figure(rank_figure(ranks), args.ranks_png, args.ranks_pdf)
+

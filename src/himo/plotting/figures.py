@@ -142,3 +142,17 @@ def save_figure(fig: Figure, png: str | os.PathLike | None = None, pdf: str | os
         if pdf is not None:
             fig.savefig(pdf, format="pdf", dpi=dpi, metadata=PDF_METADATA)
 
+
+def write_figure(fig: Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None,
+                 texts: dict[str | os.PathLike, str] | None = None) -> None:
+    """Write ``fig`` as PNG (and PDF) with :func:`save_figure`, and the ``texts``
+    ({path: text}, e.g. a table drawn in the figure), all or none: each file goes into
+    place (:func:`himo.io.atomic_output`) only once every one has been written."""
+    from himo.io import atomic_output
+
+    with contextlib.ExitStack() as stack:
+        png_tmp = stack.enter_context(atomic_output(png))
+        pdf_tmp = stack.enter_context(atomic_output(pdf)) if pdf is not None else None
+        for path, text in (texts or {}).items():
+            stack.enter_context(atomic_output(path)).write_text(text)
+        save_figure(fig, png=png_tmp, pdf=pdf_tmp)

@@ -1,0 +1,213 @@
+"""Which runs are compared with which: HIMO, the first-order baselines and the DP order.
+
+The measures of every run carry its comparison with the dynamic-programming order
+(``dp_priority``, ``kendall_tau_dp``, ``priority_rank``; :mod:`himo.analysis.orders`
+says what is compared and how near-ties are treated). This module picks, for each
+paper environment, the runs to set side by side, from their attributes
+(``paper_env``, ``method``, ``foresight`` and the choices of :func:`held_fixed`),
+never from their keys, and lays the comparison out as tables: the on-path orders at
+the main run's foresight (:func:`order_table`, panels A-C of the baselines figure)
+and one row per compared run (:func:`comparison_table`, ``results/baselines.csv``
+and panel D).
+
+**The first-order runs' steps.** First-order flows cross a long plateau before they
+settle the path within a short window (docs/MATH.md, section 9): a run that has not
+yet escaped (its objective below :data:`REACHED_FRACTION` of the way to the
+optimum) is reported as such, and its order is not the converged flow's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+
+from himo.analysis import states
+from himo.analysis.judging import runs_of
+from himo.analysis.orders import path_ranks, tie_groups
+
+
+# ------------------------------------------------------------ the runs compared
+#: The methods compared, as families: HIMO's natural step (``newton`` is Algorithm 1
+#: as printed, ``natural`` the same step computed sparsely: the same iterates) and the
+#: two first-order baselines. Keys are the labels of the figure and the table.
+METHOD_FAMILIES = {
+    "HIMO": ("newton", "natural"),
+    "gradient": ("gradient",),
+    "softmax": ("softmax",),
+}
+#: A run whose objective has covered less than this fraction of the way from the
+#: prior's value to the optimum has not escaped its plateau: its optimal path and
+#: priorities are not yet the converged flow's, and its order is marked as such.
+REACHED_FRACTION = 0.99
+
+
+def method_family(ds: xr.Dataset) -> str | None:
+    """The family of :data:`METHOD_FAMILIES` the run's ``method`` belongs to (None: another)."""
+    method = str(ds.attrs.get("method", ""))
+    return next((family for family, methods in METHOD_FAMILIES.items() if method in methods), None)
+
+
+def held_fixed(ds: xr.Dataset, family: str) -> dict:
+    """The choices a run must share with its environment's main run to be compared
+    with it: the environment (its builder ``environment`` and every ``env_*``
+    attribute but ``env_key``: rewards, sizes, maps), the dependent-action rule and
+    the form of ``E``; for HIMO also the step, so that the line varies the foresight
+    only. (The first-order runs take their own step: see docs/MATH.md, section 9.)"""
+    a = ds.attrs
+    fixed = {name: _plain(value) for name, value in a.items() if name.startswith("env_") and name != "env_key"}
+    fixed.update(environment=a.get("environment"), dependent_rule=a.get("dependent_rule"), e_form=a.get("e_form"))
+    if family == "HIMO":
+        fixed["step"] = _plain(a.get("step"))
+    return fixed
+
+
+def _plain(value):
+    """An attribute value in a form that compares by value (netCDF gives numpy scalars and arrays)."""
+    value = np.asarray(value)
+    return value.item() if value.ndim == 0 else tuple(value.tolist())
+
+
+def paper_environments(runs: Sequence[xr.Dataset]) -> list[str]:
+    """The paper environments the runs are about, in the paper's order (the order of
+    the claims registry, :data:`himo.analysis.claims.CLAIMS`), others after, sorted."""
+    from himo.analysis.claims import CLAIMS
+
+    present = {str(ds.attrs.get("paper_env", "")) for ds in runs} - {""}
+    paper_order = list(dict.fromkeys(c.paper_env for c in CLAIMS if c.paper_env in present))
+    return paper_order + sorted(present - set(paper_order))
+
+
+def main_run(runs: Sequence[xr.Dataset], paper_env: str) -> xr.Dataset | None:
+    """The environment's main run, as the claims choose it
+    (:func:`himo.analysis.judging.runs_of`); None if no run has that ``paper_env``."""
+    found = runs_of(runs, paper_env)
+    return found[0] if found else None
+
+
+def comparison_runs(runs: Sequence[xr.Dataset], paper_env: str, family: str) -> dict[float, xr.Dataset]:
+    """``{foresight: run}``: the runs of ``family`` compared for ``paper_env``, sorted by foresight.
+
+    A run is compared when its ``paper_env`` is ``paper_env``, its ``method`` is of
+    ``family`` and it shares :func:`held_fixed` with the main run. Of several at one
+    foresight, the main run is taken, else the first by ``env_key``.
+    """
+    main = main_run(runs, paper_env)
+    if main is None:
+        return {}
+    fixed = held_fixed(main, family)
+    chosen: dict[float, xr.Dataset] = {}
+    for ds in runs_of(runs, paper_env):  # the main run first, the others by env_key
+        if method_family(ds) == family and held_fixed(ds, family) == fixed:
+            chosen.setdefault(float(ds.attrs["foresight"]), ds)
+    return dict(sorted(chosen.items()))
+
+
+def reached_fraction(ds: xr.Dataset) -> float:
+    """How far the run's objective got from the prior's value to the optimum:
+    ``(R_T - R_0) / (R* - R_0)``; NaN without ``optimal_objective`` or when the prior
+    is already optimal."""
+    objective = np.asarray(ds["objective"].values, dtype=float)
+    optimum = ds.attrs.get("optimal_objective")
+    if optimum is None or float(optimum) == objective[0]:
+        return float("nan")
+    return float((objective[-1] - objective[0]) / (float(optimum) - objective[0]))
+
+
+
+# ----------------------------------------------------------------- the tables
+#: The columns of :func:`comparison_table`, in order.
+TABLE_COLUMNS = (
+    "paper_env", "family", "foresight", "env_key", "method", "step", "stop_reason", "n_iterations",
+    "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "resolution", "n_compared", "n_tie_groups",
+)
+
+
+def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
+    """One row per compared run (:func:`comparison_runs`): environment, family,
+    foresight, the run's settings, how far it got (:func:`reached_fraction`) and its
+    agreement with the DP order, in the order environment, family, foresight."""
+    rows = []
+    for paper_env in paper_environments(runs):
+        for family in METHOD_FAMILIES:
+            for foresight, ds in comparison_runs(runs, paper_env, family).items():
+                tau = ds["kendall_tau_dp"]
+                a = ds.attrs
+                rows.append({
+                    "paper_env": paper_env, "family": family, "foresight": foresight,
+                    "env_key": str(a.get("env_key", "")), "method": str(a.get("method", "")),
+                    "step": _plain(a.get("step")), "stop_reason": str(a.get("stop_reason", "")),
+                    "n_iterations": _plain(a.get("n_iterations")),
+                    "reached_fraction": reached_fraction(ds),
+                    "kendall_tau_dp": float(tau), "kendall_tau_dp_half": float(ds["kendall_tau_dp_half"]),
+                    "resolution": float(tau.attrs["resolution"]),
+                    "n_compared": int(tau.attrs["n_compared"]), "n_tie_groups": int(tau.attrs["n_tie_groups"]),
+                })
+    return rows
+
+
+@dataclass(frozen=True)
+class OrderColumn:
+    """One method's order of the on-path states of an environment's main run."""
+
+    name: str  # "DP", or a family of METHOD_FAMILIES
+    run: xr.Dataset | None  # None for DP, or when no run of the family is at that foresight
+    ranks: np.ndarray | None  # (n_rows,) tie-group ranks (0 = first), None without a run
+    tau: float  # Kendall tau-b against the DP order (the run's kendall_tau_dp; 1 for DP)
+    resolution: float  # the run's time-grid resolution (0 for DP: sweeps are exact)
+    reached: bool  # the run escaped its plateau (reached_fraction >= REACHED_FRACTION)
+
+
+@dataclass(frozen=True)
+class OrderTable:
+    """The on-path orders of one environment at its main run's foresight, side by side."""
+
+    paper_env: str
+    main: xr.Dataset  # the environment's main run, whose on-path states are the rows
+    foresight: float
+    states: np.ndarray  # (n_rows,) the main run's on-path states, in path order (start first)
+    columns: list[OrderColumn]
+
+
+def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None:
+    """The DP order and each family's order of the main run's on-path states, at the
+    main run's foresight. A family's ranks are its priorities on those states, tied
+    within its run's resolution (so a run whose own optimal path differs is still
+    read on the same states); None when ``paper_env`` has no main run."""
+    main = main_run(runs, paper_env)
+    if main is None:
+        return None
+    foresight = float(main.attrs["foresight"])
+    rows = states.optimal_path(main)
+    dp = np.asarray(main["dp_priority"].values, dtype=float)[rows]
+    columns = [OrderColumn("DP", None, tie_groups(dp, 0.5), 1.0, 0.0, True)]
+    for family in METHOD_FAMILIES:
+        ds = comparison_runs(runs, paper_env, family).get(foresight)
+        if ds is None:
+            columns.append(OrderColumn(family, None, None, float("nan"), float("nan"), False))
+            continue
+        tau = ds["kendall_tau_dp"]
+        resolution = float(tau.attrs["resolution"])
+        priorities = np.asarray(ds["priority"].values, dtype=float)[rows]
+        ranks = path_ranks(priorities, np.ones(rows.size, dtype=bool), resolution)
+        columns.append(OrderColumn(family, ds, ranks, float(tau), resolution,
+                                   bool(reached_fraction(ds) >= REACHED_FRACTION)))
+    return OrderTable(paper_env, main, foresight, rows, columns)
+
+
+def table_csv(rows: Sequence[dict]) -> str:
+    """:func:`comparison_table` as CSV text: the :data:`TABLE_COLUMNS`, floats to 6
+    significant digits, NaN and missing values empty; the same rows give the same bytes."""
+    def cell(value) -> str:
+        if value is None or (isinstance(value, float) and not np.isfinite(value)):
+            return ""
+        if isinstance(value, float):
+            return f"{value:.6g}"
+        text = str(value)
+        return f'"{text}"' if any(c in text for c in ',"\n') else text
+
+    lines = [",".join(TABLE_COLUMNS)]
+    lines += [",".join(cell(row[name]) for name in TABLE_COLUMNS) for row in rows]
+    return "\n".join(lines) + "\n"

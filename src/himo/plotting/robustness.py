@@ -1,0 +1,255 @@
+"""The robustness atlas drawn: the verdict heat map and the priority ranks by foresight.
+
+Both figures are drawn from the tables of :mod:`himo.analysis.robustness`
+(``results/robustness.csv`` and ``results/priority_ranks.csv``), read by
+:func:`read_table`:
+
+* :func:`verdict_heatmap` (``figures/robustness.png``): one panel per priority
+  definition (the paper's, the peak of dPD/dt, on top); rows are the claims (G1
+  once per paper environment), columns the variants, grouped by the choice they
+  vary (main, foresight, step, ...; :data:`himo.analysis.robustness.GROUPS`); a
+  cell is coloured and lettered by the verdict of that claim on that variant's run
+  of the claim's environment (R replicated, P partly, N not replicated, - not
+  evaluated), blank where that environment has no such run.
+* :func:`rank_figure` (``figures/priority_ranks.png``): for each paper environment
+  (columns) and priority definition (rows), the on-path rank of each state (1 = the
+  earliest priority, at the top) against the foresight, for the runs that vary only
+  the foresight (HIMO at the other choices' defaults; a config without such runs
+  gets a figure that says so). The states a claim is about
+  (the Hanoi bridge of H2, the entry doorway of R1, the wormhole of W2: the
+  ``claimed_by`` column, start and goal aside) are drawn in colour, the states
+  between them and the goal in dark grey, the others in light grey: where a
+  coloured line rises above the dark grey ones, the claimed state overtakes the
+  states between it and the goal. The x axis is spaced by the horizon 1/(1 - lambda).
+
+Written deterministically by :func:`himo.plotting.figures.save_figure`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from himo.analysis.judging import NOT, NOT_EVALUATED, PAPER_PRIORITY, PARTLY, REPLICATED
+from himo.analysis.robustness import group_order
+from himo.errors import HimoError
+from himo.plotting.figures import house_style
+
+#: The verdicts in the order of their colour codes, with their colours and letters.
+VERDICT_STYLES = {  # green to purple (ColorBrewer PRGn): apart for red-green colour blindness too
+    REPLICATED: ("#1b7837", "R"),
+    PARTLY: ("#a6dba0", "P"),
+    NOT: ("#762a83", "N"),
+    NOT_EVALUATED: ("0.85", "-"),
+}
+#: How the figures name the priority definitions.
+PRIORITY_TITLES = {"peak": "priority: peak of dPD/dt (paper)", "half": "priority: PD~ reaches 1/2"}
+#: The columns each table must have (the others are ignored).
+ROBUSTNESS_NEEDS = ("claim", "paper_env", "priority", "verdict", "group", "variant")
+RANKS_NEEDS = ("paper_env", "env_key", "priority", "group", "foresight", "state", "steps_to_goal", "rank",
+               "role", "claimed_by")
+#: The text columns (read as text even when they look like numbers, e.g. a variant "0.8").
+TEXT_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "group", "variant", "method", "e_form",
+                "dependent_rule", "placement", "stop_reason", "subject", "rival", "state", "role", "claimed_by")
+#: Colours of the rank lines: claimed states (one each), states between them and the goal, others.
+CLAIMED_COLOURS = ("#d62728", "#ff7f0e", "#1f4e9c", "#9467bd")
+BETWEEN_COLOUR = "0.35"
+OTHER_COLOUR = "0.8"
+
+
+def read_table(path: str | Path, needs: tuple[str, ...]) -> pd.DataFrame:
+    """A table written by :func:`himo.analysis.robustness.csv_text`, checked for the
+    columns ``needs``; text columns stay text, empty cells are NaN in number columns."""
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+        table = pd.read_csv(path, dtype={name: str for name in TEXT_COLUMNS if name in header},
+                            keep_default_na=False, na_values={name: [""] for name in header if name not in TEXT_COLUMNS})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise HimoError(f"{path}: not a readable CSV table ({err})") from None
+    missing = [name for name in needs if name not in table.columns]
+    if missing:
+        raise HimoError(f"{path}: the table misses the column(s) {', '.join(missing)}")
+    return table
+
+
+# ------------------------------------------------------------------ the heat map
+def heatmap_layout(table: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The rows ``[(claim, paper_env)]`` and columns ``[(group, variant)]`` of the heat map.
+
+    Rows in the table's order of the claims (G1 once per environment); columns by
+    group (:func:`himo.analysis.robustness.group_order`), then in the table's order
+    (the tables are sorted by the choices).
+    """
+    rows = list(dict.fromkeys(zip(table["claim"], table["paper_env"])))
+    columns = list(dict.fromkeys(zip(table["group"], table["variant"])))
+    columns.sort(key=lambda c: group_order(c[0]))  # stable: the table's order within a group
+    return rows, columns
+
+
+def verdict_heatmap(table: pd.DataFrame) -> Figure:
+    """The heat map of verdicts, one panel per priority definition in ``table``."""
+    import seaborn as sns
+
+    rows, columns = heatmap_layout(table)
+    priorities = sorted(set(table["priority"]), key=lambda p: (p != PAPER_PRIORITY, p))
+    codes = {verdict: i for i, verdict in enumerate(VERDICT_STYLES)}
+    cmap = ListedColormap([colour for colour, _ in VERDICT_STYLES.values()])
+    width = min(max(3.6, 1.2 + 0.17 * len(columns)), 10.0)
+    height = 1.0 + len(priorities) * (0.9 + 0.17 * len(rows))
+    with house_style():
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(len(priorities), 1, squeeze=False)[:, 0]
+        for ax, priority in zip(axes, priorities):
+            grid = np.full((len(rows), len(columns)), np.nan)
+            letters = np.full(grid.shape, "", dtype=object)
+            part = table[table["priority"] == priority]
+            index_row = {r: i for i, r in enumerate(rows)}
+            index_col = {c: j for j, c in enumerate(columns)}
+            for claim, env, group, variant, verdict in zip(part["claim"], part["paper_env"], part["group"],
+                                                           part["variant"], part["verdict"]):
+                i, j = index_row[(claim, env)], index_col[(group, variant)]
+                grid[i, j] = codes[verdict]
+                letters[i, j] = VERDICT_STYLES[verdict][1]
+            sns.heatmap(grid, ax=ax, cmap=cmap, vmin=-0.5, vmax=len(VERDICT_STYLES) - 0.5, cbar=False,
+                        annot=letters, fmt="", annot_kws={"fontsize": 4.5},
+                        linewidths=0.4, linecolor="white", square=False)
+            ax.set_yticks(np.arange(len(rows)) + 0.5, [_row_label(rows, r) for r in rows], rotation=0)
+            ax.set_xticks(np.arange(len(columns)) + 0.5, _column_labels(columns), rotation=90, fontsize=5)
+            ax.tick_params(length=0)
+            _group_brackets(ax, columns)
+            ax.set_title(PRIORITY_TITLES.get(priority, f"priority: {priority}"), loc="left", pad=14)
+        fig.legend(handles=[Patch(facecolor=colour, label=f"{letter} {verdict}")
+                            for verdict, (colour, letter) in VERDICT_STYLES.items()],
+                   loc="outside lower center", ncols=len(VERDICT_STYLES) if width >= 5 else 2, frameon=False)
+    return fig
+
+
+def _column_labels(columns: list[tuple[str, str]]) -> list[str]:
+    """The variant of each column; a group of one column is named in its label
+    (``step rule: multiplicative``), the others above their columns (:func:`_group_brackets`)."""
+    size = {group: sum(g == group for g, _ in columns) for group, _ in columns}
+    return [variant if size[group] > 1 or group == variant else f"{group}: {variant}" for group, variant in columns]
+
+
+def _row_label(rows: list[tuple[str, str]], row: tuple[str, str]) -> str:
+    """A claim's id, with its environment when the claim has several rows (G1)."""
+    claim, env = row
+    return f"{claim} {env}" if sum(r[0] == claim for r in rows) > 1 else claim
+
+
+def _group_brackets(ax, columns: list[tuple[str, str]]) -> None:
+    """The names of the groups of several columns above them, and white rules between the groups."""
+    start = 0
+    for j in range(1, len(columns) + 1):
+        if j == len(columns) or columns[j][0] != columns[start][0]:
+            if j - start > 1:
+                ax.text((start + j) / 2, -0.25, columns[start][0], ha="center", va="bottom", fontsize=5.5,
+                        clip_on=False)
+            if j < len(columns):
+                ax.axvline(j, color="white", linewidth=2.0)
+            start = j
+
+
+# -------------------------------------------------------------- the rank figure
+def rank_figure(table: pd.DataFrame) -> Figure:
+    """The on-path ranks against the foresight, one panel per paper environment and
+    priority definition (see the module docstring)."""
+    series = table[table["group"].isin(["main", "foresight"]) & (table["paper_env"] != "")]
+    if series.empty:
+        with house_style():
+            fig = Figure(figsize=(7.2, 1.5), layout="constrained")
+            fig.text(0.5, 0.5, "no run of a paper environment at its main settings or varying only the foresight",
+                     ha="center", va="center")
+        return fig
+    envs = _paper_order(set(series["paper_env"]))
+    priorities = sorted(set(series["priority"]), key=lambda p: (p != PAPER_PRIORITY, p))
+    with house_style():
+        fig = Figure(figsize=(7.2, 1.2 + 2.1 * len(priorities)), layout="constrained")
+        axes = fig.subplots(len(priorities), len(envs), squeeze=False)
+        for row, priority in enumerate(priorities):
+            for col, env in enumerate(envs):
+                part = series[(series["paper_env"] == env) & (series["priority"] == priority)]
+                _rank_panel(axes[row, col], part)
+                axes[row, col].set_title(f"{env}", loc="left")
+                if col == 0:
+                    axes[row, col].set_ylabel(f"on-path rank\n{PRIORITY_TITLES.get(priority, priority)}",
+                                              fontsize=6)
+                if row == len(priorities) - 1:
+                    axes[row, col].legend(*_legend_entries(axes, col), loc="upper center",
+                                          bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=5, handlelength=1.5)
+        fig.supxlabel("foresight \u03bb (spaced by the horizon 1/(1 - \u03bb))", fontsize=7)
+    return fig
+
+
+def _paper_order(envs: set[str]) -> list[str]:
+    """The paper's environments in the order of the claims registry, the others after, sorted."""
+    from himo.analysis.claims import CLAIMS
+
+    paper = [env for env in dict.fromkeys(c.paper_env for c in CLAIMS) if env in envs]
+    return paper + sorted(envs - set(paper))
+
+
+def _legend_entries(axes, col: int) -> tuple[list, list[str]]:
+    """The legend of a column of panels: every kind of line drawn in it, once."""
+    entries = {}
+    for ax in axes[:, col]:
+        for line in ax.get_lines():
+            label = line.get_gid()
+            if label and label not in entries:
+                entries[label] = line
+    return list(entries.values()), list(entries)
+
+
+def _rank_panel(ax, part: pd.DataFrame) -> None:
+    """One environment and definition: a line per on-path state, rank against foresight."""
+    if part.empty:
+        ax.text(0.5, 0.5, "no run", ha="center", va="center", transform=ax.transAxes)
+        return
+    claimed = part[(part["claimed_by"] != "") & ~part["role"].isin(["start", "goal"])]
+    # Between the claimed states and the goal: fewer steps to go than the nearest claimed state, not the goal.
+    nearest = claimed.groupby("foresight")["steps_to_goal"].min() if not claimed.empty else pd.Series(dtype=float)
+    colours = {state: CLAIMED_COLOURS[i % len(CLAIMED_COLOURS)] for i, state in enumerate(sorted(set(claimed["state"])))}
+    for state, rows in sorted(part.groupby("state"), key=lambda item: _draw_order(item[1], nearest)):
+        rows = rows.sort_values("foresight")
+        kind = _kind(rows, nearest)
+        if kind == "claimed":
+            claim = sorted(c for text in rows["claimed_by"] for c in text.split() if c)[0]
+            colour, width, z, label = colours[state], 1.4, 4, f"{claim}: {state}"
+        elif kind == "goal":
+            colour, width, z, label = "0.0", 1.0, 3, "goal"
+        elif kind == "between":
+            colour, width, z, label = BETWEEN_COLOUR, 0.8, 2, "between them and the goal"
+        else:
+            colour, width, z, label = OTHER_COLOUR, 0.7, 1, "other on-path states"
+        (line,) = ax.plot(_horizon(rows["foresight"]), rows["rank"], color=colour, linewidth=width, zorder=z,
+                          marker="o", markersize=2.0, gid=label)
+    ticks = sorted(set(part["foresight"]))
+    ax.set_xticks(_horizon(pd.Series(ticks)), [f"{t:g}" for t in ticks], rotation=90, fontsize=5)
+    top = int(part["rank"].max())
+    ax.set_ylim(top + 0.5, 0.5)
+    ax.set_yticks(range(1, top + 1, max(1, math.ceil(top / 10))))
+
+
+def _kind(rows: pd.DataFrame, nearest: pd.Series) -> str:
+    roles = set(rows["role"])
+    if "goal" in roles:
+        return "goal"
+    if (rows["claimed_by"] != "").any() and not roles & {"start"}:
+        return "claimed"
+    closer = [steps < nearest.get(f, -math.inf) for f, steps in zip(rows["foresight"], rows["steps_to_goal"])]
+    return "between" if any(closer) else "other"
+
+
+def _draw_order(rows: pd.DataFrame, nearest: pd.Series) -> tuple:
+    return (["other", "between", "goal", "claimed"].index(_kind(rows, nearest)), rows["state"].iloc[0])
+
+
+def _horizon(foresight: pd.Series) -> np.ndarray:
+    """The x position of a foresight: log of the horizon 1 / (1 - lambda)."""
+    return -np.log(1.0 - np.asarray(foresight, dtype=float))

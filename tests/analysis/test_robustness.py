@@ -1,0 +1,221 @@
+"""The robustness atlas (himo.analysis.robustness) and what it rests on in the runner
+(himo.analysis.judging): every claim on every run under each priority definition, the
+runs' choices read from their attributes, the groups, the tidy tables and their bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from himo.analysis import claims as C
+from himo.analysis import judging as J
+from himo.analysis import report
+from himo.analysis import robustness as R
+from test_claims import HANOI, fake
+
+MAIN_ATTRS = {"method": "newton", "foresight": 0.9, "step": 0.1, "e_form": "exact", "dependent_rule": "argmax",
+              "env_goal_reward": 1.0, "env_step_reward": 0.0}
+
+
+def hanoi_run(key, priority, half=None, **attrs):
+    """A Hanoi-like run (path s0 s1 | s2 s3 s4=goal, bridge s1 s2) named ``key``."""
+    ds = fake(priority, attrs={"env_key": key, "paper_env": "hanoi", **MAIN_ATTRS, **attrs}, **HANOI)
+    if half is not None:
+        ds["priority_half"] = ("state", np.asarray(half, float))
+    return ds
+
+
+# The main run: the bridge s1 is second (H2 replicated); under PD~ = 1/2 s3 is (H2 not).
+MAIN = dict(priority=[9, 2, 5, 3, 1, 8], half=[9, 4, 5, 3, 1, 8])
+# A foresight variant whose key says nothing true: the attributes are what count.
+VARIANT = dict(priority=[9, 5, 4, 3, 1, 8], half=[9, 5, 4, 3, 1, 8])
+
+
+def atlas_runs():
+    return [
+        hanoi_run("hanoi", **MAIN),
+        hanoi_run("hanoi-misleading-name", **VARIANT, foresight=0.95, method="natural"),
+        hanoi_run("hanoi-rule", **MAIN, method="multiplicative"),
+        hanoi_run("hanoi-gradient", **MAIN, method="gradient", foresight=0.8),
+        hanoi_run("hanoi-stepcost", **MAIN, env_goal_reward=0.0, env_step_reward=-1.0),
+        hanoi_run("hanoi-old", priority=MAIN["priority"], foresight=0.97),  # no priority_half
+    ]
+
+
+# ------------------------------------------------------------ the runner's part
+def test_every_claim_is_judged_on_every_run_under_each_definition():
+    records = J.evaluate_claims(C.CLAIMS, atlas_runs())
+    h2 = records["H2"]
+    assert h2["verdict"] == J.REPLICATED and h2["priority"] == J.PAPER_PRIORITY
+    assert h2["verdict_by_priority"] == {"peak": J.REPLICATED, "half": J.NOT}
+    assert set(h2["robustness"]) == {ds.attrs["env_key"] for ds in atlas_runs()}
+    for run in h2["robustness"].values():
+        assert set(run["verdict_by_priority"]) == set(J.PRIORITY_DEFINITIONS)
+        assert run["verdict"] == run["verdict_by_priority"][J.PAPER_PRIORITY]
+    # a run without the alternative's variable: the claims that read priorities are not evaluated
+    old = h2["robustness"]["hanoi-old"]
+    assert old["verdict_by_priority"]["half"] == J.NOT_EVALUATED
+    assert "priority" in old["numbers_by_priority"]["half"]["reason"]
+    # ... and those that do not (H4: CD; G1: the value) are judged as under the paper's
+    for cid in ("H4", "G1"):
+        v = records[cid]["robustness"]["hanoi-old"]["verdict_by_priority"]
+        assert v["half"] == v["peak"] != J.NOT_EVALUATED
+
+
+def test_with_priority_views_the_definition_without_copying():
+    ds = hanoi_run("hanoi", **MAIN)
+    view = J.with_priority(ds, "half")
+    np.testing.assert_array_equal(view["priority"].values, MAIN["half"])
+    np.testing.assert_array_equal(ds["priority"].values, MAIN["priority"])  # the run is unchanged
+    assert J.with_priority(ds, "peak") is ds
+    assert "priority" not in J.with_priority(ds.drop_vars("priority_half"), "half")
+
+
+def test_choices_are_read_from_the_attributes_not_the_key():
+    runs = atlas_runs()
+    choices = J.choices(runs[1])
+    assert choices["foresight"] == 0.95 and choices["method"] == "natural"
+    assert choices["placement"] == "s0 to s4"
+    assert isinstance(J.choices(runs[0])["foresight"], float)
+
+
+def test_varied_choices_against_the_main_run():
+    runs = {ds.attrs["env_key"]: ds for ds in atlas_runs()}
+    main = runs["hanoi"]
+    # newton and natural are one method (the same iterates): only the foresight varies
+    assert J.varied_choices(runs["hanoi-misleading-name"], main) == ["foresight"]
+    assert J.varied_choices(runs["hanoi-rule"], main) == ["method"]
+    assert J.varied_choices(runs["hanoi-gradient"], main) == ["method", "foresight"]
+    assert J.varied_choices(runs["hanoi-stepcost"], main) == ["goal_reward", "step_reward"]
+    assert J.varied_choices(main, main) == [] and J.varied_choices(main, None) == []
+    moved = fake(MAIN["priority"], path=[1, 2, 3, 4], roles=HANOI["roles"], cluster=HANOI["cluster"],
+                 attrs={"env_key": "hanoi-moved", "paper_env": "hanoi", **MAIN_ATTRS})
+    assert J.varied_choices(moved, main) == ["placement"]
+
+
+def test_the_reference_run_has_the_same_choices():
+    rooms = [fake([1, 2], path=[0, 1], attrs={"env_key": key, "paper_env": "fourrooms", **MAIN_ATTRS, **attrs})
+             for key, attrs in (("fourrooms", {}), ("fourrooms-g", {"method": "gradient"}),
+                                ("fourrooms-moved", {}))]
+    moved = {k: v for k, v in rooms[2].attrs.items() if k != "start_state"}
+    rooms[2] = fake([1, 2], path=[1, 0], attrs=moved)  # starts elsewhere
+    worm = fake([1, 2], path=[1, 0], attrs={"env_key": "w", "paper_env": "wormhole", **MAIN_ATTRS})
+    assert J.reference_run(worm, rooms) is rooms[2]  # same choices, the same placement
+    worm_g = fake([1, 2], path=[0, 1], attrs={**worm.attrs, "method": "gradient"})
+    assert J.reference_run(worm_g, rooms) is rooms[1]
+    worm_new = fake([1, 2], path=[0, 1], attrs={**worm.attrs, "step": 1.0})
+    assert J.reference_run(worm_new, rooms) is None
+
+
+# ------------------------------------------------------------------ the groups
+@pytest.mark.parametrize("varied, method, group, variant", [
+    ([], "newton", "main", "main"),
+    (["foresight"], "natural", "foresight", "0.95"),
+    (["step"], "natural", "step", "1"),
+    (["e_form"], "newton", "E form", "printed"),
+    (["goal_reward", "step_reward"], "natural", "reward", "goal 0, step -1"),
+    (["method"], "multiplicative", "step rule", "multiplicative"),
+    (["method"], "gradient", "method", "gradient 0.95"),
+    (["method", "foresight"], "softmax", "method", "softmax 0.95"),
+    (["dependent_rule"], "natural", "dependent rule", "last"),
+    (["placement"], "natural", "placement", "r2c3 to r9c10"),
+    (["step", "foresight"], "natural", "step+foresight", "1, 0.95"),
+])
+def test_groups_and_variants(varied, method, group, variant):
+    run = {"varied": varied, "method": method, "foresight": 0.95, "step": 1, "e_form": "printed",
+           "goal_reward": 0.0, "step_reward": -1.0, "dependent_rule": "last", "placement": "r2c3 to r9c10"}
+    assert R.group_of(run) == group and R.variant_of(run) == variant
+
+
+# ------------------------------------------------------------------ the tables
+def test_robustness_table_one_row_per_claim_run_and_definition():
+    runs = atlas_runs()
+    records = J.evaluate_claims(C.CLAIMS, runs)
+    rows = R.robustness_table(records, C.CLAIMS)
+    n_hanoi_claims = sum(c.paper_env == "hanoi" for c in C.CLAIMS) + 1  # and G1
+    assert len(rows) == n_hanoi_claims * len(runs) * len(J.PRIORITY_DEFINITIONS)
+    assert all(set(row) <= set(R.ROBUSTNESS_COLUMNS) for row in rows)
+    for row in rows:
+        record = records[row["claim"]]["robustness"][row["env_key"]]
+        assert row["verdict"] == record["verdict_by_priority"][row["priority"]]
+        assert row["foresight"] == record["foresight"]
+    by = {(r["claim"], r["env_key"], r["priority"]): r for r in rows}
+    main = by[("H2", "hanoi", "peak")]
+    assert main["group"] == "main" and main["subject"] == "s1 s2" and main["subject_rank"] == 2
+    assert main["rival"] == "s3" and main["margin"] == pytest.approx(1.0)
+    half = by[("H2", "hanoi", "half")]
+    assert half["verdict"] == J.NOT and half["rival"] == "s3" and half["margin"] == pytest.approx(-1.0)
+    assert by[("H2", "hanoi-misleading-name", "peak")]["group"] == "foresight"
+    assert by[("H2", "hanoi-misleading-name", "peak")]["variant"] == "0.95"
+    assert by[("H2", "hanoi-old", "half")].get("subject") is None  # not evaluated: no numbers
+    # sorted: claims in the registry's order, groups in the atlas's
+    claims_order = [c.id for c in C.CLAIMS]
+    assert [claims_order.index(r["claim"]) for r in rows] == sorted(claims_order.index(r["claim"]) for r in rows)
+
+
+def test_every_claim_summary_uses_the_summary_fields():
+    records = J.evaluate_claims(C.CLAIMS, atlas_runs())
+    for claim in C.CLAIMS:
+        assert claim.summarize is not None and claim.summary, claim.id
+        for run in records[claim.id]["robustness"].values():
+            for numbers in run["numbers_by_priority"].values():
+                if "reason" not in numbers:
+                    assert set(claim.summarize(numbers)) <= set(J.SUMMARY_FIELDS), claim.id
+
+
+def test_csv_bytes_are_deterministic_and_read_back():
+    runs = atlas_runs()
+    text = R.csv_text(R.robustness_table(J.evaluate_claims(C.CLAIMS, runs), C.CLAIMS), R.ROBUSTNESS_COLUMNS)
+    again = R.csv_text(R.robustness_table(J.evaluate_claims(C.CLAIMS, runs[::-1]), C.CLAIMS),
+                       R.ROBUSTNESS_COLUMNS)
+    assert text == again
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == list(R.ROBUSTNESS_COLUMNS)
+    assert R.csv_text([{"a": 1 / 3, "b": float("nan"), "c": True, "d": None, "e": np.int64(2)}], "abcde") == \
+        "a,b,c,d,e\n0.333333,,true,,2\n"
+
+
+def test_rank_table_has_the_ranks_the_claims_read():
+    runs = atlas_runs()
+    records = J.evaluate_claims(C.CLAIMS, runs)
+    rows = R.rank_table(runs, records, C.CLAIMS)
+    main = [r for r in rows if r["env_key"] == "hanoi" and r["priority"] == "peak"]
+    assert [r["state"] for r in main] == ["s0", "s1", "s2", "s3", "s4"]  # path order
+    assert {r["state"]: r["rank"] for r in main} == {"s0": 5, "s1": 2, "s2": 4, "s3": 3, "s4": 1}
+    assert {r["state"]: r["role"] for r in main} == {"s0": "start", "s1": "", "s2": "", "s3": "", "s4": "goal"}
+    assert {r["state"]: r["claimed_by"] for r in main}["s1"] == "H2"
+    assert {r["state"]: r["steps_to_goal"] for r in main} == {"s0": 4, "s1": 3, "s2": 2, "s3": 1, "s4": 0}
+    # the run without priority_half has rows under the paper's definition only
+    assert {r["priority"] for r in rows if r["env_key"] == "hanoi-old"} == {"peak"}
+    half = {r["state"]: r["rank"] for r in rows if r["env_key"] == "hanoi" and r["priority"] == "half"}
+    assert half["s1"] == 3
+
+
+# --------------------------------------------------------------- the claims report
+def test_claims_markdown_is_compact():
+    records = J.evaluate_claims(C.CLAIMS, atlas_runs())
+    md = report.claims_markdown(records)
+    assert "## Robustness: every claim on every variant" in md
+    # the groups of one variant each share a table; the methods get theirs, by foresight
+    assert "### the other choices, one variant each\n" in md and "### method\n" in md
+    assert "| claim | environment | main | reward: goal 0, step -1 | step rule: multiplicative |" in md
+    assert "| claim | environment | main | 0.95 | 0.97 |" in md  # the foresight's own table
+    assert "| H2 | hanoi | R/N | N | R/- |" in md  # hanoi-old has no priority_half
+    assert "| claim | environment | method | 0.8 | 0.9 | 0.95 | 0.97 |" in md
+    assert "| H2 | hanoi | gradient | R/N |  |  |  |" in md and "| H2 | hanoi | HIMO |  | R/N | N | R/- |" in md
+    table_lines = [line for line in md.splitlines() if line.startswith("| ")]
+    assert all(line.count(";") <= 3 for line in table_lines)  # no cell lists the runs
+    assert "| H2 | 1 | hanoi | **replicated** | not replicated |" in md
+
+
+def test_claims_json_keeps_choices_and_verdicts_not_numbers():
+    data = json.loads(report.claims_json(J.evaluate_claims(C.CLAIMS, atlas_runs())))
+    run = data["H2"]["robustness"]["hanoi-misleading-name"]
+    assert run["foresight"] == 0.95 and run["method"] == "natural" and run["varied"] == ["foresight"]
+    assert run["verdict_by_priority"] == {"peak": J.NOT, "half": J.NOT}
+    assert "numbers_by_priority" not in run
+    assert data["H2"]["verdict_by_priority"]["half"] == J.NOT

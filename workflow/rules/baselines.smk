@@ -1,0 +1,21 @@
+# Stage 7: the baselines figure, figures/baselines.png and .pdf, and its table,
+# results/baselines.csv: for each paper environment, the on-path priority order of
+# HIMO, the first-order path gradient, the softmax policy gradient and dynamic
+# programming side by side, and Kendall tau against the DP order by foresight.
+# The runs compared are chosen by their attributes (paper_env, method, foresight;
+# himo.analysis.baselines), so the rule reads every run's measures.
+
+
+rule baselines:
+    """The baselines figure and table from every run's measures."""
+    input:
+        measures=get_measures_files(),
+        code=get_code("baselines"),
+    output:
+        png=report("figures/baselines.png", caption="../report/baselines.rst", category="Baselines"),
+        pdf="figures/baselines.pdf",
+        csv="results/baselines.csv",
+    log:
+        "figures/baselines.log",
+    shell:
+        "himo baselines {input.measures} --png {output.png} --pdf {output.pdf} --csv {output.csv} > {log} 2>&1"

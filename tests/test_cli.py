@@ -67,6 +67,15 @@ def test_underflowed_run_says_how_to_avoid_it(tmp_path, capsys, random_mdp):
         assert ds.attrs["converged"] == 0 and "probability 0" in ds.attrs["stop_note"]
 
 
+def test_unfinished_run_says_how_to_finish_it(tmp_path, capsys):
+    env, traj = tmp_path / "hanoi.nc", tmp_path / "t.nc"
+    assert main(["env", "hanoi", str(env)]) == 0
+    assert main(["solve", str(env), str(traj), "--max-iter", "5", "--counters", "no"]) == 0
+    err = capsys.readouterr().err
+    assert f"{traj}: max_iter after 5 iterations" in err
+    assert "the policy flow is still moving" in err and "--max-iter lets it finish" in err
+
+
 def test_solve_without_options_converges_on_an_uneven_mdp(tmp_path, capsys, random_mdp):
     """The first run of a new user: no options, a small MDP with uneven action sets,
     single-action states and an unreachable state, solved to value iteration's optimum."""

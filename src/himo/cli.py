@@ -169,6 +169,10 @@ def solve_summary(trajectory, out: str) -> str:
         text += f"\n  {trajectory.attrs['stop_note']}; --dependent argmax avoids this"
     elif reason == "underflow":
         text += f"\n  {trajectory.attrs['stop_note']}; a smaller --step avoids this"
+    elif reason == "max_iter":
+        text += (f"\n  the policy flow is still moving (speed {float(trajectory.flow_speed[-1]):.3g}, "
+                 f"tol {trajectory.attrs['tol']:g}): with small rewards it is slow; a larger --step "
+                 f"(planning time per iteration) or --max-iter lets it finish")
     return text
 
 

@@ -27,7 +27,7 @@ from himo.solver.counters import EForm
 from himo.solver.linear import LinearSolverName
 from himo.solver.policy import DependentRule
 from himo.solver.settings import document_settings
-from himo.solver.steps import Method
+from himo.solver.steps import Method, StepRule
 from himo.trajectory import trajectory_dataset
 
 try:
@@ -42,6 +42,7 @@ def solve(
     lam: float = SolverSettings.lam,
     method: Method = SolverSettings.method,
     step: float = SolverSettings.step,
+    step_rule: StepRule = SolverSettings.step_rule,
     max_iter: int = SolverSettings.max_iter,
     tol: float = SolverSettings.tol,
     dependent: DependentRule = SolverSettings.dependent,
@@ -80,7 +81,7 @@ def solve(
     if not isinstance(snapshots_between, (int, np.integer)) or snapshots_between < 0:
         raise ParameterError(f"snapshots_between must be a non-negative integer, got {snapshots_between!r}")
     settings = SolverSettings(
-        lam=lam, method=method, step=step, max_iter=max_iter, tol=tol,
+        lam=lam, method=method, step=step, step_rule=step_rule, max_iter=max_iter, tol=tol,
         dependent=dependent, e_form=e_form, thin=thin, linear_solver=linear_solver,
     )
     run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)

@@ -4,7 +4,9 @@ Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`, with
 one :class:`~himo.solver.linear.LinearSolver` for the whole run, so that an
 iterative solve starts from the previous iteration's solution), stops
 if the policy flow has come to rest, and otherwise takes one step of the chosen
-method (:mod:`himo.solver.steps`). Planning time is the sum of the step sizes. The
+method (:mod:`himo.solver.steps`), of the size the ``step_rule`` gives (``fixed``:
+``step``; ``bounded``: ``step`` divided by the direction's largest entry). Planning
+time is the sum of the step sizes taken. The
 settings of a run, and their defaults, are defined in :mod:`himo.solver.settings`.
 
 **Dependent actions.** With ``argmax`` (the default) they are re-chosen before every
@@ -41,14 +43,16 @@ from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
 from himo.solver.settings import SolverSettings
 from himo.solver.steps import (
     StepFailed,
+    bounded_step_size,
     flow_speed,
-    improving_pairs,
     gradient_direction,
-    multiplicative_step,
+    improving_pairs,
+    logit_step,
+    multiplicative_direction,
     natural_direction,
     newton_direction,
     preference_step,
-    softmax_gradient_step,
+    softmax_direction,
 )
 
 
@@ -135,10 +139,12 @@ def _underflow_note(mdp: MDP, evaluation, improving: np.ndarray) -> str:
 
 
 def _take_step(mdp, policy, settings, dependent, evaluation):
-    if settings.method == "multiplicative":  # every action moves: no free/dependent split
-        return multiplicative_step(mdp, policy, evaluation, settings.step)
-    if settings.method == "softmax":
-        return softmax_gradient_step(mdp, policy, evaluation, settings.step)
+    if settings.method in ("multiplicative", "softmax"):  # every logit moves: no free/dependent split
+        if settings.method == "multiplicative":
+            direction = multiplicative_direction(evaluation)
+        else:
+            direction = softmax_direction(mdp, policy, evaluation)
+        return logit_step(mdp, policy, direction, _step_size(settings, direction))
     free = free_pairs(mdp, dependent)
     if settings.method == "gradient":
         direction = gradient_direction(mdp, policy, evaluation, dependent, free)
@@ -146,7 +152,14 @@ def _take_step(mdp, policy, settings, dependent, evaluation):
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
     else:
         direction = natural_direction(evaluation, free)
-    return preference_step(mdp, policy, dependent, free, direction, settings.step)
+    return preference_step(mdp, policy, dependent, free, direction, _step_size(settings, direction))
+
+
+def _step_size(settings: SolverSettings, direction: np.ndarray) -> float:
+    """The step this iteration starts from: ``step`` (``fixed``) or :func:`~himo.solver.steps.bounded_step_size`."""
+    if settings.step_rule == "bounded":
+        return bounded_step_size(direction, settings.step, settings.tol)
+    return settings.step
 
 
 def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:

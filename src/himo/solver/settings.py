@@ -46,7 +46,7 @@ from himo.errors import ParameterError
 from himo.solver.counters import EForm
 from himo.solver.linear import LINEAR_SOLVER_HELP, LinearSolverName
 from himo.solver.policy import DependentRule
-from himo.solver.steps import Method
+from himo.solver.steps import Method, StepRule
 
 
 def _setting(default: Any, help: str, **constraints: Any):
@@ -79,6 +79,17 @@ class SolverSettings:
         "the step size alpha of each iteration (Eq. 20 is printed with 1); for newton and "
         "natural it is halved when a step would leave the feasible set",
         exclusiveMinimum=0,
+    )
+    step_rule: StepRule = _setting(
+        "fixed",
+        "how step sets each iteration's step size alpha_k: fixed, alpha_k = step; bounded, "
+        "alpha_k = min(step / tol, step / max |d|) with d the direction alpha multiplies (the "
+        "free preferences' for newton, natural and gradient, the logits' for multiplicative "
+        "and softmax), so that no preference or logit changes by more than step in one "
+        "iteration (coarse steps where the flow is slow, fine ones where it is fast; the cap "
+        "step / tol keeps a vanishing direction's rounding noise from being blown up). "
+        "Planning time is the sum of the steps taken either way, and the halving rule still "
+        "applies on top",
     )
     max_iter: int = _setting(
         20_000,

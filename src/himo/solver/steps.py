@@ -79,6 +79,7 @@ from himo.solver.policy import score_projection, state_max, state_sums
 
 Method = Literal["newton", "natural", "multiplicative", "gradient", "softmax"]
 METHODS = typing.get_args(Method)
+StepRule = Literal["fixed", "bounded"]
 
 #: A feasible step keeps at least this fraction of each dependent action's probability.
 BOUNDARY_FRACTION = 0.01
@@ -218,23 +219,50 @@ def preference_step(
     raise Stalled(f"no feasible step after {MAX_HALVINGS} halvings of {step}")
 
 
-def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
-    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (docs/MATH.md, identity 5)."""
-    return _exponentiated_step(mdp, policy, evaluation.advantage, step)
+def multiplicative_direction(evaluation: Evaluation) -> np.ndarray:
+    """The logit direction of ``multiplicative``: ``Q_ij - V_i`` on every pair (identity 5)."""
+    return evaluation.advantage
 
 
-def softmax_gradient_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
-    """``theta_ij += alpha D_0i pi_ij (Q_ij - V_i)``, ``pi_ij ~ exp(theta_ij)`` (docs/MATH.md, identity 8).
+def softmax_direction(mdp: MDP, policy: np.ndarray, evaluation: Evaluation) -> np.ndarray:
+    """The logit direction of ``softmax``: ``D_0i pi_ij (Q_ij - V_i)`` on every pair (identity 8).
 
-    With ``theta = log pi`` up to a constant per state, the new policy is
+    ``theta_ij += alpha D_0i pi_ij (Q_ij - V_i)`` with ``pi_ij ~ exp(theta_ij)``; with
+    ``theta = log pi`` up to a constant per state, the new policy is
     ``pi_ij exp(alpha D_0i pi_ij (Q_ij - V_i)) / Z_i``: the ``multiplicative`` step
     with the advantage weighted by how often the pair is taken, ``<n_ij> = D_0i pi_ij``.
     """
-    weighted = evaluation.occupancy[mdp.pair_state] * policy * evaluation.advantage
-    return _exponentiated_step(mdp, policy, weighted, step)
+    return evaluation.occupancy[mdp.pair_state] * policy * evaluation.advantage
 
 
-def _exponentiated_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, step: float) -> Step:
+def bounded_step_size(direction: np.ndarray, step: float, tol: float) -> float:
+    """``alpha_k = min(step / tol, step / max_x |direction_x|)``: the step rule ``bounded``.
+
+    ``direction`` is what ``alpha`` multiplies (the free preferences' direction for
+    ``newton``, ``natural`` and ``gradient``, the logits' for ``multiplicative`` and
+    ``softmax``), so no preference or logit changes by more than ``step`` in one
+    iteration, and the largest change is exactly ``step`` unless the cap is hit.
+    The cap ``step / tol`` is reached only when every entry of the direction is below
+    ``tol``, the resolution at which the run judges the flow at rest: a larger
+    ``alpha`` would blow rounding noise in a vanishing direction up into changes of
+    size ``step`` (and a zero direction, for instance with no free pair, into an
+    infinite step).
+    """
+    largest = float(np.max(np.abs(direction))) if direction.size else 0.0
+    return step / max(largest, tol)
+
+
+def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
+    """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (docs/MATH.md, identity 5)."""
+    return logit_step(mdp, policy, multiplicative_direction(evaluation), step)
+
+
+def softmax_gradient_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
+    """``theta_ij += alpha D_0i pi_ij (Q_ij - V_i)``, ``pi_ij ~ exp(theta_ij)`` (:func:`softmax_direction`)."""
+    return logit_step(mdp, policy, softmax_direction(mdp, policy, evaluation), step)
+
+
+def logit_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, step: float) -> Step:
     """``pi_ij <- pi_ij exp(alpha d_ij) / Z_i``, computed in log space (always feasible)."""
     with np.errstate(divide="ignore"):  # a probability that underflowed to 0 stays 0 (log 0 = -inf)
         logits = np.log(policy) + step * direction

@@ -27,10 +27,11 @@ DEPENDENT_RULES = typing.get_args(DependentRule)
 ARGMAX_TIE_BAND = 1e-9
 
 
-def dependent_pairs(mdp: MDP, rule: DependentRule = "last", policy: np.ndarray | None = None) -> np.ndarray:
+def dependent_pairs(mdp: MDP, rule: DependentRule, policy: np.ndarray | None = None) -> np.ndarray:
     """``(n_states,)`` the pair index of each state's dependent action.
 
-    ``"last"`` (the default) takes each state's last available action in the order
+    The rule has no default here: a run's rule is the ``dependent`` setting
+    (:class:`himo.solver.settings.SolverSettings`). ``"last"`` takes each state's last available action in the order
     of the ``action`` coordinate, ``"first"`` its first one; both stay fixed for a
     whole run. ``"argmax"`` takes the currently most probable action, re-chosen at
     every iteration: the policy flow does not depend on the choice (docs/MATH.md,

@@ -15,7 +15,7 @@ import pytest
 
 import himo
 from himo.mdp import MDP
-from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, value_iteration
+from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, tie_tolerance, value_iteration
 
 
 def brute_force_dp_order(mdp, lam, sweeps=400, tie=1e-9):
@@ -128,12 +128,18 @@ def test_optimal_gap_of_a_chain_by_hand():
 def test_optimal_gap_is_lambda_to_the_distance_on_the_paper_environments(name, rewards, lam):
     """docs/MATH.md, section 10: every state can stay put (STOP) at the cost of a step,
     and no wrong move is better than staying, so ``Delta*_i = lambda^d_i`` off the goal
-    and the goal's gap is the largest: the gap order is the distance order."""
+    and the goal's gap is the largest: the gap order is the distance order, which is
+    the DP order (so kendall_tau_gap = kendall_tau_dp on these environments)."""
+    from himo.analysis.measures import gap_order
+
     mdp = himo.make_env(name, **rewards)
     gap, distance = optimal_gap(mdp, lam), goal_distance(mdp)
     off_goal = distance > 0
     np.testing.assert_allclose(gap[off_goal], lam ** distance[off_goal].astype(float), rtol=1e-10)
     assert gap[~off_goal].min() > gap[off_goal].max()
+    # so the gap order (ties within the tolerance) is the DP order, rank for rank
+    dp_ranks = np.unique(dp_order(mdp, lam), return_inverse=True)[1]
+    np.testing.assert_array_equal(gap_order(gap, tie_tolerance(mdp, lam)), dp_ranks)
 
 
 def test_dp_order_and_optimal_gap_take_a_given_optimum(random_mdp):

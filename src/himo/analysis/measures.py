@@ -22,7 +22,9 @@ much the conclusions rest on that choice, is the time at which PD~ first reaches
 Each run is also compared with the dynamic-programming order (docs/MATH.md,
 identity 9): the dataset carries each state's DP sweep and distance to the goal,
 and the Kendall tau-b between the run's on-path priority order and the DP order,
-with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`).
+with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`);
+and with the order of the optimal-action gaps, the prediction of the mechanism
+(docs/MATH.md, section 10: ``optimal_gap``, ``kendall_tau_gap``).
 
 The dataset also carries the state graph (:func:`state_graph`), so that a figure or
 a claim never has to guess which states are neighbours; its readers are in

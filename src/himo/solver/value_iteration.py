@@ -5,6 +5,10 @@
 iterated from ``V = 0`` until the sup-norm change is below ``tol * (1 - lambda) /
 lambda`` (so that ``V`` is within ``tol`` of ``V*``), then polished by one exact
 evaluation of the greedy policy (policy iteration's last step).
+
+From the same ``Q*``: which actions are optimal (:func:`optimal_pairs`), the order in
+which value iteration from ``V = 0`` settles the states (:func:`dp_order`, identity 9)
+and each state's optimal-action gap (:func:`optimal_gap`, section 10).
 """
 
 from __future__ import annotations

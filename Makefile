@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= 4
 
-.PHONY: setup replicate test lint-workflow lint-ci baselines bench clean help
+.PHONY: setup replicate readme test lint-workflow lint-ci baselines bench clean help
 
 help:
 	@echo "make replicate  - set up, then run the whole pipeline (results/, figures/)"
 	@echo "make test       - set up, then run every test"
+	@echo "make readme     - copy the summary of results/replication.md into README.md's Results"
 	@echo "make lint-workflow - snakemake --lint, dry runs and config checks (no job runs)"
 	@echo "make lint-ci    - actionlint on the hosted CI workflow (.github/workflows/ci.yml)"
 	@echo "make baselines  - regenerate the figure and number baselines in tests/ (on purpose)"
@@ -28,8 +29,16 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
+REPORT := results/replication.md
+
 replicate: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
+	@if [ -f $(REPORT) ]; then $(BIN)/python -m himo.analysis.replication --check $(REPORT) README.md; fi
+
+# The README's Results section is the summary of the replication report: copy it
+# there after a run whose results you mean to publish.
+readme: setup
+	$(BIN)/python -m himo.analysis.replication $(REPORT) README.md
 
 # The workflow's checks that run no job: snakemake --lint (lints accepted on
 # purpose are listed in tests/workflow/test_workflow.py), dry runs, the config's

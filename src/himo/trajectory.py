@@ -52,6 +52,7 @@ from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection
 from himo.solver.settings import SolverSettings
+from himo.solver.steps import FIRST_ORDER_METHODS
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
@@ -99,7 +100,7 @@ def trajectory_dataset(
             "step_size": ("iteration", np.asarray(run.step_size),
                           {"long_name": "step size taken to reach this iteration", "units": "planning time"}),
             "flow_speed": ("iteration", np.asarray(run.flow_speed),
-                           {"long_name": "max |pi (Q - V)|", "units": "1 / planning time"}),
+                           {"long_name": _flow_speed_name(settings.method), "units": "1 / planning time"}),
             "available": (("state", "action"), mdp.available(), {"long_name": "action available"}),
             "dependent_action": _dependent_variable(mdp, run, settings),
             "optimal_value": ("state", optimum.value, {"long_name": "optimal value V*", "units": "reward"}),
@@ -223,3 +224,8 @@ def counter_snapshots(mdp: MDP, run: Run, settings: SolverSettings, positions: n
             "pair_action": ("pair", [mdp.action_labels[a] for a in mdp.pair_action]),
         },
     )
+
+
+def _flow_speed_name(method: str) -> str:
+    """What ``flow_speed`` measures for a run of ``method`` (the convergence test's speed)."""
+    return "max |D_0i pi (Q - V)|" if method in FIRST_ORDER_METHODS else "max |pi (Q - V)|"

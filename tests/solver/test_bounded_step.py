@@ -68,8 +68,9 @@ def test_softmax_logits_change_by_at_most_step(random_mdp):
 
 @pytest.mark.parametrize("method", ["gradient", "softmax"])
 def test_bounded_first_order_runs_reach_the_optimum(random_mdp, method):
-    """Within 3000 iterations the bounded run is at value iteration's optimum
-    (relative 1e-6) and has converged; the fixed step of 1 is not."""
+    """Within 3000 iterations the bounded run has converged at value iteration's
+    optimum (relative 1e-5: its flow is at rest relative to its peak speed, well
+    within G1's 1e-4); the fixed step of 1 has done neither."""
     mdp = random_mdp(seed=8, action_counts=(4, 2, 1, 3, 5, 2), n_actions=6)
     lam = 0.97
     optimum = value_iteration(mdp, lam).objective
@@ -78,8 +79,8 @@ def test_bounded_first_order_runs_reach_the_optimum(random_mdp, method):
         run = run_himo(mdp, SolverSettings(lam=lam, method=method, step=1.0 if rule == "fixed" else 0.3,
                                            step_rule=rule, max_iter=3000, tol=1e-6, thin=100))
         gaps[rule] = (optimum - run.objective[-1]) / abs(optimum), run.converged
-    assert gaps["bounded"][0] < 1e-6 and gaps["bounded"][1]
-    assert gaps["fixed"][0] > 1e-6 and not gaps["fixed"][1]
+    assert gaps["bounded"][0] < 1e-5 and gaps["bounded"][1]
+    assert gaps["fixed"][0] > 1e-5 and not gaps["fixed"][1]
 
 
 @pytest.mark.parametrize("method", ["newton", "natural", "multiplicative", "gradient", "softmax"])

@@ -191,3 +191,71 @@ def test_improving_pairs_none_at_rest_and_the_lost_action_otherwise(random_mdp):
     improving = improving_pairs(mdp, evaluation, tol)
     assert improving[best] and improving[mdp.pair_state == 3].sum() == 1
     assert flow_speed(lost, evaluation) < tol < 1e-3 < evaluation.advantage[best]  # at rest, yet far from it
+
+
+# ------------------------------------------- the first-order baselines' rest test
+@pytest.mark.parametrize("method", ["gradient", "softmax"])
+def test_first_order_runs_stop_at_the_optimum_on_the_reached_states(random_mdp, method):
+    """A first-order flow leaves a state the start never reaches where it is (its rate
+    carries D_0i = 0), so by HIMO's test it would never be at rest. Its own test
+    weights by D_0i: the run converges, at value iteration's optimum, with the
+    unreachable state's policy untouched; the recorded speed is max |D_0i pi (Q - V)|."""
+    from tests.solver.test_baselines import dense_evaluation
+
+    lam = 0.9
+    mdp = random_mdp(seed=5, action_counts=(3, 2, 3, 2), unreachable=(2,))
+    ds = himo.solve(mdp, lam=lam, method=method, step=0.3, step_rule="bounded", max_iter=3000,
+                    store_counters=False)
+    assert ds.attrs["stop_reason"] == "converged"
+    assert float(ds.objective[-1]) == pytest.approx(value_iteration(mdp, lam).objective, rel=1e-5)
+    unreached = mdp.pair_state == 2
+    policy = ds.policy.isel(iteration=-1).values[mdp.pair_state, mdp.pair_action]
+    np.testing.assert_array_equal(policy[unreached], mdp.uniform_policy()[unreached])
+    for k in (0, len(ds.iteration) // 2, -1):
+        pi = ds.policy.isel(iteration=k).values[mdp.pair_state, mdp.pair_action]
+        D, V, Q = dense_evaluation(mdp, pi, lam)
+        speed = np.max(np.abs(D[0][mdp.pair_state] * pi * (Q - V[mdp.pair_state])))
+        assert float(ds.flow_speed[k]) == pytest.approx(speed, rel=1e-9)
+    assert ds.flow_speed.attrs["long_name"] == "max |D_0i pi (Q - V)|"
+
+
+def corridor(length: int):
+    """A one-row grid of ``length`` cells, start at one end and goal at the other."""
+    from himo.envs import make_env
+
+    return make_env("grid", rows=1, cols=length)
+
+
+@pytest.mark.parametrize("method", ["gradient", "softmax"])
+def test_a_first_order_plateau_is_not_taken_for_rest(method):
+    """Far from the reward the prior's first-order speed is exponentially small: on a
+    corridor of 10 cells at foresight 0.5 it is about 1e-8, below the tolerance of
+    1e-6, which an absolute test would call converged at iteration 0. The test is
+    relative to the run's peak speed, so the run crosses its plateau: within 3000
+    iterations it has gone from under 1 % of the optimum to within G1's 1e-4 of it."""
+    from himo.solver.evaluation import evaluate
+    from himo.solver.steps import flow_speed, rest_weight
+
+    lam, tol = 0.5, 1e-6
+    mdp = corridor(10)
+    prior = mdp.uniform_policy()
+    evaluation = evaluate(mdp, prior, lam)
+    assert flow_speed(prior, evaluation, rest_weight(mdp, method, evaluation)) < tol / 10
+    ds = himo.solve(mdp, lam=lam, method=method, step=0.3, step_rule="bounded", max_iter=3000, tol=tol,
+                    store_counters=False, thin=50)
+    optimum = value_iteration(mdp, lam).objective
+    assert float(ds.objective[0]) < 0.01 * optimum
+    assert float(ds.objective[-1]) == pytest.approx(optimum, rel=1e-4)
+
+
+def test_himo_keeps_the_absolute_unweighted_test():
+    """HIMO's methods are not weighted: their speed is max |pi (Q - V)| and tol is absolute."""
+    from himo.solver.evaluation import evaluate
+    from himo.solver.steps import rest_weight
+
+    mdp = corridor(5)
+    evaluation = evaluate(mdp, mdp.uniform_policy(), 0.9)
+    for method in ("newton", "natural", "multiplicative"):
+        assert rest_weight(mdp, method, evaluation) is None
+    ds = himo.solve(mdp, lam=0.9, max_iter=5, store_counters=False)
+    assert ds.flow_speed.attrs["long_name"] == "max |pi (Q - V)|"

@@ -106,7 +106,8 @@ OUTPUTS = [
     "results/hanoi/env.nc", "results/hanoi/trajectory.nc", "results/hanoi/measures.nc",
     "results/claims.json", "results/claims.md", "results/robustness.csv", "results/priority_ranks.csv",
     "figures/fig1.png", "figures/fig1.pdf", "figures/robustness.png", "figures/robustness.pdf",
-    "figures/priority_ranks.png", "figures/priority_ranks.pdf",
+    "figures/priority_ranks.png", "figures/priority_ranks.pdf", "figures/baselines.png", "figures/baselines.pdf",
+    "results/baselines.csv", "results/replication.md", "results/metadata.yaml",
 ]
 LOGS = ["results/logs/run_hanoi.log", "results/claims.log", "figures/fig1.log", "figures/robustness.log"]
 
@@ -192,7 +193,7 @@ def test_report(first_run, package_copy):
     proc = snakemake(first_run, "--report", "report.html", pythonpath=package_copy)
     assert_ok(proc)
     html = (first_run / "report.html").read_text()
-    assert '"figures/fig1.png"' in html and '"results/claims.md"' in html
+    assert '"figures/fig1.png"' in html and '"results/claims.md"' in html and '"results/replication.md"' in html
     assert "the dynamics of HIMO on one run" in html
 
 

@@ -118,6 +118,16 @@ def get_env_params(wildcards):
     return shlex.join(pipeline.env_params(RUNS[wildcards.key]))
 
 
+def get_named_figure_files():
+    """The PNG files of the config's named figures (the paper's: fig1, fig2, figS1)."""
+    return [rules.figure.output.png.format(figure=name) for name in config["figures"]]
+
+
+def get_named_figure_args():
+    """`--figure PATH` for each of :func:`get_named_figure_files` (shell-quoted)."""
+    return shlex.join(arg for path in get_named_figure_files() for arg in ("--figure", path))
+
+
 def get_figure_measures(wildcards):
     """The measures file a figure is drawn from."""
     key, _ = FIGURES[wildcards.figure]
@@ -141,15 +151,21 @@ def get_code(command):
 # ------------------------------------------------------------------ targets
 def get_final_outputs():
     """The targets of the default rule: all figures, the claims and the robustness
-    atlas (and so all measures)."""
+    atlas (and so all measures), the baselines and the replication report."""
     figures = [
         path.format(figure=name)
         for name in get_figure_names()
         for path in (rules.figure.output.png, rules.figure.output.pdf)
     ]
-    return figures + list(rules.claims.output) + list(rules.robustness_figures.output) + get_baselines_outputs()
+    return (figures + list(rules.claims.output) + list(rules.robustness_figures.output) + get_baselines_outputs()
+            + get_replication_outputs())
 
 
 def get_baselines_outputs():
     """The baselines figure and table, when some run is of a paper environment (they compare those)."""
     return list(rules.baselines.output) if any(run["paper_env"] for run in RUNS.values()) else []
+
+
+def get_replication_outputs():
+    """The replication report and its metadata, when the baselines are drawn (it reads their table)."""
+    return list(rules.replication.output) if get_baselines_outputs() else []

@@ -153,3 +153,36 @@ def _claims(args: argparse.Namespace) -> None:
     with ExitStack() as stack:  # every file, or none
         for path, text in texts.items():
             stack.enter_context(atomic_output(path)).write_text(text)
+
+
+def _replication_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("claims", help="results/claims.json (from 'himo claims')")
+    parser.add_argument("robustness", help="results/robustness.csv (from 'himo claims --csv')")
+    parser.add_argument("baselines", help="results/baselines.csv (from 'himo baselines')")
+    parser.add_argument("--md", required=True, metavar="OUT.md", help="the report to write (results/replication.md)")
+    parser.add_argument("--metadata", required=True, metavar="OUT.yaml",
+                        help="its ReScience C metadata to write (results/metadata.yaml)")
+    parser.add_argument("--figure", action="append", default=[], metavar="PATH",
+                        help="a figure the report shows, as a path from the working directory "
+                             "(figures/fig1.png), repeatable")
+
+
+@command("replication", "write the replication report (ReScience C style) and its metadata from the claims, "
+                        "the robustness atlas and the baselines tables",
+         _replication_args)
+def _replication(args: argparse.Namespace) -> None:
+    from contextlib import ExitStack
+
+    from himo.analysis.replication import Results, metadata_yaml, replication_markdown
+    from himo.io import atomic_output
+    from himo.provenance import package_versions
+
+    try:
+        results = Results.read(args.claims, args.robustness, args.baselines)
+    except (OSError, ValueError, KeyError) as err:
+        raise HimoError(f"cannot read the results tables: {err}") from None
+    texts = {args.md: replication_markdown(results, package_versions(), tuple(args.figure)),
+             args.metadata: metadata_yaml(results)}
+    with ExitStack() as stack:  # both files, or neither
+        for path, text in texts.items():
+            stack.enter_context(atomic_output(path)).write_text(text)

@@ -53,7 +53,7 @@ from himo.analysis.judging import (
 #: choices its runs vary (``reward`` stands for goal_reward and step_reward).
 GROUPS = ("main", "foresight", "step", "E form", "reward", "step rule", "dependent rule", "placement", "method")
 #: The group of each single varied choice (``method`` is split by :func:`group_of`).
-_GROUP_OF_CHOICE = {"foresight": "foresight", "step": "step", "e_form": "E form", "goal_reward": "reward",
+GROUP_OF_CHOICE = {"foresight": "foresight", "step": "step", "e_form": "E form", "goal_reward": "reward",
                     "step_reward": "reward", "dependent_rule": "dependent rule", "placement": "placement"}
 #: The methods that change only the step rule of HIMO's flow (the others are other methods).
 STEP_RULE_METHODS = ("multiplicative",)
@@ -77,7 +77,7 @@ def group_of(run: dict) -> str:
         return "main"
     if "method" in varied:
         return "step rule" if run["method"] in STEP_RULE_METHODS and varied == ["method"] else "method"
-    named = list(dict.fromkeys(_GROUP_OF_CHOICE.get(name, name) for name in varied))
+    named = list(dict.fromkeys(GROUP_OF_CHOICE.get(name, name) for name in varied))
     return "+".join(named)
 
 

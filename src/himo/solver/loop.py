@@ -18,7 +18,12 @@ step; with a fixed rule (``last``, ``first``) they are chosen once (see
 action's probability moves faster than ``tol`` per unit planning time; and no
 action would still improve its state (:func:`~himo.solver.steps.improving_pairs`),
 which the flow at rest implies unless a large step has pushed an improving
-action's probability down to rounding. Otherwise the loop stops after ``max_iter``
+action's probability down to rounding. For the first-order baselines (``gradient``,
+``softmax``) both are weighted by the occupancy ``D_0i``, as their flows are
+(:func:`~himo.solver.steps.rest_weight`), and ``tol`` is relative to the largest
+weighted speed the run has had: on their plateau the weighted speed is
+exponentially small in the distance to the reward, and an absolute ``tol`` would
+take the uniform prior for a flow at rest. Otherwise the loop stops after ``max_iter``
 steps (``max_iter``); for ``newton`` when Eq. 19 is ill-conditioned
 (``ill_conditioned``: a fixed dependent action's probability has gone to 0, see
 :data:`himo.solver.steps.RATIO_LIMIT`); when no feasible step is left (``stalled``,
@@ -52,6 +57,7 @@ from himo.solver.steps import (
     natural_direction,
     newton_direction,
     preference_step,
+    rest_weight,
     softmax_direction,
 )
 
@@ -92,7 +98,7 @@ def run_himo(
     adaptive = settings.dependent == "argmax"
     dependent = dependent_pairs(mdp, settings.dependent, policy)
     run = Run(dependent=dependent)
-    planning_time, size = 0.0, 0.0
+    planning_time, size, peak_speed = 0.0, 0.0, 0.0
     started = reported = wallclock.perf_counter()
     linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam))
     run.linear_solver, run.linear = linear.choice, linear.record
@@ -100,8 +106,11 @@ def run_himo(
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = dependent_pairs(mdp, "argmax", policy)
-        speed = flow_speed(policy, evaluation)
-        improving = improving_pairs(mdp, evaluation, settings.tol) if speed < settings.tol else None
+        weight = rest_weight(mdp, settings.method, evaluation)
+        speed = flow_speed(policy, evaluation, weight)
+        peak_speed = max(peak_speed, speed)
+        at_rest = settings.tol * (peak_speed if weight is not None else 1.0)
+        improving = improving_pairs(mdp, evaluation, at_rest, weight) if speed < at_rest or speed == 0 else None
         run.converged = improving is not None and not improving.any()
         if improving is not None and improving.any() and not policy[improving].any():
             run.stop_reason = "underflow"

@@ -272,22 +272,43 @@ def logit_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, step: float)
     return Step(policy=new, size=step, halvings=0)
 
 
-def flow_speed(policy: np.ndarray, evaluation: Evaluation) -> float:
-    """``max |d pi_ij / dt| = max |pi_ij (Q_ij - V_i)|``, the speed of the policy flow."""
-    return float(np.max(np.abs(policy * evaluation.advantage)))
+#: The first-order methods: their flow at a state is weighted by its occupancy ``D_0i``.
+FIRST_ORDER_METHODS = ("gradient", "softmax")
 
 
-def improving_pairs(mdp: MDP, evaluation: Evaluation, tol: float) -> np.ndarray:
+def rest_weight(mdp: MDP, method: str, evaluation: Evaluation) -> np.ndarray | None:
+    """``(n_pairs,)`` how much each pair's flow counts in the convergence test of ``method``:
+    ``D_0i`` for the first-order methods, ``None`` (1 everywhere) for HIMO's.
+
+    A first-order flow moves a state at a rate proportional to its occupancy
+    (identities 7 and 8), so it leaves the states the start does not reach where
+    they are: it is at rest when ``D_0i pi_ij (Q_ij - V_i)``, the objective's
+    gradient in the softmax parametrization, vanishes, not when ``pi_ij (Q_ij - V_i)``
+    does (docs/MATH.md, "Convergence criterion").
+    """
+    return evaluation.occupancy[mdp.pair_state] if method in FIRST_ORDER_METHODS else None
+
+
+def flow_speed(policy: np.ndarray, evaluation: Evaluation, weight: np.ndarray | None = None) -> float:
+    """``max |d pi_ij / dt| = max |pi_ij (Q_ij - V_i)|``, the speed of the policy flow
+    (times ``weight``, :func:`rest_weight`, for a first-order method's flow)."""
+    rate = policy * evaluation.advantage
+    return float(np.max(np.abs(rate if weight is None else weight * rate)))
+
+
+def improving_pairs(mdp: MDP, evaluation: Evaluation, tol: float, weight: np.ndarray | None = None) -> np.ndarray:
     """``(n_pairs,)`` mask of the actions that would still improve their state:
-    ``Q_ij - V_i >= |A_i| tol``.
+    ``Q_ij - V_i >= |A_i| tol`` (times ``weight``, :func:`rest_weight`, for a
+    first-order method's flow).
 
     The flow at rest (:func:`flow_speed` below ``tol``) has none: a state's best
     actions then hold its probability, so one of them has ``pi_ij >= 1 / |A_i|``
     (ties share it) and ``Q_ij - V_i <= |A_i| pi_ij (Q_ij - V_i) < |A_i| tol``, while
-    the others have ``Q_ij - V_i <= 0``. An improving action at a flow speed below
-    ``tol`` is one whose probability has fallen so low (after a large step, to 0
-    by underflow) that ``pi_ij (Q_ij - V_i)`` is small although ``Q_ij - V_i`` is not:
-    the flow is not at rest there, and its value ``V_i`` is below what that action
-    gives (docs/MATH.md, "Convergence criterion").
+    the others have ``Q_ij - V_i <= 0`` (the same with both sides times the weight).
+    An improving action at a flow speed below ``tol`` is one whose probability has
+    fallen so low (after a large step, to 0 by underflow) that ``pi_ij (Q_ij - V_i)``
+    is small although ``Q_ij - V_i`` is not: the flow is not at rest there, and its
+    value ``V_i`` is below what that action gives (docs/MATH.md, "Convergence criterion").
     """
-    return evaluation.advantage >= mdp.actions_per_state[mdp.pair_state] * tol
+    advantage = evaluation.advantage if weight is None else weight * evaluation.advantage
+    return advantage >= mdp.actions_per_state[mdp.pair_state] * tol

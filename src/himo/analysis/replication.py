@@ -54,7 +54,7 @@ VERDICT_LETTER = {REPLICATED: "R", PARTLY: "P", NOT: "N"}
 #: The atlas groups of HIMO's own variants (the first-order baselines are group ``method``).
 HIMO_GROUPS = ("step", "E form", "reward", "step rule", "dependent rule", "placement")
 #: How the summary names the form of E of the main runs.
-E_WORDS = {"exact": "E with the factor lambda (the erratum corrected)", "printed": "E as printed"}
+E_WORDS = {"exact": "E with the factor lambda, the erratum corrected", "printed": "E as printed"}
 #: The method families of results/baselines.csv, in the order they are shown.
 FAMILIES = ("HIMO", "gradient", "softmax")
 

@@ -9,6 +9,7 @@ import xarray as xr
 
 import himo
 from himo.analysis.measures import (
+    gap_order,
     half_time,
     max_normalize,
     measures_dataset,
@@ -265,21 +266,27 @@ def test_half_time_of_a_logistic_on_a_fine_grid():
 
 
 # -------------------------------------------- against the dynamic-programming order
-def chain_mdp(n: int = 5) -> MDP:
+def chain_mdp(n: int = 5, trap_at: int | None = None) -> MDP:
     """States s0 ... s(n-1) on a line, start s0, goal s(n-1): 'left' and 'right' (the
-    goal: 'left' and 'stay', which earns 1)."""
+    goal: 'left' and 'stay', which earns 1). With ``trap_at``, that state's 'left'
+    leads instead into a trap, an extra last state whose 'left' and 'stay' both stay
+    there, unrewarded (no action of the trap is wrong: it has no optimal gap)."""
+    n_states = n + (trap_at is not None)
     pair_state, pair_action, target, reward = [], [], [], []
-    for i in range(n):
-        for action, k in (("left", max(i - 1, 0)), ("right" if i < n - 1 else "stay", min(i + 1, n - 1))):
+    for i in range(n_states):
+        trap = i == n
+        for action, k in (("left", i if trap else n if i == trap_at else max(i - 1, 0)),
+                          ("right" if i < n - 1 else "stay", i if trap else min(i + 1, n - 1))):
             pair_state.append(i)
             pair_action.append(0 if action == "left" else 1 if action == "right" else 2)
             target.append(k)
-            reward.append(1.0 if action == "stay" else 0.0)
-    P = sp.csr_matrix((np.ones(len(target)), (np.arange(len(target)), target)), shape=(len(target), n))
+            reward.append(1.0 if action == "stay" and not trap else 0.0)
+    P = sp.csr_matrix((np.ones(len(target)), (np.arange(len(target)), target)), shape=(len(target), n_states))
     return MDP.from_pairs(
-        name="chain", state_labels=[f"s{i}" for i in range(n)], action_labels=["left", "right", "stay"],
+        name="chain", state_labels=[f"s{i}" for i in range(n)] + ["trap"] * (trap_at is not None),
+        action_labels=["left", "right", "stay"],
         pair_state=pair_state, pair_action=pair_action, P=P, R=reward, start="s0",
-        roles={"goal": [i == n - 1 for i in range(n)]},
+        roles={"goal": [i == n - 1 for i in range(n_states)]},
     )
 
 
@@ -346,11 +353,40 @@ def test_priorities_against_the_distance_and_near_ties():
     assert tied_run.kendall_tau_dp.attrs["n_tie_groups"] == 1
 
 
+def test_gap_order_by_hand():
+    """A chain whose s1 can step into a trap: s1's wrong action costs it everything,
+    ``Delta* = V*_1 = lambda^3 / (1 - lambda)``, the largest gap; elsewhere the wrong
+    action is 'left', ``Delta* = lambda^d (1 + lambda)`` at distance d (at s0, where
+    'left' stays, ``lambda^4``). A run that follows the distance agrees with the DP
+    order (tau 1) but not with the gap order: s1 comes before s2, s3 and s4 there,
+    3 of the 10 pairs discordant, tau = (7 - 3) / 10."""
+    mdp = chain_mdp(trap_at=1)
+    time = np.arange(0.0, 8.0, 0.05)
+    ds = measures_dataset(distance_ordered_run(mdp, time, lambda d: 1.0 + d), mdp)
+    d = np.array([4.0, 3, 2, 1, 0])
+    np.testing.assert_allclose(ds.optimal_gap[:5], [LAM**4, LAM**3 / (1 - LAM), *(LAM ** d[2:] * (1 + LAM))],
+                               rtol=1e-10)
+    assert np.isnan(float(ds.optimal_gap[5]))  # the trap: every action optimal
+    assert ds.optimal_path_position.values.tolist() == [0, 1, 2, 3, 4, -1]
+    assert float(ds.kendall_tau_dp) == pytest.approx(1.0)
+    assert float(ds.kendall_tau_gap) == pytest.approx(0.4)
+    tau = ds.kendall_tau_gap.attrs
+    assert tau["reference"] == "optimal_gap" and tau["n_compared"] == 5 and tau["n_tie_groups"] == 5
+    assert tau["resolution"] == ds.kendall_tau_dp.attrs["resolution"] == pytest.approx(0.05)
+    np.testing.assert_array_equal(gap_order(ds.optimal_gap.values, 1e-9), [4, 0, 3, 2, 1, np.nan])
+
+
+def test_gap_order_ties_what_round_off_separates():
+    gap = np.array([1.0, 1.0 + 1e-15, 0.5, np.nan, 2.0])
+    np.testing.assert_array_equal(gap_order(gap, 1e-9), [1, 1, 2, np.nan, 0])
+    np.testing.assert_array_equal(gap_order(gap, 0.0), [2, 1, 3, np.nan, 0])
+
+
 @pytest.mark.parametrize("env", ["hanoi", "fourrooms", "wormhole"])
 def test_dp_fields_are_the_goal_distance_on_the_paper_environments(env):
     """dp_priority at the run's foresight, and goal_distance, stored with the measures
     of a (short) run: equal on the paper's environments."""
-    from himo.solver.value_iteration import dp_order, goal_distance
+    from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap
 
     mdp = himo.make_env(env)
     ds = measures_dataset(himo.solve(mdp, lam=0.8, method="natural", max_iter=2, store_counters=False), mdp)
@@ -358,6 +394,10 @@ def test_dp_fields_are_the_goal_distance_on_the_paper_environments(env):
     np.testing.assert_array_equal(ds.dp_priority, dp_order(mdp, 0.8))
     np.testing.assert_array_equal(ds.dp_priority, ds.goal_distance)
     assert ds.dp_priority.dtype == np.int64 and ds.kendall_tau_dp.dims == ()
+    np.testing.assert_array_equal(ds.optimal_gap, optimal_gap(mdp, 0.8))
+    # the gap order is the distance order there (docs/MATH.md, section 10): the same tau
+    assert ds.kendall_tau_gap.dims == ()
+    np.testing.assert_equal(float(ds.kendall_tau_gap), float(ds.kendall_tau_dp))
 
 
 def test_measures_need_the_foresight():

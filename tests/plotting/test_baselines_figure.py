@@ -62,6 +62,8 @@ def test_comparison_table():
         ("hanoi", "HIMO", 0.8), ("hanoi", "HIMO", 0.9), ("hanoi", "HIMO", 0.95), ("hanoi", "gradient", 0.9)]
     rows = by_key(rows)
     assert rows["hanoi-lam0.8"]["kendall_tau_dp"] == pytest.approx(1.0)
+    # the gap order puts the bottleneck (distance 3) first: 3 of 15 pairs discordant
+    assert rows["hanoi-lam0.8"]["kendall_tau_gap"] == pytest.approx(12 / 15 - 3 / 15)
     assert rows["fo-a"]["kendall_tau_dp"] == pytest.approx(-1.0)  # the reverse of the distance
     # one swapped pair of 15: (14 - 1) / 15
     assert rows["hanoi"]["kendall_tau_dp"] == pytest.approx(13 / 15)
@@ -74,8 +76,8 @@ def test_table_csv():
     text = compared.table_csv(compared.comparison_table(baseline_runs()))
     lines = text.splitlines()
     assert lines[0] == ",".join(compared.TABLE_COLUMNS)
-    assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.1,6,6"
-    assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,0.1,6,1" in lines  # NaN: empty
+    assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.466667,0.1,6,6"
+    assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,,0.1,6,1" in lines  # NaN: empty
     assert len(lines) == 1 + 11 and text.endswith("\n")
 
 

@@ -121,14 +121,17 @@ def reached_fraction(ds: xr.Dataset) -> float:
 #: The columns of :func:`comparison_table`, in order.
 TABLE_COLUMNS = (
     "paper_env", "family", "foresight", "env_key", "method", "step", "stop_reason", "n_iterations",
-    "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "resolution", "n_compared", "n_tie_groups",
+    "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "kendall_tau_gap", "resolution", "n_compared",
+    "n_tie_groups",
 )
 
 
 def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
     """One row per compared run (:func:`comparison_runs`): environment, family,
-    foresight, the run's settings, how far it got (:func:`reached_fraction`) and its
-    agreement with the DP order, in the order environment, family, foresight."""
+    foresight, the run's settings, how far it got (:func:`reached_fraction`), its
+    agreement with the DP order (``kendall_tau_dp``, ``kendall_tau_dp_half``) and with
+    the order of decreasing optimal gap (``kendall_tau_gap``, the mechanism's
+    prediction: docs/MATH.md, section 10), in the order environment, family, foresight."""
     rows = []
     for paper_env in paper_environments(runs):
         for family in METHOD_FAMILIES:
@@ -142,6 +145,7 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
                     "n_iterations": _plain(a.get("n_iterations")),
                     "reached_fraction": reached_fraction(ds),
                     "kendall_tau_dp": float(tau), "kendall_tau_dp_half": float(ds["kendall_tau_dp_half"]),
+                    "kendall_tau_gap": float(ds["kendall_tau_gap"]),
                     "resolution": float(tau.attrs["resolution"]),
                     "n_compared": int(tau.attrs["n_compared"]), "n_tie_groups": int(tau.attrs["n_tie_groups"]),
                 })

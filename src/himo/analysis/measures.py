@@ -22,7 +22,9 @@ much the conclusions rest on that choice, is the time at which PD~ first reaches
 Each run is also compared with the dynamic-programming order (docs/MATH.md,
 identity 9): the dataset carries each state's DP sweep and distance to the goal,
 and the Kendall tau-b between the run's on-path priority order and the DP order,
-with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`).
+with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`);
+and with the order of the optimal-action gaps, the prediction of the mechanism
+(docs/MATH.md, section 10: ``optimal_gap``, ``kendall_tau_gap``).
 
 The dataset also carries the state graph (:func:`state_graph`), so that a figure or
 a claim never has to guess which states are neighbours; its readers are in
@@ -369,7 +371,8 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
 
 def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
                     priorities: dict[str, np.ndarray]) -> xr.Dataset:
-    """The run's orders against the dynamic-programming order (docs/MATH.md, identity 9).
+    """The run's orders against the dynamic-programming order (docs/MATH.md, identity 9)
+    and the order of the optimal-action gaps (section 10).
 
     ``dp_priority`` (the sweep of value iteration from ``V = 0`` from which each
     state's greedy action is final, at the run's foresight ``lam``) and
@@ -381,11 +384,18 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     ``dp_priority``, with the resolution used among its attributes; and
     ``priority_normalized``, the paper's priorities normalized per run
     (:func:`himo.analysis.orders.normalized_times`).
+
+    The mechanism's measure: ``optimal_gap`` (:func:`himo.solver.value_iteration.optimal_gap`
+    at ``lam``) and the 0-d ``kendall_tau_gap``, Kendall's tau-b between the on-path
+    ``priority`` order and the order of decreasing gap (:func:`gap_order`), compared
+    exactly as ``kendall_tau_dp`` is.
     """
     from himo.analysis.orders import compare_orders
-    from himo.solver.value_iteration import dp_order, goal_distance
+    from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, tie_tolerance, value_iteration
 
-    dp = dp_order(mdp, lam)
+    optimum = value_iteration(mdp, lam)
+    dp = dp_order(mdp, lam, optimum=optimum)
+    gap = optimal_gap(mdp, lam, optimum=optimum)
     variables = {
         "dp_priority": ("state", dp.astype(np.int64), {
             "long_name": "DP priority: the value-iteration sweep from which the state's greedy action is final",
@@ -393,6 +403,12 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "rule": f"value iteration from V = 0 at foresight {lam:g} (docs/MATH.md, identity 9)"}),
         "goal_distance": ("state", goal_distance(mdp).astype(np.int64), {
             "long_name": "fewest steps to the goal (-1: no goal reachable)", "units": "steps"}),
+        "optimal_gap": ("state", gap, {
+            "long_name": "optimal-action gap V*_i - max over non-optimal actions of Q*_ij "
+                         "(NaN: every action optimal)",
+            "units": "reward",
+            "rule": f"Q* of value iteration at foresight {lam:g}; actions within {tie_tolerance(mdp, lam):.3g} "
+                    "of the best are optimal (docs/MATH.md, section 10)"}),
     }
     for name, values in priorities.items():
         compared = compare_orders(values, on_path, dp, time)
@@ -401,23 +417,47 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "long_name": f"rank of the on-path {name} (0 = earliest; -1 off the path or no priority)",
             "rule": f"priorities closer than the time grid's resolution ({compared.resolution:g}) share a rank",
             "resolution": compared.resolution})
-        variables[f"kendall_tau_dp{suffix}"] = ((), compared.tau, {
-            "long_name": f"Kendall tau-b between the on-path {name} order and dp_priority",
-            "units": "1",
-            "priority": name,
-            "reference": "dp_priority",
-            "resolution": compared.resolution,
-            "resolution_rule": "the widest spacing of the stored time grid over the window of the on-path "
-                               "priorities (the step size when no step was halved and nothing thinned); "
-                               "priorities closer than it are tied",
-            "n_compared": compared.n_compared,
-            "n_tie_groups": compared.n_groups,
-            "nan_when": "fewer than two on-path states with a priority, or either order ties every pair"})
+        variables[f"kendall_tau_dp{suffix}"] = ((), compared.tau, tau_attributes(name, "dp_priority", compared))
         if name == "priority":
             variables["priority_normalized"] = ("state", compared.normalized, {
                 "long_name": "on-path priority normalized per run: (p - first) / (last - first) over the path",
                 "units": "1"})
+            by_gap = compare_orders(values, on_path, gap_order(gap, tie_tolerance(mdp, lam)), time)
+            variables["kendall_tau_gap"] = ((), by_gap.tau, dict(
+                tau_attributes(name, "optimal_gap", by_gap),
+                reference_order="decreasing optimal_gap (the largest gap first); gaps within "
+                                f"{tie_tolerance(mdp, lam):.3g} tied; states without a gap left out"))
     return xr.Dataset(variables)
+
+
+def gap_order(gap: np.ndarray, tie: float) -> np.ndarray:
+    """``(n_states,)`` the order of decreasing optimal gap as ranks (0 = the largest gap),
+    gaps within ``tie`` of a neighbour sharing a rank (:func:`himo.analysis.orders.tie_groups`,
+    so that round-off makes no order); NaN where the gap is NaN (left out of a comparison)."""
+    from himo.analysis.orders import tie_groups
+
+    gap = np.asarray(gap, dtype=float)
+    ranks = np.full(gap.size, np.nan)
+    finite = np.isfinite(gap)
+    ranks[finite] = tie_groups(-gap[finite], tie)
+    return ranks
+
+
+def tau_attributes(name: str, reference: str, compared) -> dict:
+    """The attributes of a stored Kendall tau: what was compared, and the comparison's
+    resolution and counts (a :class:`himo.analysis.orders.OrderComparison`)."""
+    return {
+        "long_name": f"Kendall tau-b between the on-path {name} order and {reference}",
+        "units": "1",
+        "priority": name,
+        "reference": reference,
+        "resolution": compared.resolution,
+        "resolution_rule": "the widest spacing of the stored time grid over the window of the on-path "
+                           "priorities (the step size when no step was halved and nothing thinned); "
+                           "priorities closer than it are tied",
+        "n_compared": compared.n_compared,
+        "n_tie_groups": compared.n_groups,
+        "nan_when": "fewer than two on-path states with a priority, or either order ties every pair"}
 
 
 def _foresight(trajectory: xr.Dataset) -> float:

@@ -5,6 +5,10 @@
 iterated from ``V = 0`` until the sup-norm change is below ``tol * (1 - lambda) /
 lambda`` (so that ``V`` is within ``tol`` of ``V*``), then polished by one exact
 evaluation of the greedy policy (policy iteration's last step).
+
+From the same ``Q*``: which actions are optimal (:func:`optimal_pairs`), the order in
+which value iteration from ``V = 0`` settles the states (:func:`dp_order`, identity 9)
+and each state's optimal-action gap (:func:`optimal_gap`, section 10).
 """
 
 from __future__ import annotations
@@ -56,24 +60,38 @@ def value_iteration(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 10
 TIE_RTOL = 1e-9
 
 
-def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000) -> np.ndarray:
+def tie_tolerance(mdp: MDP, lam: float) -> float:
+    """Action values closer than this are tied: :data:`TIE_RTOL` times the reward scale
+    ``max|R| / (1 - lambda)``."""
+    return TIE_RTOL * max(float(np.abs(mdp.R).max()), 1e-300) / (1 - lam)
+
+
+def optimal_pairs(mdp: MDP, lam: float, optimum: Optimum) -> np.ndarray:
+    """``(n_pairs,)`` mask of the optimal actions: ``Q*_ij`` within :func:`tie_tolerance`
+    of the state's best. ``optimum`` is :func:`value_iteration`'s at foresight ``lam``."""
+    return optimum.q >= state_max(mdp, optimum.q)[mdp.pair_state] - tie_tolerance(mdp, lam)
+
+
+def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000,
+             optimum: Optimum | None = None) -> np.ndarray:
     """``(n_states,)`` each state's sweep in the dynamic-programming order (docs/MATH.md, identity 9).
 
     Value iteration from ``V_0 = 0``: sweep ``k`` computes ``Q_k = R + lambda P V_k``
     and ``V_{k+1} = max_j Q_k``. A state's DP priority is the first sweep ``k`` from
-    which every greedy action of ``Q_k`` (within :data:`TIE_RTOL`) stays an optimal
-    action of ``Q*`` at every later sweep: the moment value iteration has settled
-    that state's decision for good. Reward that spreads from one place (the goal)
-    reaches a state after as many sweeps as it is steps away, so with a reward only
-    for remaining at the goal the order is, up to ties, the distance to the goal
-    (:func:`goal_distance`).
+    which every greedy action of ``Q_k`` (within :func:`tie_tolerance`) stays an optimal
+    action of ``Q*`` (:func:`optimal_pairs`) at every later sweep: the moment value
+    iteration has settled that state's decision for good. Reward that spreads from one
+    place (the goal) reaches a state after as many sweeps as it is steps away, so with
+    a reward only for remaining at the goal the order is, up to ties, the distance to
+    the goal (:func:`goal_distance`).
 
-    Two passes of ``O(n_pairs)`` memory: one for ``Q*``, one that records the last
-    sweep at which each state's greedy actions were not all optimal.
+    Two passes of ``O(n_pairs)`` memory: one for ``Q*`` (skipped when ``optimum``, the
+    :func:`value_iteration` at ``lam``, is given), one that records the last sweep at
+    which each state's greedy actions were not all optimal.
     """
-    optimum = value_iteration(mdp, lam, tol=tol, max_iter=max_iter)
-    tie = TIE_RTOL * max(float(np.abs(mdp.R).max()), 1e-300) / (1 - lam)
-    optimal = optimum.q >= state_max(mdp, optimum.q)[mdp.pair_state] - tie
+    optimum = value_iteration(mdp, lam, tol=tol, max_iter=max_iter) if optimum is None else optimum
+    tie = tie_tolerance(mdp, lam)
+    optimal = optimal_pairs(mdp, lam, optimum)
     unsettled_until = np.full(mdp.n_states, -1)
     value = np.zeros(mdp.n_states)
     threshold = tol * (1 - lam) / lam
@@ -87,6 +105,25 @@ def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000) 
             break
         value = best
     return unsettled_until + 1
+
+
+def optimal_gap(mdp: MDP, lam: float, optimum: Optimum | None = None) -> np.ndarray:
+    """``(n_states,)`` the optimal-action gap ``Delta*_i = V*_i - max_{j not optimal} Q*_ij``
+    (docs/MATH.md, section 10).
+
+    How much worse than the best the best *wrong* action of the state is, at the
+    optimum: the rate at which the replicator flow (identity 10) separates the optimal
+    action from its nearest rival once ``Q`` has reached ``Q*``. Optimal actions are
+    those of :func:`optimal_pairs` (ties within :func:`tie_tolerance`). NaN where every
+    action is optimal (a single-action state, or one whose actions all tie): the state
+    has no wrong action to unlearn, so no gap and no place in the gap order.
+    ``optimum`` is :func:`value_iteration`'s at ``lam`` (computed when not given).
+    """
+    optimum = value_iteration(mdp, lam) if optimum is None else optimum
+    optimal = optimal_pairs(mdp, lam, optimum)
+    best_wrong = state_max(mdp, np.where(optimal, -np.inf, optimum.q))
+    gap = state_max(mdp, optimum.q) - best_wrong  # +inf where no action is wrong
+    return np.where(np.isfinite(gap), gap, np.nan)
 
 
 def goal_distance(mdp: MDP) -> np.ndarray:

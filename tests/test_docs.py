@@ -40,7 +40,8 @@ TEXT_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".md", ".rst", ".txt", ".toml",
 TEXT_NAMES = {"Snakefile", "Makefile"}
 #: Files the workflow writes, which count as existing: path -> the rule file that
 #: declares it as an output (checked by test_generated_files_are_workflow_outputs).
-GENERATED = {"results/claims.md": "workflow/rules/claims.smk"}
+GENERATED = {"results/claims.md": "workflow/rules/claims.smk",
+             "results/replication.md": "workflow/rules/replication.smk"}
 #: This file's own examples below are made-up references on purpose.
 SELF = Path(__file__).resolve()
 

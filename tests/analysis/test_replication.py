@@ -192,7 +192,7 @@ def test_command_writes_both_files_and_the_same_bytes_twice(tmp_path):
 def test_a_missing_table_is_one_error_and_no_output(tmp_path, capsys):
     tables = write_tables(make_results(), tmp_path)
     tables[2] = str(tmp_path / "missing.csv")
-    md, meta = tmp_path / "r.md", tmp_path / "r.yaml"
+    md, meta = (tmp_path / "report").with_suffix(".md"), tmp_path / "r.yaml"
     assert main(["replication", *tables, "--md", str(md), "--metadata", str(meta)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("himo: error: ") and "missing.csv" in err and err.count("\n") == 1

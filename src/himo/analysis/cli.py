@@ -159,7 +159,7 @@ def _replication_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("claims", help="results/claims.json (from 'himo claims')")
     parser.add_argument("robustness", help="results/robustness.csv (from 'himo claims --csv')")
     parser.add_argument("baselines", help="results/baselines.csv (from 'himo baselines')")
-    parser.add_argument("--md", required=True, metavar="OUT.md", help="the report to write (results/replication.md)")
+    parser.add_argument("--md", required=True, help="the report to write (results/replication.md)")
     parser.add_argument("--metadata", required=True, metavar="OUT.yaml",
                         help="its ReScience C metadata to write (results/metadata.yaml)")
     parser.add_argument("--figure", action="append", default=[], metavar="PATH",

@@ -23,8 +23,10 @@ Each run is also compared with the dynamic-programming order (docs/MATH.md,
 identity 9): the dataset carries each state's DP sweep and distance to the goal,
 and the Kendall tau-b between the run's on-path priority order and the DP order,
 with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`);
-and with the order of the optimal-action gaps, the prediction of the mechanism
-(docs/MATH.md, section 10: ``optimal_gap``, ``kendall_tau_gap``).
+with the order of the optimal-action gaps, the prediction of the mechanism once the
+values have settled (docs/MATH.md, section 10: ``optimal_gap``, ``kendall_tau_gap``),
+and with the order of the gaps of the initial policy's values, its prediction at the
+start of the run (``prior_gap``, ``kendall_tau_prior``).
 
 The dataset also carries the state graph (:func:`state_graph`), so that a figure or
 a claim never has to guess which states are neighbours; its readers are in
@@ -360,7 +362,7 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
         },
     )
     ds = ds.merge(order_variables(mdp, _foresight(trajectory), time, position >= 0,
-                                  {"priority": prio, "priority_half": prio_half}))
+                                  {"priority": prio, "priority_half": prio_half}, initial_policy(trajectory, mdp)))
     ds = ds.merge(metadata_variables(mdp)).merge(start_variables(mdp))  # named as in the MDP file
     ds.attrs = {name: value for name, value in trajectory.attrs.items() if name != "start_state"}
     ds.attrs.update(start_attrs(mdp))
@@ -370,9 +372,9 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
 
 
 def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
-                    priorities: dict[str, np.ndarray]) -> xr.Dataset:
+                    priorities: dict[str, np.ndarray], initial: np.ndarray) -> xr.Dataset:
     """The run's orders against the dynamic-programming order (docs/MATH.md, identity 9)
-    and the order of the optimal-action gaps (section 10).
+    and the orders of the action gaps (section 10).
 
     ``dp_priority`` (the sweep of value iteration from ``V = 0`` from which each
     state's greedy action is final, at the run's foresight ``lam``) and
@@ -385,17 +387,20 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     ``priority_normalized``, the paper's priorities normalized per run
     (:func:`himo.analysis.orders.normalized_times`).
 
-    The mechanism's measure: ``optimal_gap`` (:func:`himo.solver.value_iteration.optimal_gap`
-    at ``lam``) and the 0-d ``kendall_tau_gap``, Kendall's tau-b between the on-path
-    ``priority`` order and the order of decreasing gap (:func:`gap_order`), compared
-    exactly as ``kendall_tau_dp`` is.
+    The mechanism's measures: ``optimal_gap`` (:func:`himo.solver.value_iteration.optimal_gap`
+    at ``lam``) and ``prior_gap`` (:func:`prior_gap` of the run's ``initial`` policy,
+    ``(n_pairs,)``), each with its 0-d Kendall's tau-b between the on-path
+    ``priority`` order and the order of decreasing gap (:func:`gap_order`),
+    ``kendall_tau_gap`` and ``kendall_tau_prior``, compared exactly as
+    ``kendall_tau_dp`` is (:func:`gap_tau`).
     """
     from himo.analysis.orders import compare_orders
     from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, tie_tolerance, value_iteration
 
     optimum = value_iteration(mdp, lam)
     dp = dp_order(mdp, lam, optimum=optimum)
-    gap = optimal_gap(mdp, lam, optimum=optimum)
+    tie = tie_tolerance(mdp, lam)
+    gaps = {"optimal_gap": optimal_gap(mdp, lam, optimum=optimum), "prior_gap": prior_gap(mdp, initial, lam)}
     variables = {
         "dp_priority": ("state", dp.astype(np.int64), {
             "long_name": "DP priority: the value-iteration sweep from which the state's greedy action is final",
@@ -403,12 +408,18 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "rule": f"value iteration from V = 0 at foresight {lam:g} (docs/MATH.md, identity 9)"}),
         "goal_distance": ("state", goal_distance(mdp).astype(np.int64), {
             "long_name": "fewest steps to the goal (-1: no goal reachable)", "units": "steps"}),
-        "optimal_gap": ("state", gap, {
+        "optimal_gap": ("state", gaps["optimal_gap"], {
             "long_name": "optimal-action gap V*_i - max over non-optimal actions of Q*_ij "
                          "(NaN: every action optimal)",
             "units": "reward",
-            "rule": f"Q* of value iteration at foresight {lam:g}; actions within {tie_tolerance(mdp, lam):.3g} "
+            "rule": f"Q* of value iteration at foresight {lam:g}; actions within {tie:.3g} "
                     "of the best are optimal (docs/MATH.md, section 10)"}),
+        "prior_gap": ("state", gaps["prior_gap"], {
+            "long_name": "prior gap: max_j Q0_ij - max over the other actions of Q0_ik, Q0 the action values "
+                         "of the run's initial policy (NaN: every action best)",
+            "units": "reward",
+            "rule": f"Q0 by exact evaluation of the first stored policy at foresight {lam:g}; actions within "
+                    f"{tie:.3g} of the best are best (docs/MATH.md, section 10)"}),
     }
     for name, values in priorities.items():
         compared = compare_orders(values, on_path, dp, time)
@@ -422,12 +433,57 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             variables["priority_normalized"] = ("state", compared.normalized, {
                 "long_name": "on-path priority normalized per run: (p - first) / (last - first) over the path",
                 "units": "1"})
-            by_gap = compare_orders(values, on_path, gap_order(gap, tie_tolerance(mdp, lam)), time)
-            variables["kendall_tau_gap"] = ((), by_gap.tau, dict(
-                tau_attributes(name, "optimal_gap", by_gap),
-                reference_order="decreasing optimal_gap (the largest gap first); gaps within "
-                                f"{tie_tolerance(mdp, lam):.3g} tied; states without a gap left out"))
+            variables["kendall_tau_gap"] = gap_tau(values, on_path, time, "optimal_gap", gaps["optimal_gap"], tie)
+            variables["kendall_tau_prior"] = gap_tau(values, on_path, time, "prior_gap", gaps["prior_gap"], tie)
     return xr.Dataset(variables)
+
+
+def gap_tau(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray, reference: str, gap: np.ndarray,
+            tie: float) -> tuple:
+    """The 0-d variable of Kendall's tau-b between the on-path ``priorities`` and the
+    order of decreasing ``gap`` (named ``reference``; :func:`gap_order` with ``tie``),
+    compared by :func:`himo.analysis.orders.compare_orders` as ``kendall_tau_dp`` is."""
+    from himo.analysis.orders import compare_orders
+
+    compared = compare_orders(priorities, on_path, gap_order(gap, tie), time)
+    return ((), compared.tau, dict(
+        tau_attributes("priority", reference, compared),
+        reference_order=f"decreasing {reference} (the largest gap first); gaps within {tie:.3g} tied; "
+                        "states without a gap left out"))
+
+
+def prior_gap(mdp: MDP, initial: np.ndarray, lam: float) -> np.ndarray:
+    """``(n_states,)`` the gap of the initial policy's action values: the prior's rate
+    (docs/MATH.md, section 10).
+
+    ``initial`` is the run's initial policy, ``(n_pairs,)`` (the uniform prior of
+    Eq. 22 unless the run started elsewhere). With ``Q0`` its action values at
+    foresight ``lam`` (:func:`himo.solver.evaluation.evaluate`),
+
+        prior_gap_i = max_j Q0_ij - max over the other actions k of Q0_ik,
+
+    the actions within :func:`himo.solver.value_iteration.tie_tolerance` of the best
+    counting as best (:func:`himo.solver.value_iteration.action_gap`, the rule of
+    ``optimal_gap``). By identity 10, ``d/dt log(pi_ij / pi_ik) = Q_ij - Q_ik``: at the
+    start of the run this is the rate at which the state's best action pulls away
+    from its nearest rival, the slowest of its log-ratios, which must reach a value
+    of order 1 for the state to commit. NaN where every action is best (a
+    single-action state, or one whose actions all tie under ``Q0``).
+    """
+    from himo.solver.evaluation import evaluate
+    from himo.solver.value_iteration import action_gap, tie_tolerance
+
+    return action_gap(mdp, evaluate(mdp, np.asarray(initial, dtype=float), lam).q, tie_tolerance(mdp, lam))
+
+
+def initial_policy(trajectory: xr.Dataset, mdp: MDP) -> np.ndarray:
+    """``(n_pairs,)`` the run's initial policy: the trajectory's policy at iteration 0
+    (always stored, whatever the thinning: :mod:`himo.trajectory`)."""
+    first = int(trajectory["iteration"].values[0])
+    if first != 0:
+        raise HimoError(f"the trajectory's first stored iteration is {first}, not 0: its initial policy is missing")
+    policy = np.asarray(trajectory["policy"].isel(iteration=0).transpose("state", "action").values, dtype=float)
+    return policy[mdp.pair_state, mdp.pair_action]
 
 
 def gap_order(gap: np.ndarray, tie: float) -> np.ndarray:

@@ -16,12 +16,14 @@ from himo.analysis.measures import (
     optimal_path,
     peak_time,
     policy_divergence,
+    prior_gap,
     priority,
     time_derivative,
 )
 from himo.errors import HimoError
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
+from tests.conftest import build_random_policy
 
 LAM = 0.9
 
@@ -266,11 +268,11 @@ def test_half_time_of_a_logistic_on_a_fine_grid():
 
 
 # -------------------------------------------- against the dynamic-programming order
-def chain_mdp(n: int = 5, trap_at: int | None = None) -> MDP:
+def chain_mdp(n: int = 5, trap_at: int | None = None, trap_reward: float = 0.0) -> MDP:
     """States s0 ... s(n-1) on a line, start s0, goal s(n-1): 'left' and 'right' (the
     goal: 'left' and 'stay', which earns 1). With ``trap_at``, that state's 'left'
     leads instead into a trap, an extra last state whose 'left' and 'stay' both stay
-    there, unrewarded (no action of the trap is wrong: it has no optimal gap)."""
+    there and earn ``trap_reward`` (no action of the trap is wrong: it has no gap)."""
     n_states = n + (trap_at is not None)
     pair_state, pair_action, target, reward = [], [], [], []
     for i in range(n_states):
@@ -280,7 +282,7 @@ def chain_mdp(n: int = 5, trap_at: int | None = None) -> MDP:
             pair_state.append(i)
             pair_action.append(0 if action == "left" else 1 if action == "right" else 2)
             target.append(k)
-            reward.append(1.0 if action == "stay" and not trap else 0.0)
+            reward.append(trap_reward if trap else 1.0 if action == "stay" else 0.0)
     P = sp.csr_matrix((np.ones(len(target)), (np.arange(len(target)), target)), shape=(len(target), n_states))
     return MDP.from_pairs(
         name="chain", state_labels=[f"s{i}" for i in range(n)] + ["trap"] * (trap_at is not None),
@@ -398,6 +400,91 @@ def test_dp_fields_are_the_goal_distance_on_the_paper_environments(env):
     # the gap order is the distance order there (docs/MATH.md, section 10): the same tau
     assert ds.kendall_tau_gap.dims == ()
     np.testing.assert_equal(float(ds.kendall_tau_gap), float(ds.kendall_tau_dp))
+    # the run starts from the uniform prior (Eq. 22): its gap, by a dense solve
+    np.testing.assert_allclose(ds.prior_gap, dense_gap(mdp, mdp.uniform_policy(), 0.8), rtol=1e-9)
+    assert ds.kendall_tau_prior.dims == ()
+
+
+# ------------------------------------------------- the prior's rate (section 10)
+def dense_gap(mdp: MDP, pair_policy: np.ndarray, lam: float) -> np.ndarray:
+    """The gap of ``Q`` of ``pair_policy`` state by state, from a dense solve of the
+    definitions (tests/solver/test_mechanism.py) and the brute-force gap of
+    tests/solver/test_dp_order.py (which takes any ``V``: ``Q = R + lam P V``)."""
+    from tests.solver.test_dp_order import brute_force_optimal_gap
+    from tests.solver.test_mechanism import dense_evaluation
+
+    _, value, _ = dense_evaluation(mdp, pair_policy, lam)
+    return brute_force_optimal_gap(mdp, lam, value)
+
+
+@pytest.mark.parametrize("p_go", [0.5, 0.1, 0.9])
+def test_prior_gap_of_two_states_by_hand(p_go):
+    """A: 'stay' or 'go' (to B, which earns 1 forever, its only action). Under an
+    initial pi(go | A) = p: V_B = 1 / (1 - lam), V_A = lam p V_B / (1 - lam (1 - p)),
+    so the gap at A is lam (V_B - V_A) = lam / (1 - lam (1 - p)) (the uniform prior:
+    lam / (1 - lam / 2)); B has one action, no gap. Later policies do not enter."""
+    mdp = two_state_mdp()
+    ds = measures_dataset(trajectory_for(mdp, np.array([p_go, 0.99, 0.999]), np.array([0.0, 1.0, 2.0])), mdp)
+    assert float(ds.prior_gap[0]) == pytest.approx(LAM / (1 - LAM * (1 - p_go)), rel=1e-12)
+    assert np.isnan(float(ds.prior_gap[1]))
+    assert ds.prior_gap.attrs["units"] == "reward"
+
+
+@pytest.mark.parametrize("seed, lam", [(2, 0.7), (5, 0.9), (11, 0.99)])
+def test_prior_gap_equals_the_dense_gap(random_mdp, seed, lam):
+    """Random MDPs with single-action states (NaN) and uneven action sets, under the
+    uniform prior and under another policy."""
+    mdp = random_mdp(seed=seed, action_counts=(3, 1, 2, 4, 1, 5), n_actions=5)
+    for policy in (mdp.uniform_policy(), build_random_policy(mdp, seed=seed, concentration=0.5)):
+        np.testing.assert_allclose(prior_gap(mdp, policy, lam), dense_gap(mdp, policy, lam), rtol=1e-9, atol=1e-12)
+    assert np.isnan(prior_gap(mdp, mdp.uniform_policy(), lam)[[1, 4]]).all()
+
+
+def test_prior_gap_reads_the_runs_initial_policy():
+    """A run started from a policy that favours 'left' everywhere: its prior_gap is
+    that policy's dense gap, not the uniform prior's (which differs by more than a
+    third at every state but the goal)."""
+    mdp = chain_mdp()
+    lefty = np.where(np.array(mdp.action_labels)[mdp.pair_action] == "left", 0.9, 0.1)
+    ds = measures_dataset(himo.solve(mdp, lam=LAM, method="natural", max_iter=3, initial_policy=lefty), mdp)
+    np.testing.assert_allclose(ds.prior_gap, dense_gap(mdp, lefty, LAM), rtol=1e-9)
+    uniform = dense_gap(mdp, mdp.uniform_policy(), LAM)
+    assert np.all(np.abs(ds.prior_gap.values[:-1] / uniform[:-1] - 1) > 1 / 3)
+    started = measures_dataset(himo.solve(mdp, lam=LAM, method="natural", max_iter=3), mdp)
+    np.testing.assert_allclose(started.prior_gap, uniform, rtol=1e-9)
+
+
+def test_prior_gap_order_by_hand():
+    """The chain with a trap at s1. Unrewarded trap: the optimal gap puts s1 first
+    (stepping in costs it everything, docs/MATH.md, section 10's test above), but
+    under the uniform prior the random walk's value at s1 is small anyway, so the
+    prior's gaps still follow the distance (checked against the dense gap): a run
+    that follows the distance has kendall_tau_prior 1, kendall_tau_gap 0.4. A trap
+    costing 1 a step: the random walk falls into it from everywhere, the more often
+    the nearer it starts, so the prior's gaps fall away from the trap (s1 largest:
+    'left' there is worth ``-lam / (1 - lam)``; then s2, s3, the goal, s0), nearly
+    against the distance: of the run's 10 pairs, the 6 among s1 ... s4 are
+    discordant and the 4 with s0 concordant, kendall_tau_prior (4 - 6) / 10, while
+    the optimal gap still moves only s1 (0.4)."""
+    time = np.arange(0.0, 8.0, 0.05)
+    for trap_reward, prior_order, tau in ((0.0, [4, 3, 2, 1, 0], 1.0), (-1.0, [4, 0, 1, 2, 3], -0.2)):
+        mdp = chain_mdp(trap_at=1, trap_reward=trap_reward)
+        ds = measures_dataset(distance_ordered_run(mdp, time, lambda d: 1.0 + d), mdp)
+        np.testing.assert_allclose(ds.prior_gap, dense_gap(mdp, mdp.uniform_policy(), LAM), rtol=1e-9)
+        assert np.isnan(float(ds.prior_gap[5]))  # the trap: both actions alike
+        np.testing.assert_array_equal(gap_order(ds.prior_gap.values, 1e-9)[:5], prior_order)
+        assert float(ds.kendall_tau_gap) == pytest.approx(0.4)
+        assert float(ds.kendall_tau_prior) == pytest.approx(tau)
+        attrs = ds.kendall_tau_prior.attrs
+        assert attrs["reference"] == "prior_gap" and attrs["n_compared"] == 5
+        assert attrs["resolution"] == ds.kendall_tau_dp.attrs["resolution"]
+
+
+def test_measures_need_the_initial_policy():
+    mdp = two_state_mdp()
+    traj = trajectory_for(mdp, np.array([0.5, 0.6, 0.7]), np.array([0.0, 1.0, 2.0])).isel(iteration=slice(1, None))
+    with pytest.raises(HimoError, match="first stored iteration is 1"):
+        measures_dataset(traj, mdp)
 
 
 def test_measures_need_the_foresight():

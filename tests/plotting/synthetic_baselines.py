@@ -34,6 +34,8 @@ def run(paper_env: str, env_key: str, method: str, foresight: float, priorities,
     compared = compare_orders(prio, on_path, distance, time)
     gap_rank = np.argsort(np.argsort(np.where(np.arange(n) == 2, -1, distance)))  # the bottleneck's gap largest
     by_gap = compare_orders(prio, on_path, gap_rank, time)
+    prior_rank = np.argsort(np.argsort(np.where(np.arange(n) == 1, -1, distance)))  # the start's successor first
+    by_prior = compare_orders(prio, on_path, prior_rank, time)
     half = compare_orders(prio + 0.05, on_path, distance, time)
     objective = reached * (1 - np.exp(-time))
     objective = objective / objective[-1] * reached
@@ -51,6 +53,7 @@ def run(paper_env: str, env_key: str, method: str, foresight: float, priorities,
             "kendall_tau_dp": ((), compared.tau, tau_attrs),
             "kendall_tau_dp_half": ((), half.tau, dict(tau_attrs, resolution=half.resolution)),
             "kendall_tau_gap": ((), by_gap.tau, tau_attrs),
+            "kendall_tau_prior": ((), by_prior.tau, tau_attrs),
             "role_goal": ("state", (distance == 0).astype(np.int8)),
             "role_bottleneck": ("state", (np.arange(n) == 2).astype(np.int8)),
         },

@@ -64,6 +64,8 @@ def test_comparison_table():
     assert rows["hanoi-lam0.8"]["kendall_tau_dp"] == pytest.approx(1.0)
     # the gap order puts the bottleneck (distance 3) first: 3 of 15 pairs discordant
     assert rows["hanoi-lam0.8"]["kendall_tau_gap"] == pytest.approx(12 / 15 - 3 / 15)
+    # the prior's order puts the start's successor (distance 4) first: 4 of 15 pairs discordant
+    assert rows["hanoi-lam0.8"]["kendall_tau_prior"] == pytest.approx(11 / 15 - 4 / 15)
     assert rows["fo-a"]["kendall_tau_dp"] == pytest.approx(-1.0)  # the reverse of the distance
     # one swapped pair of 15: (14 - 1) / 15
     assert rows["hanoi"]["kendall_tau_dp"] == pytest.approx(13 / 15)
@@ -76,8 +78,8 @@ def test_table_csv():
     text = compared.table_csv(compared.comparison_table(baseline_runs()))
     lines = text.splitlines()
     assert lines[0] == ",".join(compared.TABLE_COLUMNS)
-    assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.466667,0.1,6,6"
-    assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,,0.1,6,1" in lines  # NaN: empty
+    assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.466667,0.6,0.1,6,6"
+    assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,,,0.1,6,1" in lines  # NaN: empty
     assert len(lines) == 1 + 11 and text.endswith("\n")
 
 

@@ -121,8 +121,8 @@ def reached_fraction(ds: xr.Dataset) -> float:
 #: The columns of :func:`comparison_table`, in order.
 TABLE_COLUMNS = (
     "paper_env", "family", "foresight", "env_key", "method", "step", "stop_reason", "n_iterations",
-    "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "kendall_tau_gap", "resolution", "n_compared",
-    "n_tie_groups",
+    "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "kendall_tau_gap", "kendall_tau_prior", "resolution",
+    "n_compared", "n_tie_groups",
 )
 
 
@@ -130,8 +130,9 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
     """One row per compared run (:func:`comparison_runs`): environment, family,
     foresight, the run's settings, how far it got (:func:`reached_fraction`), its
     agreement with the DP order (``kendall_tau_dp``, ``kendall_tau_dp_half``) and with
-    the order of decreasing optimal gap (``kendall_tau_gap``, the mechanism's
-    prediction: docs/MATH.md, section 10), in the order environment, family, foresight."""
+    the orders of decreasing gap of ``Q*`` and of the initial policy's ``Q``
+    (``kendall_tau_gap``, ``kendall_tau_prior``: the mechanism's predictions,
+    docs/MATH.md, section 10), in the order environment, family, foresight."""
     rows = []
     for paper_env in paper_environments(runs):
         for family in METHOD_FAMILIES:
@@ -146,6 +147,7 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
                     "reached_fraction": reached_fraction(ds),
                     "kendall_tau_dp": float(tau), "kendall_tau_dp_half": float(ds["kendall_tau_dp_half"]),
                     "kendall_tau_gap": float(ds["kendall_tau_gap"]),
+                    "kendall_tau_prior": float(ds["kendall_tau_prior"]),
                     "resolution": float(tau.attrs["resolution"]),
                     "n_compared": int(tau.attrs["n_compared"]), "n_tie_groups": int(tau.attrs["n_tie_groups"]),
                 })

@@ -67,7 +67,7 @@ NOT_ESCAPED_Y = -1.6
 COLUMN_TITLES = {"DP": "DP", "HIMO": "HIMO", "gradient": "gradient", "softmax": "softmax"}
 #: What the figure reads from each measures dataset (docs/CONTRACTS.md), besides the roles.
 REQUIRED = ("objective", "priority", "optimal_path_position", "dp_priority", "kendall_tau_dp", "kendall_tau_dp_half",
-            "kendall_tau_gap")
+            "kendall_tau_gap", "kendall_tau_prior")
 
 
 def baselines_figure(runs: Sequence[xr.Dataset]) -> Figure:

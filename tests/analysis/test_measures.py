@@ -16,13 +16,14 @@ from himo.analysis.measures import (
     optimal_path,
     peak_time,
     policy_divergence,
-    prior_gap,
+    prior_rate,
     priority,
     time_derivative,
 )
 from himo.errors import HimoError
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
+from himo.solver.policy import state_argmax, state_max
 from tests.conftest import build_random_policy
 
 LAM = 0.9
@@ -401,82 +402,138 @@ def test_dp_fields_are_the_goal_distance_on_the_paper_environments(env):
     assert ds.kendall_tau_gap.dims == ()
     np.testing.assert_equal(float(ds.kendall_tau_gap), float(ds.kendall_tau_dp))
     # the run starts from the uniform prior (Eq. 22): its gap, by a dense solve
-    np.testing.assert_allclose(ds.prior_gap, dense_gap(mdp, mdp.uniform_policy(), 0.8), rtol=1e-9)
+    np.testing.assert_allclose(ds.prior_rate, dense_rate(mdp, mdp.uniform_policy(), 0.8), rtol=1e-9)
     assert ds.kendall_tau_prior.dims == ()
 
 
 # ------------------------------------------------- the prior's rate (section 10)
-def dense_gap(mdp: MDP, pair_policy: np.ndarray, lam: float) -> np.ndarray:
-    """The gap of ``Q`` of ``pair_policy`` state by state, from a dense solve of the
-    definitions (tests/solver/test_mechanism.py) and the brute-force gap of
-    tests/solver/test_dp_order.py (which takes any ``V``: ``Q = R + lam P V``)."""
-    from tests.solver.test_dp_order import brute_force_optimal_gap
+def dense_rate(mdp: MDP, pair_policy: np.ndarray, lam: float) -> np.ndarray:
+    """The rate of each state's best-action log-odds, state by state: ``Q`` from a
+    dense solve of the definitions (tests/solver/test_mechanism.py), then the
+    ``pi``-weighted mean of ``Q_best - Q_k`` over the actions more than the tie
+    tolerance ``1e-9 max|R| / (1 - lam)`` below the best; 0 where there is none, NaN
+    for a single action."""
     from tests.solver.test_mechanism import dense_evaluation
 
-    _, value, _ = dense_evaluation(mdp, pair_policy, lam)
-    return brute_force_optimal_gap(mdp, lam, value)
+    q = dense_evaluation(mdp, pair_policy, lam)[0]
+    tie = 1e-9 * np.abs(mdp.R).max() / (1 - lam)
+    rates = []
+    for s in range(mdp.n_states):
+        mine, weight = q[mdp.pair_state == s], pair_policy[mdp.pair_state == s]
+        other = mine < mine.max() - tie
+        rate = np.sum(weight[other] * (mine.max() - mine[other])) / weight[other].sum() if other.any() else 0.0
+        rates.append(rate if mine.size > 1 else np.nan)
+    return np.array(rates)
+
+
+def best_log_odds(pair_policy: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """``log(pi_b / (1 - pi_b))`` of the pairs ``best`` (``(..., n_pairs)`` policies)."""
+    p_best = pair_policy[..., best]
+    return np.log(p_best) - np.log1p(-p_best)
 
 
 @pytest.mark.parametrize("p_go", [0.5, 0.1, 0.9])
-def test_prior_gap_of_two_states_by_hand(p_go):
+def test_prior_rate_of_two_states_by_hand(p_go):
     """A: 'stay' or 'go' (to B, which earns 1 forever, its only action). Under an
     initial pi(go | A) = p: V_B = 1 / (1 - lam), V_A = lam p V_B / (1 - lam (1 - p)),
-    so the gap at A is lam (V_B - V_A) = lam / (1 - lam (1 - p)) (the uniform prior:
-    lam / (1 - lam / 2)); B has one action, no gap. Later policies do not enter."""
+    so A's rate, with one other action, is Q_go - Q_stay = lam (V_B - V_A) =
+    lam / (1 - lam (1 - p)) (the uniform prior: lam / (1 - lam / 2)); B has one action,
+    no rate. Later policies do not enter."""
     mdp = two_state_mdp()
     ds = measures_dataset(trajectory_for(mdp, np.array([p_go, 0.99, 0.999]), np.array([0.0, 1.0, 2.0])), mdp)
-    assert float(ds.prior_gap[0]) == pytest.approx(LAM / (1 - LAM * (1 - p_go)), rel=1e-12)
-    assert np.isnan(float(ds.prior_gap[1]))
-    assert ds.prior_gap.attrs["units"] == "reward"
+    assert float(ds.prior_rate[0]) == pytest.approx(LAM / (1 - LAM * (1 - p_go)), rel=1e-12)
+    assert np.isnan(float(ds.prior_rate[1]))
+    assert ds.prior_rate.attrs["units"] == "reward"
 
 
 @pytest.mark.parametrize("seed, lam", [(2, 0.7), (5, 0.9), (11, 0.99)])
-def test_prior_gap_equals_the_dense_gap(random_mdp, seed, lam):
+def test_prior_rate_equals_the_dense_rate(random_mdp, seed, lam):
     """Random MDPs with single-action states (NaN) and uneven action sets, under the
-    uniform prior and under another policy."""
+    uniform prior and under another policy; under the uniform prior it is the largest
+    advantage times n_i / (n_i - 1), not the gap to the nearest rival."""
     mdp = random_mdp(seed=seed, action_counts=(3, 1, 2, 4, 1, 5), n_actions=5)
     for policy in (mdp.uniform_policy(), build_random_policy(mdp, seed=seed, concentration=0.5)):
-        np.testing.assert_allclose(prior_gap(mdp, policy, lam), dense_gap(mdp, policy, lam), rtol=1e-9, atol=1e-12)
-    assert np.isnan(prior_gap(mdp, mdp.uniform_policy(), lam)[[1, 4]]).all()
+        np.testing.assert_allclose(prior_rate(mdp, policy, lam), dense_rate(mdp, policy, lam), rtol=1e-9, atol=1e-12)
+    uniform = mdp.uniform_policy()
+    rate = prior_rate(mdp, uniform, lam)
+    assert np.isnan(rate[[1, 4]]).all()
+    several = mdp.actions_per_state > 1
+    n = mdp.actions_per_state[several]
+    largest_advantage = state_max(mdp, evaluate(mdp, uniform, lam).advantage)[several]
+    np.testing.assert_allclose(rate[several], largest_advantage * n / (n - 1), rtol=1e-9)
+    many = mdp.actions_per_state > 2  # there the nearest rival is not all the others
+    assert not np.allclose(rate[many], optimal_gap_of(mdp, uniform, lam)[many], rtol=1e-3)
 
 
-def test_prior_gap_reads_the_runs_initial_policy():
-    """A run started from a policy that favours 'left' everywhere: its prior_gap is
-    that policy's dense gap, not the uniform prior's (which differs by more than a
+def optimal_gap_of(mdp: MDP, pair_policy: np.ndarray, lam: float) -> np.ndarray:
+    """The gap of ``Q`` of ``pair_policy`` to the nearest rival (the functional of
+    ``optimal_gap``), by brute force (tests/solver/test_dp_order.py)."""
+    from tests.solver.test_dp_order import brute_force_optimal_gap
+    from tests.solver.test_mechanism import dense_evaluation
+
+    return brute_force_optimal_gap(mdp, lam, dense_evaluation(mdp, pair_policy, lam)[1])
+
+
+@pytest.mark.parametrize("seed, lam", [(3, 0.9), (7, 0.99)])
+def test_prior_rate_is_the_initial_rate_of_the_best_actions_log_odds(random_mdp, seed, lam):
+    """Identity 10 at t = 0, by the flow itself: runs of the multiplicative step
+    (``pi <- pi exp(alpha A) / Z``) from a random initial policy, and the finite
+    difference of each state's best-action log-odds over the first step. It matches
+    prior_rate to first order in the step: the error halves with the step and is
+    below 1% at the smallest."""
+    mdp = random_mdp(seed=seed, action_counts=(4, 3, 1, 5, 2), n_actions=5)
+    initial = build_random_policy(mdp, seed=seed, concentration=0.5)
+    rate = prior_rate(mdp, initial, lam)
+    several = mdp.actions_per_state > 1
+    best = state_argmax(mdp, evaluate(mdp, initial, lam).q)[several]
+    errors = []
+    for step in (0.004, 0.002, 0.001):
+        ds = himo.solve(mdp, lam=lam, method="multiplicative", step=step, max_iter=1, initial_policy=initial,
+                        tol=1e-300, store_counters=False)
+        policy = ds.policy.values[:, mdp.pair_state, mdp.pair_action]
+        moved = np.diff(best_log_odds(policy, best), axis=0)[0] / float(ds.time[1])
+        errors.append(np.max(np.abs(moved - rate[several]) / rate[several]))
+    assert errors[2] < 0.01
+    np.testing.assert_allclose(np.array(errors[:2]) / np.array(errors[1:]), 2.0, rtol=0.05)
+
+
+def test_prior_rate_reads_the_runs_initial_policy():
+    """A run started from a policy that favours 'left' everywhere: its prior_rate is
+    that policy's dense rate, not the uniform prior's (which differs by more than a
     third at every state but the goal)."""
     mdp = chain_mdp()
     lefty = np.where(np.array(mdp.action_labels)[mdp.pair_action] == "left", 0.9, 0.1)
     ds = measures_dataset(himo.solve(mdp, lam=LAM, method="natural", max_iter=3, initial_policy=lefty), mdp)
-    np.testing.assert_allclose(ds.prior_gap, dense_gap(mdp, lefty, LAM), rtol=1e-9)
-    uniform = dense_gap(mdp, mdp.uniform_policy(), LAM)
-    assert np.all(np.abs(ds.prior_gap.values[:-1] / uniform[:-1] - 1) > 1 / 3)
+    np.testing.assert_allclose(ds.prior_rate, dense_rate(mdp, lefty, LAM), rtol=1e-9)
+    uniform = dense_rate(mdp, mdp.uniform_policy(), LAM)
+    assert np.all(np.abs(ds.prior_rate.values[:-1] / uniform[:-1] - 1) > 1 / 3)
     started = measures_dataset(himo.solve(mdp, lam=LAM, method="natural", max_iter=3), mdp)
-    np.testing.assert_allclose(started.prior_gap, uniform, rtol=1e-9)
+    np.testing.assert_allclose(started.prior_rate, uniform, rtol=1e-9)
 
 
-def test_prior_gap_order_by_hand():
+def test_prior_rate_order_by_hand():
     """The chain with a trap at s1. Unrewarded trap: the optimal gap puts s1 first
-    (stepping in costs it everything, docs/MATH.md, section 10's test above), but
-    under the uniform prior the random walk's value at s1 is small anyway, so the
-    prior's gaps still follow the distance (checked against the dense gap): a run
-    that follows the distance has kendall_tau_prior 1, kendall_tau_gap 0.4. A trap
-    costing 1 a step: the random walk falls into it from everywhere, the more often
-    the nearer it starts, so the prior's gaps fall away from the trap (s1 largest:
-    'left' there is worth ``-lam / (1 - lam)``; then s2, s3, the goal, s0), nearly
-    against the distance: of the run's 10 pairs, the 6 among s1 ... s4 are
-    discordant and the 4 with s0 concordant, kendall_tau_prior (4 - 6) / 10, while
-    the optimal gap still moves only s1 (0.4)."""
+    (stepping in costs it everything, test_gap_order_by_hand), but under the uniform
+    prior the random walk's value at s1 is small anyway, so the prior's rates still
+    follow the distance (checked against the dense rate): a run that follows the
+    distance has kendall_tau_prior 1, kendall_tau_gap 0.4. A trap costing 1 a step:
+    the random walk falls into it from everywhere, the more often the nearer it
+    starts, so the prior's rates fall away from the trap (s1 largest: 'left' there is
+    worth ``-lam / (1 - lam)``; then s2, s3, the goal, s0), nearly against the
+    distance: of the run's 10 pairs, the 6 among s1 ... s4 are discordant and the 4
+    with s0 concordant, kendall_tau_prior (4 - 6) / 10, while the optimal gap still
+    moves only s1 (0.4)."""
     time = np.arange(0.0, 8.0, 0.05)
     for trap_reward, prior_order, tau in ((0.0, [4, 3, 2, 1, 0], 1.0), (-1.0, [4, 0, 1, 2, 3], -0.2)):
         mdp = chain_mdp(trap_at=1, trap_reward=trap_reward)
         ds = measures_dataset(distance_ordered_run(mdp, time, lambda d: 1.0 + d), mdp)
-        np.testing.assert_allclose(ds.prior_gap, dense_gap(mdp, mdp.uniform_policy(), LAM), rtol=1e-9)
-        assert np.isnan(float(ds.prior_gap[5]))  # the trap: both actions alike
-        np.testing.assert_array_equal(gap_order(ds.prior_gap.values, 1e-9)[:5], prior_order)
+        np.testing.assert_allclose(ds.prior_rate, dense_rate(mdp, mdp.uniform_policy(), LAM), rtol=1e-9)
+        assert float(ds.prior_rate[5]) == 0.0  # the trap: both actions alike, the prior does not move it
+        np.testing.assert_array_equal(gap_order(ds.prior_rate.values, 1e-9)[:5], prior_order)
         assert float(ds.kendall_tau_gap) == pytest.approx(0.4)
         assert float(ds.kendall_tau_prior) == pytest.approx(tau)
         attrs = ds.kendall_tau_prior.attrs
-        assert attrs["reference"] == "prior_gap" and attrs["n_compared"] == 5
+        assert attrs["reference"] == "prior_rate" and attrs["n_compared"] == 5
         assert attrs["resolution"] == ds.kendall_tau_dp.attrs["resolution"]
 
 

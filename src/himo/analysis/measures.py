@@ -25,8 +25,8 @@ and the Kendall tau-b between the run's on-path priority order and the DP order,
 with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`);
 with the order of the optimal-action gaps, the prediction of the mechanism once the
 values have settled (docs/MATH.md, section 10: ``optimal_gap``, ``kendall_tau_gap``),
-and with the order of the gaps of the initial policy's values, its prediction at the
-start of the run (``prior_gap``, ``kendall_tau_prior``).
+and with the order of the prior's rates, its prediction at the start of the run
+(``prior_rate``, ``kendall_tau_prior``).
 
 The dataset also carries the state graph (:func:`state_graph`), so that a figure or
 a claim never has to guess which states are neighbours; its readers are in
@@ -388,9 +388,9 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     (:func:`himo.analysis.orders.normalized_times`).
 
     The mechanism's measures: ``optimal_gap`` (:func:`himo.solver.value_iteration.optimal_gap`
-    at ``lam``) and ``prior_gap`` (:func:`prior_gap` of the run's ``initial`` policy,
+    at ``lam``) and ``prior_rate`` (:func:`prior_rate` of the run's ``initial`` policy,
     ``(n_pairs,)``), each with its 0-d Kendall's tau-b between the on-path
-    ``priority`` order and the order of decreasing gap (:func:`gap_order`),
+    ``priority`` order and the order of decreasing value (:func:`gap_order`),
     ``kendall_tau_gap`` and ``kendall_tau_prior``, compared exactly as
     ``kendall_tau_dp`` is (:func:`gap_tau`).
     """
@@ -400,7 +400,7 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     optimum = value_iteration(mdp, lam)
     dp = dp_order(mdp, lam, optimum=optimum)
     tie = tie_tolerance(mdp, lam)
-    gaps = {"optimal_gap": optimal_gap(mdp, lam, optimum=optimum), "prior_gap": prior_gap(mdp, initial, lam)}
+    rates = {"optimal_gap": optimal_gap(mdp, lam, optimum=optimum), "prior_rate": prior_rate(mdp, initial, lam)}
     variables = {
         "dp_priority": ("state", dp.astype(np.int64), {
             "long_name": "DP priority: the value-iteration sweep from which the state's greedy action is final",
@@ -408,15 +408,16 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "rule": f"value iteration from V = 0 at foresight {lam:g} (docs/MATH.md, identity 9)"}),
         "goal_distance": ("state", goal_distance(mdp).astype(np.int64), {
             "long_name": "fewest steps to the goal (-1: no goal reachable)", "units": "steps"}),
-        "optimal_gap": ("state", gaps["optimal_gap"], {
+        "optimal_gap": ("state", rates["optimal_gap"], {
             "long_name": "optimal-action gap V*_i - max over non-optimal actions of Q*_ij "
                          "(NaN: every action optimal)",
             "units": "reward",
             "rule": f"Q* of value iteration at foresight {lam:g}; actions within {tie:.3g} "
                     "of the best are optimal (docs/MATH.md, section 10)"}),
-        "prior_gap": ("state", gaps["prior_gap"], {
-            "long_name": "prior gap: max_j Q0_ij - max over the other actions of Q0_ik, Q0 the action values "
-                         "of the run's initial policy (NaN: every action best)",
+        "prior_rate": ("state", rates["prior_rate"], {
+            "long_name": "prior rate: d/dt log(pi_best / (1 - pi_best)) at t = 0, the initial policy's "
+                         "pi0-weighted mean of Q0_best - Q0_ik over the other actions (0: all actions tied; "
+                         "NaN: a single action)",
             "units": "reward",
             "rule": f"Q0 by exact evaluation of the first stored policy at foresight {lam:g}; actions within "
                     f"{tie:.3g} of the best are best (docs/MATH.md, section 10)"}),
@@ -433,47 +434,59 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             variables["priority_normalized"] = ("state", compared.normalized, {
                 "long_name": "on-path priority normalized per run: (p - first) / (last - first) over the path",
                 "units": "1"})
-            variables["kendall_tau_gap"] = gap_tau(values, on_path, time, "optimal_gap", gaps["optimal_gap"], tie)
-            variables["kendall_tau_prior"] = gap_tau(values, on_path, time, "prior_gap", gaps["prior_gap"], tie)
+            variables["kendall_tau_gap"] = gap_tau(values, on_path, time, "optimal_gap", rates["optimal_gap"], tie)
+            variables["kendall_tau_prior"] = gap_tau(values, on_path, time, "prior_rate", rates["prior_rate"], tie)
     return xr.Dataset(variables)
 
 
-def gap_tau(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray, reference: str, gap: np.ndarray,
+def gap_tau(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray, reference: str, rate: np.ndarray,
             tie: float) -> tuple:
     """The 0-d variable of Kendall's tau-b between the on-path ``priorities`` and the
-    order of decreasing ``gap`` (named ``reference``; :func:`gap_order` with ``tie``),
-    compared by :func:`himo.analysis.orders.compare_orders` as ``kendall_tau_dp`` is."""
+    order of decreasing ``rate`` (a gap or a rate, named ``reference``; :func:`gap_order`
+    with ``tie``), compared by :func:`himo.analysis.orders.compare_orders` as
+    ``kendall_tau_dp`` is."""
     from himo.analysis.orders import compare_orders
 
-    compared = compare_orders(priorities, on_path, gap_order(gap, tie), time)
+    compared = compare_orders(priorities, on_path, gap_order(rate, tie), time)
     return ((), compared.tau, dict(
         tau_attributes("priority", reference, compared),
-        reference_order=f"decreasing {reference} (the largest gap first); gaps within {tie:.3g} tied; "
-                        "states without a gap left out"))
+        reference_order=f"decreasing {reference} (the largest first); values within {tie:.3g} tied; "
+                        "states without a value (NaN) left out"))
 
 
-def prior_gap(mdp: MDP, initial: np.ndarray, lam: float) -> np.ndarray:
-    """``(n_states,)`` the gap of the initial policy's action values: the prior's rate
-    (docs/MATH.md, section 10).
+def prior_rate(mdp: MDP, initial: np.ndarray, lam: float) -> np.ndarray:
+    """``(n_states,)`` the prior's rate: how fast the natural flow starts to pull each
+    state's best action away from the others (docs/MATH.md, section 10).
 
-    ``initial`` is the run's initial policy, ``(n_pairs,)`` (the uniform prior of
-    Eq. 22 unless the run started elsewhere). With ``Q0`` its action values at
-    foresight ``lam`` (:func:`himo.solver.evaluation.evaluate`),
+    ``initial`` is the run's initial policy ``pi0``, ``(n_pairs,)`` (the uniform prior of
+    Eq. 22 unless the run started elsewhere), ``Q0`` its action values at foresight
+    ``lam`` (:func:`himo.solver.evaluation.evaluate`), ``B`` the state's best actions
+    (within :func:`himo.solver.value_iteration.tie_tolerance` of the largest ``Q0``:
+    :func:`himo.solver.value_iteration.best_pairs`, the tie rule of ``optimal_gap``).
+    The rate is that of the best actions' log-odds at ``t = 0``,
 
-        prior_gap_i = max_j Q0_ij - max over the other actions k of Q0_ik,
+        d/dt log(pi_B / (1 - pi_B)) = sum over k not in B of pi0_ik (Q0_iB - Q0_ik) / (1 - pi0_iB),
 
-    the actions within :func:`himo.solver.value_iteration.tie_tolerance` of the best
-    counting as best (:func:`himo.solver.value_iteration.action_gap`, the rule of
-    ``optimal_gap``). By identity 10, ``d/dt log(pi_ij / pi_ik) = Q_ij - Q_ik``: at the
-    start of the run this is the rate at which the state's best action pulls away
-    from its nearest rival, the slowest of its log-ratios, which must reach a value
-    of order 1 for the state to commit. NaN where every action is best (a
-    single-action state, or one whose actions all tie under ``Q0``).
+    by identity 10 the ``pi0``-weighted mean of the rates ``Q0_iB - Q0_ik`` of the
+    log-ratios against the other actions (equivalently ``(Q0_iB - V0_i) / (1 - pi0_iB)``;
+    under the uniform prior, the largest advantage times ``n_i / (n_i - 1)``). Computed
+    from the shortfalls ``Q0_iB - Q0_ik >= 0``, free of the cancellation in ``Q - V``.
+    0 where the state's actions all tie under ``Q0`` (the prior does not move it: every
+    log-ratio starts at rate 0, within the tolerance); NaN for a single-action state,
+    which has no decision to make.
     """
     from himo.solver.evaluation import evaluate
-    from himo.solver.value_iteration import action_gap, tie_tolerance
+    from himo.solver.policy import state_max, state_sums
+    from himo.solver.value_iteration import best_pairs, tie_tolerance
 
-    return action_gap(mdp, evaluate(mdp, np.asarray(initial, dtype=float), lam).q, tie_tolerance(mdp, lam))
+    initial = np.asarray(initial, dtype=float)
+    q = evaluate(mdp, initial, lam).q
+    shortfall = state_max(mdp, q)[mdp.pair_state] - q
+    others = np.where(best_pairs(mdp, q, tie_tolerance(mdp, lam)), 0.0, initial)  # pi0 off the best actions
+    mass = state_sums(mdp, others)  # 1 - pi0_B; 0 where every action is best
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(mass > 0, state_sums(mdp, others * shortfall) / mass, 0.0)
+    return np.where(mdp.actions_per_state > 1, rate, np.nan)
 
 
 def initial_policy(trajectory: xr.Dataset, mdp: MDP) -> np.ndarray:
@@ -487,9 +500,10 @@ def initial_policy(trajectory: xr.Dataset, mdp: MDP) -> np.ndarray:
 
 
 def gap_order(gap: np.ndarray, tie: float) -> np.ndarray:
-    """``(n_states,)`` the order of decreasing optimal gap as ranks (0 = the largest gap),
-    gaps within ``tie`` of a neighbour sharing a rank (:func:`himo.analysis.orders.tie_groups`,
-    so that round-off makes no order); NaN where the gap is NaN (left out of a comparison)."""
+    """``(n_states,)`` the order of decreasing gap (``optimal_gap``) or rate (``prior_rate``)
+    as ranks (0 = the largest), values within ``tie`` of a neighbour sharing a rank
+    (:func:`himo.analysis.orders.tie_groups`, so that round-off makes no order); NaN where
+    the value is NaN (left out of a comparison)."""
     from himo.analysis.orders import tie_groups
 
     gap = np.asarray(gap, dtype=float)

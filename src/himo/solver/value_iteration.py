@@ -8,8 +8,7 @@ evaluation of the greedy policy (policy iteration's last step).
 
 From the same ``Q*``: which actions are optimal (:func:`optimal_pairs`), the order in
 which value iteration from ``V = 0`` settles the states (:func:`dp_order`, identity 9)
-and each state's optimal-action gap (:func:`optimal_gap`, section 10: the gap of
-``Q*``, :func:`action_gap`, which also gives the gap of any other action values).
+and each state's optimal-action gap (:func:`optimal_gap`, section 10).
 """
 
 from __future__ import annotations
@@ -74,8 +73,9 @@ def optimal_pairs(mdp: MDP, lam: float, optimum: Optimum) -> np.ndarray:
 
 
 def best_pairs(mdp: MDP, q: np.ndarray, tie: float) -> np.ndarray:
-    """``(n_pairs,)`` mask of each state's best actions under the action values ``q``:
-    those within ``tie`` of the state's largest."""
+    """``(n_pairs,)`` mask of each state's best actions under the action values ``q``
+    (``Q*`` for :func:`optimal_pairs`, any policy's ``Q`` otherwise): those within
+    ``tie`` of the state's largest."""
     return q >= state_max(mdp, q)[mdp.pair_state] - tie
 
 
@@ -127,22 +127,9 @@ def optimal_gap(mdp: MDP, lam: float, optimum: Optimum | None = None) -> np.ndar
     ``optimum`` is :func:`value_iteration`'s at ``lam`` (computed when not given).
     """
     optimum = value_iteration(mdp, lam) if optimum is None else optimum
-    return action_gap(mdp, optimum.q, tie_tolerance(mdp, lam))
-
-
-def action_gap(mdp: MDP, q: np.ndarray, tie: float) -> np.ndarray:
-    """``(n_states,)`` the gap of the action values ``q`` (``(n_pairs,)``) in each state:
-    ``max_j q_ij - max_{k not best} q_ik``, the best actions being those within ``tie``
-    of the state's largest value (the rule of :func:`optimal_pairs`).
-
-    By identity 10 (docs/MATH.md, section 10) this is the rate at which the policy
-    flow, while its values are ``q``, grows the log-ratio between a state's best
-    action and its nearest rival: :func:`optimal_gap` for ``Q*``, and
-    :func:`himo.analysis.measures.prior_gap` for the values of a run's initial
-    policy. NaN where every action is best (a single action, or all tied).
-    """
-    rival = state_max(mdp, np.where(best_pairs(mdp, q, tie), -np.inf, q))
-    gap = state_max(mdp, q) - rival  # +inf where no action is a rival
+    optimal = optimal_pairs(mdp, lam, optimum)
+    best_wrong = state_max(mdp, np.where(optimal, -np.inf, optimum.q))
+    gap = state_max(mdp, optimum.q) - best_wrong  # +inf where no action is wrong
     return np.where(np.isfinite(gap), gap, np.nan)
 
 

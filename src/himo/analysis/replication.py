@@ -75,9 +75,7 @@ class Results:
 
     def claim_ids(self) -> list[str]:
         """The claims in the registry's order (H1, ..., G1; others after, as claims.json lists them)."""
-        from himo.analysis.claims import CLAIMS
-
-        registered = [claim.id for claim in CLAIMS if claim.id in self.claims]
+        registered = [claim.id for claim in _registered(self)]
         return registered + [claim for claim in self.claims if claim not in registered]
 
     def records(self) -> list[tuple[str, dict]]:
@@ -346,7 +344,18 @@ def results_markdown(results: Results, figures: tuple[str, ...] = ()) -> str:
         "priorities are planning times, earlier is higher):",
         "",
         _table(["claim", "figure", "verdict", "with PD~ = 1/2 as the priority", "what it rests on"], rows),
+        "",
+        "What those numbers are, claim by claim (the definitions are in docs/CLAIMS.md):",
+        "",
+        *[f"- **{claim.id}**: {claim.summary}" for claim in _registered(results) if claim.summary],
     ])
+
+
+def _registered(results: Results) -> list:
+    """The registry's :class:`~himo.analysis.judging.Claim` objects of the claims in the results."""
+    from himo.analysis.claims import CLAIMS
+
+    return [claim for claim in CLAIMS if claim.id in results.claims]
 
 
 def _rests_on(results: Results, claim: str, paper_env: str) -> str:

@@ -147,6 +147,9 @@ def test_robustness_table_one_row_per_claim_run_and_definition():
     main = by[("H2", "hanoi", "peak")]
     assert main["group"] == "main" and main["subject"] == "s1 s2" and main["subject_rank"] == 2
     assert main["rival"] == "s3" and main["margin"] == pytest.approx(1.0)
+    assert main["resolution"] == pytest.approx(0.01) and "resolution" in R.ROBUSTNESS_COLUMNS
+    assert by[("H1", "hanoi", "peak")]["resolution"] == pytest.approx(0.01)
+    assert "resolution" not in by[("H4", "hanoi", "peak")]  # H4 compares no priorities
     half = by[("H2", "hanoi", "half")]
     assert half["verdict"] == J.NOT and half["rival"] == "s3" and half["margin"] == pytest.approx(-1.0)
     assert by[("H2", "hanoi-misleading-name", "peak")]["group"] == "foresight"
@@ -193,6 +196,56 @@ def test_rank_table_has_the_ranks_the_claims_read():
     assert {r["priority"] for r in rows if r["env_key"] == "hanoi-old"} == {"peak"}
     half = {r["state"]: r["rank"] for r in rows if r["env_key"] == "hanoi" and r["priority"] == "half"}
     assert half["s1"] == 3
+    assert all(r["resolution"] == pytest.approx(0.01) for r in rows)  # the fake runs' grid step
+
+
+def hanoi_measures(step: float, thin: int = 1):
+    """The measures of a real HIMO run on the Tower of Hanoi (foresight 0.9)."""
+    import himo
+    from himo.analysis.measures import measures_dataset
+
+    mdp = himo.make_env("hanoi")
+    ds = measures_dataset(himo.solve(mdp, lam=0.9, method="natural", step=step, thin=thin), mdp)
+    return ds.assign_attrs(env_key="hanoi", paper_env="hanoi", **MAIN_ATTRS)
+
+
+@pytest.mark.parametrize("step, thin", [(1.0, 1), (0.1, 7)])
+def test_the_claims_and_the_rank_table_agree_on_a_real_run(step, thin):
+    """One rule: on a real run (step 1, which ties on-path priorities; and step 0.1
+    thinned to an uneven grid) the claims' ranks, ties and resolution are those of the
+    rank table and of the measures (priority_rank + 1, the resolution stored with
+    kendall_tau_dp), under each priority definition; and the rank table's own numbers
+    say the same ties (closer than its resolution) as the claims."""
+    ds = hanoi_measures(step, thin)
+    records = J.evaluate_claims(C.CLAIMS, [ds])
+    rows = R.rank_table([ds], records, C.CLAIMS)
+    n_ties = 0
+    for definition, variable in J.PRIORITY_DEFINITIONS.items():
+        table = {r["state"]: r for r in rows if r["priority"] == definition}
+        stored_tau = ds["kendall_tau_dp" + variable.removeprefix("priority")]
+        stored_rank = ds[f"{variable}_rank"].to_series()
+        assert {row["resolution"] for row in table.values()} == {stored_tau.attrs["resolution"]}
+        assert {label: row["rank"] for label, row in table.items()} == \
+            {label: int(rank) + 1 for label, rank in stored_rank.items() if rank >= 0}
+        numbers = records["H2"]["robustness"]["hanoi"]["numbers_by_priority"][definition]
+        assert numbers["resolution"] == stored_tau.attrs["resolution"]
+        assert [row[3] for row in numbers["on_path_priority_order"]] == \
+            [table[row[0]]["rank"] for row in numbers["on_path_priority_order"]]
+        goal = numbers["goal"]
+        resolution = table[goal]["resolution"]
+        for label, status in numbers["bridge_status"].items():
+            rivals = [name for name in table if name != goal and name not in numbers["bridge_status"]]
+            close = [name for name in rivals
+                     if abs(table[name]["priority_time"] - table[label]["priority_time"]) < resolution]
+            assert status["tied_with"] == close and status["rank_on_path"] == table[label]["rank"]
+        h3 = records["H3"]["robustness"]["hanoi"]["numbers_by_priority"][definition]
+        start = table[h3["start"]]
+        assert h3["start_rank_on_path"] == start["rank"]
+        assert h3["tied_with_start"] == [name for name in table if name != h3["start"] and
+                                         abs(table[name]["priority_time"] - start["priority_time"]) < resolution]
+        n_ties += len(table) - len({row["rank"] for row in table.values()})
+    if step == 1.0:
+        assert n_ties > 0  # the run has ties to agree on
 
 
 # --------------------------------------------------------------- the claims report

@@ -26,7 +26,7 @@ import xarray as xr
 
 from himo.analysis import states
 from himo.analysis.judging import runs_of
-from himo.analysis.orders import path_ranks, tie_groups
+from himo.analysis.orders import path_ranks, precedence_ranks
 
 
 # ------------------------------------------------------------ the runs compared
@@ -182,7 +182,7 @@ def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None
     foresight = float(main.attrs["foresight"])
     rows = states.optimal_path(main)
     dp = np.asarray(main["dp_priority"].values, dtype=float)[rows]
-    columns = [OrderColumn("DP", None, tie_groups(dp, 0.5), 1.0, 0.0, True)]
+    columns = [OrderColumn("DP", None, precedence_ranks(dp, 0.0), 1.0, 0.0, True)]
     for family in METHOD_FAMILIES:
         ds = comparison_runs(runs, paper_env, family).get(foresight)
         if ds is None:

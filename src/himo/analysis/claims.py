@@ -5,8 +5,9 @@ it and the decision function that implements that definition (written just above
 the claim), and says which runs it is decided on: H1-H4 on the ``hanoi`` run, R1 on
 ``fourrooms``, W1 and W2 on ``wormhole`` (W1 also gets the ``fourrooms`` run of the
 same foresight), G1 on every main run. The words of the definitions (priority,
-on-path, precedes, leads, jumps ahead) and the runner are in
-:mod:`himo.analysis.judging`; the JSON and Markdown reports and ``docs/CLAIMS.md``
+on-path, resolution, precedes, rank, leads, jumps ahead) and the runner are in
+:mod:`himo.analysis.judging`, the rule by which a priority precedes another in
+:mod:`himo.analysis.orders`; the JSON and Markdown reports and ``docs/CLAIMS.md``
 in :mod:`himo.analysis.report`.
 
 Adding a claim is adding one ``Claim`` to :data:`CLAIMS` (and regenerating
@@ -22,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from himo.analysis import states
+from himo.analysis.orders import precedes, tied
 from himo.analysis.judging import (
     LEAD_SUMMARY,
     NOT,
@@ -32,13 +34,14 @@ from himo.analysis.judging import (
     EveryMainRun,
     MainRun,
     NotEvaluable,
+    all_states_resolution,
     lead_rule,
     lead_status,
     lead_summary,
     lead_verdict,
     on_path_priority_order,
     on_path_ranks,
-    precedes,
+    on_path_resolution,
     priorities,
     require_goal,
     require_role,
@@ -71,23 +74,30 @@ def _final(ds: xr.Dataset, name: str) -> np.ndarray:
 
 # ------------------------------------------------------------------------ H1
 def decide_H1(ds: xr.Dataset) -> Decision:
-    """H1 (Fig. 1B, 1D): the goal's PD velocity peaks before every other state's."""
+    """H1 (Fig. 1B, 1D): the goal's PD velocity peaks before every other state's.
+
+    The goal is compared with every state, so at the resolution of every state's
+    priority (:func:`~himo.analysis.judging.all_states_resolution`)."""
     prio, labels = priorities(ds), states.labels(ds)
     goal = require_goal(ds)
+    resolution = all_states_resolution(ds)
     others = [s for s in range(prio.size) if s != goal and np.isfinite(prio[s])]
     on_path = set(states.optimal_path(ds).tolist())
     earliest = min(others, key=lambda s: prio[s]) if others else None
-    first_all = np.isfinite(prio[goal]) and all(precedes(prio[goal], prio[s]) for s in others)
-    tied_all = np.isfinite(prio[goal]) and not first_all and all(not precedes(prio[s], prio[goal]) for s in others)
-    first_path = np.isfinite(prio[goal]) and all(precedes(prio[goal], prio[s]) for s in others if s in on_path)
+    has_priority = bool(np.isfinite(prio[goal]))
+    first_all = has_priority and all(precedes(prio[goal], prio[s], resolution) for s in others)
+    tied_all = has_priority and not first_all and not any(precedes(prio[s], prio[goal], resolution) for s in others)
+    first_path = has_priority and all(precedes(prio[goal], prio[s], resolution) for s in others if s in on_path)
     verdict = REPLICATED if first_all else PARTLY if (tied_all or first_path) else NOT
     return verdict, {
         "goal": labels[goal],
         "goal_priority": float(prio[goal]),
+        "resolution": resolution,
         "goal_final_action": str(ds["final_action"].values[goal]) if "final_action" in ds else None,
         "earliest_other_state": None if earliest is None else labels[earliest],
         "earliest_other_priority": None if earliest is None else float(prio[earliest]),
-        "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s])],
+        "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s], resolution)],
+        "states_tied_with_goal": [labels[s] for s in others if has_priority and tied(prio[goal], prio[s], resolution)],
         "goal_first_among_all_states": bool(first_all),
         "goal_first_among_on_path_states": bool(first_path),
     }
@@ -97,7 +107,7 @@ def summarize_H1(numbers: dict) -> dict:
     return {"subject": numbers["goal"], "subject_priority": numbers["goal_priority"],
             "rival": numbers["earliest_other_state"], "rival_priority": numbers["earliest_other_priority"],
             "margin": _difference(numbers["earliest_other_priority"], numbers["goal_priority"]),
-            "count": len(numbers["states_not_after_goal"])}
+            "count": len(numbers["states_not_after_goal"]), "resolution": numbers["resolution"]}
 
 
 def _difference(a, b):
@@ -109,14 +119,15 @@ H1 = Claim(
     paper_text=("Of all actions in all states, HIMO first prioritizes STOP at the goal: the goal's PD "
                 "velocity peaks before every other state's."),
     definition=(
-        "States: all states with a priority. replicated: the goal (role 'goal') precedes every other "
-        "state. partly replicated: the goal is tied for the earliest priority among all states, or "
-        "precedes every other on-path state but not every state. not replicated: otherwise. The goal's "
-        "converged action is reported (the paper reads the goal's priority as that of STOP)."),
+        "States: all states with a priority, compared at the resolution of all their priorities. "
+        "replicated: the goal (role 'goal') precedes every other state. partly replicated: no other state "
+        "precedes the goal (it is tied for the earliest priority), or the goal precedes every other on-path "
+        "state but not every state. not replicated: otherwise. The states tied with the goal and the goal's "
+        "converged action are reported (the paper reads the goal's priority as that of STOP)."),
     decide=decide_H1,
     summarize=summarize_H1,
     summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
-             "does not precede"),
+             "does not precede; resolution: that of all states' priorities"),
 )
 
 
@@ -134,6 +145,7 @@ def decide_H2(ds: xr.Dataset) -> Decision:
     status = lead_status(ds, bridge, goal)
     return lead_verdict(status, every=False), {
         "goal": labels[goal],
+        "resolution": on_path_resolution(ds),
         "bridge": [labels[s] for s in bridge],
         "bridge_are_bottlenecks": [bool(bottleneck[s]) for s in bridge],
         "bridge_status": status,
@@ -152,7 +164,8 @@ H2 = Claim(
         + lead_rule("the bridge states", every=False, otherwise=", or the path never crosses")),
     decide=decide_H2,
     summarize=lambda numbers: (lead_summary(numbers["bridge_status"], numbers["on_path_priority_order"],
-                                            numbers["goal"]) if "bridge_status" in numbers else {}),
+                                            numbers["goal"], numbers["resolution"])
+                               if "bridge_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the bridge states"),
 )
 
@@ -163,18 +176,20 @@ def decide_H3(ds: xr.Dataset) -> Decision:
     the optimal path, :func:`himo.analysis.states.start`, when paths start in several states)."""
     prio, labels = priorities(ds), states.labels(ds)
     start = require_start(ds)
+    resolution = on_path_resolution(ds)
     others = [s for s in states.optimal_path(ds).tolist() if s != start and np.isfinite(prio[s])]
-    numbers = {"start": labels[start], "start_priority": float(prio[start]),
+    numbers = {"start": labels[start], "start_priority": float(prio[start]), "resolution": resolution,
                "on_path_priority_order": on_path_priority_order(ds)}
     if not np.isfinite(prio[start]):
         return NOT, numbers
-    last = all(precedes(prio[s], prio[start]) for s in others)
-    tied = not last and all(not precedes(prio[start], prio[s]) for s in others)
+    last = all(precedes(prio[s], prio[start], resolution) for s in others)
+    tied_for_last = not last and not any(precedes(prio[start], prio[s], resolution) for s in others)
     latest = max(others, key=lambda s: prio[s], default=None)
     numbers["latest_other_on_path"] = None if latest is None else float(prio[latest])
     numbers["latest_other_on_path_state"] = None if latest is None else labels[latest]
     numbers["start_rank_on_path"] = on_path_ranks(ds)[start]
-    return (REPLICATED if last else PARTLY if tied else NOT), numbers
+    numbers["tied_with_start"] = [labels[s] for s in others if tied(prio[start], prio[s], resolution)]
+    return (REPLICATED if last else PARTLY if tied_for_last else NOT), numbers
 
 
 H3 = Claim(
@@ -182,15 +197,17 @@ H3 = Claim(
     paper_text="Local policy optimization at the start state is deferred to last (among on-path states).",
     definition=(
         "States: on-path states. replicated: every other on-path state precedes the start. partly "
-        "replicated: the start is tied for the latest priority. not replicated: otherwise (or the start "
-        "has no priority)."),
+        "replicated: the start precedes no other on-path state (it is tied for the latest priority). not "
+        "replicated: otherwise (or the start has no priority). The states tied with the start are reported."),
     decide=decide_H3,
     summarize=lambda numbers: {
         "subject": numbers["start"], "subject_priority": numbers["start_priority"],
         "subject_rank": numbers.get("start_rank_on_path"), "rival": numbers.get("latest_other_on_path_state"),
         "rival_priority": numbers.get("latest_other_on_path"),
-        "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path"))},
-    summary="subject: the start; rival: the latest other on-path state; margin: the start's priority minus the rival's",
+        "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path")),
+        "resolution": numbers["resolution"]},
+    summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
+             "rival's; resolution: that of the on-path priorities"),
 )
 
 
@@ -279,6 +296,7 @@ def decide_R1(ds: xr.Dataset) -> Decision:
     doors = np.flatnonzero(require_role(ds, "bottleneck"))
     numbers = {
         "goal": labels[goal],
+        "resolution": on_path_resolution(ds),
         "entry_doorways": [labels[s] for s in entries],
         "entry_doorways_on_path": [labels[s] for s in on_path],
         "doorway_priorities": {labels[s]: float(prio[s]) for s in doors},
@@ -303,7 +321,8 @@ R1 = Claim(
         + " The priorities of the other doorways are reported."),
     decide=decide_R1,
     summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
-                                            numbers["goal"]) if "entry_status" in numbers else {}),
+                                            numbers["goal"], numbers["resolution"])
+                               if "entry_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the entry doorways"),
 )
 
@@ -378,7 +397,7 @@ def decide_W2(ds: xr.Dataset) -> Decision:
     entrance, exit_ = _wormhole(ds)
     goal = require_goal(ds)
     status = lead_status(ds, [entrance, exit_], goal)
-    numbers = {"goal": states.labels(ds)[goal], "wormhole_status": status,
+    numbers = {"goal": states.labels(ds)[goal], "resolution": on_path_resolution(ds), "wormhole_status": status,
                "on_path_priority_order": on_path_priority_order(ds)}
     if not all(v["on_path"] for v in status.values()):
         return NOT, numbers
@@ -394,7 +413,7 @@ W2 = Claim(
         + lead_rule("the entrance and the exit", every=True, otherwise=", or one of them is not on the path")),
     decide=decide_W2,
     summarize=lambda numbers: lead_summary(numbers["wormhole_status"], numbers["on_path_priority_order"],
-                                           numbers["goal"]),
+                                           numbers["goal"], numbers["resolution"]),
     summary=LEAD_SUMMARY.format(subject="the wormhole's entrance and exit"),
 )
 

@@ -13,10 +13,13 @@ JSON-ready dict of what the verdict rests on. It raises :class:`NotEvaluable` wh
 run lacks what the claim needs (a role, a cluster, a grid); the claim is then
 ``"not evaluated"``, with the reason.
 
-The words of the definitions (:data:`VOCABULARY`) are implemented here once:
-:func:`precedes`, :func:`tied`, :func:`lead_status` and :func:`lead_verdict`, and
-:func:`lead_rule` writes the verdict rule of a claim that a set of states is
-prioritized in those words.
+The words of the definitions (:data:`VOCABULARY`) are implemented here once, on
+the one rule by which a priority precedes another (:func:`himo.analysis.orders.precedes`:
+earlier by at least the resolution of the run's time grid, closer priorities tied):
+the resolution of the priorities compared (:func:`on_path_resolution`,
+:func:`all_states_resolution`), the ranks (:func:`on_path_ranks`), :func:`lead_status`
+and :func:`lead_verdict`; :func:`lead_rule` writes the verdict rule of a claim that a
+set of states is prioritized in those words.
 
 **Priority definitions.** The paper's priority is the time at which a state's PD
 velocity peaks; how much a verdict rests on that choice is measured by judging
@@ -39,7 +42,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 import xarray as xr
 
-from himo.analysis import states
+from himo.analysis import orders, states
 
 REPLICATED = "replicated"
 PARTLY = "partly replicated"
@@ -47,9 +50,6 @@ NOT = "not replicated"
 NOT_EVALUATED = "not evaluated"
 #: Every verdict, from the best to none.
 VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
-
-#: Priorities closer than this (planning time) are tied.
-TIE_TOL = 1e-6
 
 #: The definitions of a state's priority every claim is judged under: name -> the
 #: measures variable that holds it (himo.analysis.measures).
@@ -74,9 +74,24 @@ VOCABULARY = {
         "(`optimal_path_position`) that have a priority. When paths start in several states, the "
         "optimal path and \"the start\" are those of the most probable start state (the first in state "
         "order on ties)."),
+    "resolution": (
+        "the resolution of the time grid over a set of priorities: the widest spacing of the run's stored "
+        "planning times (`time`) over the window from the earliest to the latest of them, every grid interval "
+        "that meets the window counted (the step size when no step was halved and nothing thinned; "
+        "`himo.analysis.orders.grid_resolution`). A priority is located on the grid only to within a "
+        "spacing (the peak of dPD/dt by the parabola through the stored maximum and its neighbours, the "
+        "PD~ = 1/2 time by linear interpolation inside the interval of the crossing), so both priority "
+        "definitions get it, each over its own priorities. The priorities compared are the on-path states' "
+        "(the resolution stored with `kendall_tau_dp` in the measures), unless a definition says otherwise "
+        "(H1: all states')."),
     "precedes": (
-        f"a state a precedes b when priority(a) < priority(b) - {TIE_TOL:g}; priorities within "
-        f"{TIE_TOL:g} of each other are tied (neither precedes)."),
+        "a state a precedes b when priority(b) - priority(a) is at least the resolution; two priorities "
+        "closer than the resolution are tied (neither precedes), never ordered by round-off. Ties do not "
+        "chain: a may be tied with b and b with c while a precedes c (`himo.analysis.orders.precedes`)."),
+    "rank": (
+        "an on-path state's rank is 1 + the number of on-path states that precede it (1 = nothing precedes "
+        "it; `priority_rank` + 1 in the measures, `rank` in results/priority_ranks.csv). States of one rank "
+        "are tied; a state may also be tied with one of a neighbouring rank."),
     "leads": (
         "a state of a claimed set leads when it precedes every on-path state that is neither the goal "
         "nor in the claimed set: after the goal, the next priority is the claimed set's."),
@@ -215,7 +230,8 @@ class Claim:
 SUMMARY_FIELDS = {
     "subject": "the states the claim is about (labels, space-separated)",
     "subject_priority": "the subject's priority (the earliest of its states')",
-    "subject_rank": "the subject's rank among the on-path states (1 = earliest; ties share the better rank)",
+    "subject_rank": ("the subject's rank among the on-path states (1 + the on-path states that precede it; the "
+                     "best of its states')"),
     "rival": "the state whose priority the subject's is compared with",
     "rival_priority": "the rival's priority",
     "margin": ("how far the claimed order holds, in planning time: positive when the subject is where the "
@@ -223,6 +239,8 @@ SUMMARY_FIELDS = {
     "count": "a count the verdict rests on (the claim says which)",
     "of": "out of how many",
     "value": "a number the verdict rests on (the claim says which)",
+    "resolution": ("the resolution at which the priorities were compared (planning time): a margin smaller "
+                   "than it is a tie"),
 }
 
 
@@ -432,55 +450,76 @@ def priorities(ds: xr.Dataset) -> np.ndarray:
     return np.asarray(ds["priority"].values, dtype=float)
 
 
-def precedes(a: float, b: float) -> bool:
-    """Priority ``a`` precedes ``b``: earlier by more than TIE_TOL."""
-    return bool(a < b - TIE_TOL)
+def time_grid(ds: xr.Dataset) -> np.ndarray:
+    """The run's stored planning times (``time``), on which its priorities are located;
+    NotEvaluable without them."""
+    if "time" not in ds.coords and "time" not in ds:
+        raise NotEvaluable("the run has no time grid (time): rerun himo measures")
+    return np.asarray(ds["time"].values, dtype=float)
 
 
-def tied(a: float, b: float) -> bool:
-    """Priorities ``a`` and ``b`` within TIE_TOL of each other."""
-    return bool(abs(a - b) <= TIE_TOL)
+def on_path_resolution(ds: xr.Dataset) -> float:
+    """The resolution of the run's on-path priorities
+    (:func:`himo.analysis.orders.path_resolution`): the one the measures store with
+    ``kendall_tau_dp`` for the same definition."""
+    return orders.path_resolution(priorities(ds), states.on_path(ds), time_grid(ds))
 
 
-def on_path_priority_order(ds: xr.Dataset) -> list[list]:
-    """On-path states in priority order (path order on ties): ``[[label, priority, path position], ...]``."""
-    labels, prio = states.labels(ds), priorities(ds)
-    path = [int(s) for s in states.optimal_path(ds)]
-    position = {s: i for i, s in enumerate(path)}
-    ranked = sorted((s for s in path if np.isfinite(prio[s])), key=lambda s: (prio[s], position[s]))
-    return [[labels[s], float(prio[s]), position[s]] for s in ranked]
+def all_states_resolution(ds: xr.Dataset) -> float:
+    """The resolution of every state's priority (:func:`himo.analysis.orders.grid_resolution`
+    over the window of all of them): for a claim that compares a state with every state."""
+    return orders.grid_resolution(time_grid(ds), priorities(ds))
 
 
 def on_path_ranks(ds: xr.Dataset) -> dict[int, int]:
     """``{state: rank}`` of the on-path states with a priority: 1 + the number of
-    on-path states that precede it (tied states share the better rank)."""
+    on-path states that precede it (:func:`himo.analysis.orders.path_ranks` + 1, at
+    :func:`on_path_resolution`)."""
     prio = priorities(ds)
-    ranked = [int(s) for s in states.optimal_path(ds) if np.isfinite(prio[s])]
-    return {s: 1 + sum(precedes(prio[o], prio[s]) for o in ranked) for s in ranked}
+    ranks = orders.path_ranks(prio, states.on_path(ds), on_path_resolution(ds))
+    return {int(s): int(ranks[s]) + 1 for s in states.optimal_path(ds) if ranks[s] >= 0}
+
+
+def on_path_priority_order(ds: xr.Dataset) -> list[list]:
+    """On-path states in priority order (path order on equal times):
+    ``[[label, priority, path position, rank], ...]`` (:func:`on_path_ranks`: equal
+    ranks are tied)."""
+    labels, prio, rank = states.labels(ds), priorities(ds), on_path_ranks(ds)
+    path = [int(s) for s in states.optimal_path(ds)]
+    position = {s: i for i, s in enumerate(path)}
+    ranked = sorted(rank, key=lambda s: (prio[s], position[s]))
+    return [[labels[s], float(prio[s]), position[s], rank[s]] for s in ranked]
 
 
 def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     """For each claimed state, by label: on the path? its priority; does it lead, tie
-    for the lead, jump ahead (of which states)?"""
+    for the lead, jump ahead (of which states)? with which rivals is it tied? All at
+    :func:`on_path_resolution`."""
     prio, labels = priorities(ds), states.labels(ds)
+    resolution = on_path_resolution(ds)
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}
     others = [s for s in path if s != goal and s not in claimed and np.isfinite(prio[s])]
     rank = on_path_ranks(ds)
+
+    def precedes(a: int, b: int) -> bool:
+        return orders.precedes(prio[a], prio[b], resolution)
+
     out = {}
     for c in claimed:
         if c not in position or not np.isfinite(prio[c]):
             out[labels[c]] = {"on_path": c in position, "priority": float(prio[c]), "leads": False,
-                              "tied_for_lead": False, "jumps_ahead_of": []}
+                              "tied_for_lead": False, "jumps_ahead_of": [], "tied_with": []}
             continue
-        leads = all(precedes(prio[c], prio[o]) for o in others)
-        tied_for_lead = not leads and all(precedes(prio[c], prio[o]) or tied(prio[c], prio[o]) for o in others)
-        downstream = [o for o in others if position[o] > position[c] and precedes(prio[c], prio[o])]
+        leads = all(precedes(c, o) for o in others)
+        tied_for_lead = not leads and not any(precedes(o, c) for o in others)
+        downstream = [o for o in others if position[o] > position[c] and precedes(c, o)]
         out[labels[c]] = {
             "on_path": True, "priority": float(prio[c]), "path_position": position[c],
             "rank_on_path": rank[c],
             "leads": leads, "tied_for_lead": tied_for_lead,
             "jumps_ahead_of": [labels[o] for o in downstream],
+            "tied_with": [labels[o] for o in others if orders.tied(prio[c], prio[o], resolution)],
         }
     return out
 
@@ -489,16 +528,17 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
 LEAD_SUMMARY = (
     "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "
     "earliest on-path state that is neither the goal nor claimed, margin: its priority minus the subject's; "
+    "resolution: that of the on-path priorities; "
     "count: the on-path states between a claimed state and the goal that a claimed state jumps ahead of, of: "
     "how many on-path states lie between a claimed state and the goal")
 
 
-def lead_summary(status: dict, order: list[list], goal: str) -> dict:
+def lead_summary(status: dict, order: list[list], goal: str, resolution: float) -> dict:
     """The :data:`SUMMARY_FIELDS` of a claim that a set of states leads, from its
-    :func:`lead_status`, :func:`on_path_priority_order` and goal label, as
-    :data:`LEAD_SUMMARY` says."""
+    :func:`lead_status`, :func:`on_path_priority_order`, goal label and
+    :func:`on_path_resolution`, as :data:`LEAD_SUMMARY` says."""
     on_path = {label: v for label, v in status.items() if v["on_path"] and "path_position" in v}
-    summary = {"subject": " ".join(sorted(status))}
+    summary = {"subject": " ".join(sorted(status)), "resolution": resolution}
     if on_path:
         first = min(on_path, key=lambda label: (on_path[label]["priority"], on_path[label]["path_position"]))
         summary.update(subject=" ".join(sorted(on_path)), subject_priority=on_path[first]["priority"],

@@ -11,26 +11,30 @@ the stored time grid over the window from the earliest to the latest of them
 (:func:`grid_resolution`): the step size when no step was halved and nothing was
 thinned. Then, for two priorities ``a`` and ``b`` of that set,
 
-    a precedes b   when   b - a >= resolution,
-    a and b are tied      when   |a - b| < resolution (neither precedes),
+    a precedes b       when  b - a >= resolution,
+    a and b are tied   when  |a - b| < resolution  (neither precedes)
 
-(:func:`precedes`, :func:`tied`), never ordered by round-off. The rule is pairwise
-and depends on nothing but the two priorities and the resolution: ``a`` may be tied
-with ``b`` and ``b`` with ``c`` while ``a`` precedes ``c`` (ties do not chain).
+(:func:`precedes`, :func:`tied`): near-ties are never ordered by round-off. The rule
+is pairwise and reads nothing but the two priorities and the resolution, so ties do
+not chain: ``a`` may be tied with ``b`` and ``b`` with ``c`` while ``a`` precedes
+``c`` (chaining near neighbours into groups would tie priorities many resolutions
+apart whenever states lie between them).
 
 Which priorities make the set, and so the window of the resolution, is the
 comparison's: the on-path states' priorities for the orders below and for every
 claim about the path (:func:`path_resolution`, the resolution stored with the run's
 ``kendall_tau_dp``); all states' priorities for a claim that compares a state with
-every state (H1, :mod:`himo.analysis.claims`). Both priority definitions
-(``priority``, ``priority_half``) are located on the same grid to within a spacing,
-so both get this rule, each on the window of its own priorities. A resolution of 0
-is an exact order (``a`` precedes ``b`` when ``a < b``): the DP sweeps are integers.
+every state (H1, :mod:`himo.analysis.claims`): a wider window, so a resolution at
+least as coarse. Both priority definitions (``priority``, ``priority_half``) are
+located on the same grid to within a spacing, so both get this rule, each over its
+own priorities. A resolution of 0 is an exact order (``a`` precedes ``b`` when
+``a < b``): the DP sweeps are integers.
 
 **Ranks.** A state's rank among a set is the number of states of the set that
-precede it (:func:`precedence_ranks`; 0 = nothing precedes it). States of one rank are tied
-with each other; a state may also be tied with one of a neighbouring rank. The
-claims (:mod:`himo.analysis.judging`), the measures' ``priority_rank`` and
+precede it (:func:`precedence_ranks`; 0 = nothing precedes it). States of one rank
+are tied with each other, and a state that precedes another has the smaller rank; a
+state may also be tied with one of a neighbouring rank. The claims
+(:mod:`himo.analysis.judging`), the measures' ``priority_rank`` and
 ``results/priority_ranks.csv`` (1 + this rank) all read it.
 
 **What is compared.** A run's priorities are planning times, and planning time is

@@ -110,8 +110,9 @@ def test_H2_lead_tie_and_order_at_the_resolution():
 
     verdict, numbers = decide(2.0, 2.125)  # the bridge earlier, but closer than 0.25
     status = numbers["bridge_status"]["s1"]
-    assert verdict == J.PARTLY and numbers["resolution"] == 0.25
+    assert verdict == J.PARTLY and status["resolution_to_rival"] == 0.25
     assert not status["leads"] and status["tied_for_lead"] and status["tied_with"] == ["s3"]
+    assert C.H2.summarize(numbers)["resolution"] == 0.25 and C.H2.summarize(numbers)["margin"] == 0.125
     assert decide(2.125, 2.0)[0] == J.PARTLY  # the rival earlier, as close: tied all the same
     assert decide(2.0, 2.25)[0] == J.REPLICATED  # one resolution apart: the bridge precedes
     assert decide(2.25, 2.0)[0] == J.NOT  # ... or the rival does
@@ -134,7 +135,7 @@ def test_ranks_and_order_say_which_priorities_are_tied():
     """On-path priorities s4 1.0, s3 2.0, s2 2.125, s1 2.25, s0 9 at resolution 0.25:
     s3 and s2 are tied, s2 and s1 are tied, but s3 precedes s1 (ties do not chain)."""
     ds = fake([9, 2.25, 2.125, 2.0, 1.0, 8], time=QUARTER, **HANOI)
-    assert J.on_path_resolution(ds) == 0.25
+    assert J.on_path_ties(ds) == {0: [], 1: [2], 2: [1, 3], 3: [2], 4: []}
     assert J.on_path_ranks(ds) == {4: 1, 3: 2, 2: 2, 1: 3, 0: 5}
     assert J.on_path_priority_order(ds) == [["s4", 1.0, 4, 1], ["s3", 2.0, 3, 2], ["s2", 2.125, 2, 2],
                                             ["s1", 2.25, 1, 3], ["s0", 9.0, 0, 5]]
@@ -142,29 +143,26 @@ def test_ranks_and_order_say_which_priorities_are_tied():
     assert status["tied_with"] == ["s2"] and not status["tied_for_lead"] and status["rank_on_path"] == 3
 
 
-def test_H1_ties_the_goal_at_the_resolution_of_all_states():
-    """The grid has step 0.25 up to 5 and then 2 (times 5, 7, 9, 10): the on-path
-    priorities (1 to 4) are resolved to 0.25, all states' (up to the off-path s5 at
-    8) only to 2."""
+def test_H1_ties_the_goal_at_the_resolution_between_the_two():
+    """The grid has step 0.25 up to 5 and then 2 (times 5, 7, 9, 10): the goal is
+    compared with each state at the widest spacing between their two priorities, on
+    the path or off it."""
     time = np.concatenate([np.linspace(0.0, 5.0, 21), [7.0, 9.0, 10.0]])
-    path_only = dict(HANOI, time=time)
 
-    def decide(s3, s5=2.0, s0=4.0):
-        return C.decide_H1(fake([s0, 3.5, 3, s3, 1, s5], **path_only))
+    def decide(goal, s3, s5, s0=4.0, s1=3.5, s2=3.0):
+        return C.decide_H1(fake([s0, s1, s2, s3, goal, s5], time=time, **HANOI))
 
-    verdict, numbers = decide(s3=1.125)  # s3 closer to the goal than 0.25
+    verdict, numbers = decide(1.0, s3=1.125, s5=2.0)  # s3 closer to the goal than 0.25
     assert verdict == J.PARTLY and numbers["resolution"] == 0.25
     assert numbers["states_tied_with_goal"] == ["s3"] and numbers["states_not_after_goal"] == ["s3"]
-    assert decide(s3=0.875)[0] == J.PARTLY  # earlier, as close: tied, not after the goal
-    assert decide(s3=1.25)[0] == J.REPLICATED
-    assert decide(s3=0.75)[0] == J.NOT
-    # an off-path state at 8 widens the window to the grid's step of 2: the goal (1)
-    # is tied with every state closer than 2 (s3 at 2; not s2 at 3, a full 2 later)
-    verdict, numbers = decide(s3=2.0, s5=8.0)
-    ds = fake([4.0, 3.5, 3, 2.0, 1, 8.0], **path_only)
-    assert (J.all_states_resolution(ds), J.on_path_resolution(ds)) == (2.0, 0.25)
-    assert verdict == J.PARTLY and numbers["resolution"] == 2.0
-    assert numbers["states_tied_with_goal"] == ["s3"]
+    assert decide(1.0, s3=0.875, s5=2.0)[0] == J.PARTLY  # earlier, as close: tied, not after the goal
+    assert decide(1.0, s3=1.25, s5=2.0)[0] == J.REPLICATED
+    assert decide(1.0, s3=0.75, s5=2.0)[0] == J.NOT
+    # a state located on the wide spacing does not coarsen the goal's other comparisons
+    assert decide(1.0, s3=1.25, s5=8.0)[0] == J.REPLICATED
+    # ... but a state across it from the goal is compared at that spacing: 5.5 - 4.9 < 2
+    verdict, numbers = decide(4.9, s3=5.5, s5=9.9, s0=9.8, s1=9.6, s2=9.4)
+    assert verdict == J.PARTLY and numbers["resolution"] == 2.0 and numbers["states_tied_with_goal"] == ["s3"]
 
 
 def test_H3_ties_the_start_at_the_resolution():

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from himo.analysis import states
-from himo.analysis.orders import precedes, tied
+from himo.analysis.orders import pair_resolution, precedes, tied
 from himo.analysis.judging import (
     LEAD_SUMMARY,
     NOT,
@@ -34,19 +34,18 @@ from himo.analysis.judging import (
     EveryMainRun,
     MainRun,
     NotEvaluable,
-    all_states_resolution,
     lead_rule,
     lead_status,
     lead_summary,
     lead_verdict,
     on_path_priority_order,
     on_path_ranks,
-    on_path_resolution,
     priorities,
     require_goal,
     require_role,
     require_start,
     run_key,
+    time_grid,
 )
 
 #: H4: CD~ must pass +RISE_TOL (a rise) before -RISE_TOL; a fall is a drop of at
@@ -74,30 +73,27 @@ def _final(ds: xr.Dataset, name: str) -> np.ndarray:
 
 # ------------------------------------------------------------------------ H1
 def decide_H1(ds: xr.Dataset) -> Decision:
-    """H1 (Fig. 1B, 1D): the goal's PD velocity peaks before every other state's.
-
-    The goal is compared with every state, so at the resolution of every state's
-    priority (:func:`~himo.analysis.judging.all_states_resolution`)."""
-    prio, labels = priorities(ds), states.labels(ds)
+    """H1 (Fig. 1B, 1D): the goal's PD velocity peaks before every other state's."""
+    prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
     goal = require_goal(ds)
-    resolution = all_states_resolution(ds)
     others = [s for s in range(prio.size) if s != goal and np.isfinite(prio[s])]
     on_path = set(states.optimal_path(ds).tolist())
     earliest = min(others, key=lambda s: prio[s]) if others else None
     has_priority = bool(np.isfinite(prio[goal]))
-    first_all = has_priority and all(precedes(prio[goal], prio[s], resolution) for s in others)
-    tied_all = has_priority and not first_all and not any(precedes(prio[s], prio[goal], resolution) for s in others)
-    first_path = has_priority and all(precedes(prio[goal], prio[s], resolution) for s in others if s in on_path)
+    first_all = has_priority and all(precedes(prio[goal], prio[s], time) for s in others)
+    tied_all = has_priority and not first_all and not any(precedes(prio[s], prio[goal], time) for s in others)
+    first_path = has_priority and all(precedes(prio[goal], prio[s], time) for s in others if s in on_path)
     verdict = REPLICATED if first_all else PARTLY if (tied_all or first_path) else NOT
     return verdict, {
         "goal": labels[goal],
         "goal_priority": float(prio[goal]),
-        "resolution": resolution,
+        "resolution": (float(pair_resolution(time, prio[goal], prio[earliest]))
+                       if has_priority and earliest is not None else None),
         "goal_final_action": str(ds["final_action"].values[goal]) if "final_action" in ds else None,
         "earliest_other_state": None if earliest is None else labels[earliest],
         "earliest_other_priority": None if earliest is None else float(prio[earliest]),
-        "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s], resolution)],
-        "states_tied_with_goal": [labels[s] for s in others if has_priority and tied(prio[goal], prio[s], resolution)],
+        "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s], time)],
+        "states_tied_with_goal": [labels[s] for s in others if has_priority and tied(prio[goal], prio[s], time)],
         "goal_first_among_all_states": bool(first_all),
         "goal_first_among_on_path_states": bool(first_path),
     }
@@ -119,15 +115,14 @@ H1 = Claim(
     paper_text=("Of all actions in all states, HIMO first prioritizes STOP at the goal: the goal's PD "
                 "velocity peaks before every other state's."),
     definition=(
-        "States: all states with a priority, compared at the resolution of all their priorities. "
-        "replicated: the goal (role 'goal') precedes every other state. partly replicated: no other state "
+        "States: all states with a priority. replicated: the goal (role 'goal') precedes every other state. partly replicated: no other state "
         "precedes the goal (it is tied for the earliest priority), or the goal precedes every other on-path "
         "state but not every state. not replicated: otherwise. The states tied with the goal and the goal's "
         "converged action are reported (the paper reads the goal's priority as that of STOP)."),
     decide=decide_H1,
     summarize=summarize_H1,
     summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
-             "does not precede; resolution: that of all states' priorities"),
+             "does not precede; resolution: the goal's with the rival's"),
 )
 
 
@@ -145,7 +140,6 @@ def decide_H2(ds: xr.Dataset) -> Decision:
     status = lead_status(ds, bridge, goal)
     return lead_verdict(status, every=False), {
         "goal": labels[goal],
-        "resolution": on_path_resolution(ds),
         "bridge": [labels[s] for s in bridge],
         "bridge_are_bottlenecks": [bool(bottleneck[s]) for s in bridge],
         "bridge_status": status,
@@ -164,8 +158,7 @@ H2 = Claim(
         + lead_rule("the bridge states", every=False, otherwise=", or the path never crosses")),
     decide=decide_H2,
     summarize=lambda numbers: (lead_summary(numbers["bridge_status"], numbers["on_path_priority_order"],
-                                            numbers["goal"], numbers["resolution"])
-                               if "bridge_status" in numbers else {}),
+                                            numbers["goal"]) if "bridge_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the bridge states"),
 )
 
@@ -175,20 +168,20 @@ def decide_H3(ds: xr.Dataset) -> Decision:
     """H3 (Fig. 1D): the start's priority is the latest among on-path states (the start of
     the optimal path, :func:`himo.analysis.states.start`, when paths start in several states)."""
     prio, labels = priorities(ds), states.labels(ds)
-    start = require_start(ds)
-    resolution = on_path_resolution(ds)
+    start, time = require_start(ds), time_grid(ds)
     others = [s for s in states.optimal_path(ds).tolist() if s != start and np.isfinite(prio[s])]
-    numbers = {"start": labels[start], "start_priority": float(prio[start]), "resolution": resolution,
+    numbers = {"start": labels[start], "start_priority": float(prio[start]),
                "on_path_priority_order": on_path_priority_order(ds)}
     if not np.isfinite(prio[start]):
         return NOT, numbers
-    last = all(precedes(prio[s], prio[start], resolution) for s in others)
-    tied_for_last = not last and not any(precedes(prio[start], prio[s], resolution) for s in others)
+    last = all(precedes(prio[s], prio[start], time) for s in others)
+    tied_for_last = not last and not any(precedes(prio[start], prio[s], time) for s in others)
     latest = max(others, key=lambda s: prio[s], default=None)
     numbers["latest_other_on_path"] = None if latest is None else float(prio[latest])
     numbers["latest_other_on_path_state"] = None if latest is None else labels[latest]
+    numbers["resolution"] = None if latest is None else float(pair_resolution(time, prio[start], prio[latest]))
     numbers["start_rank_on_path"] = on_path_ranks(ds)[start]
-    numbers["tied_with_start"] = [labels[s] for s in others if tied(prio[start], prio[s], resolution)]
+    numbers["tied_with_start"] = [labels[s] for s in others if tied(prio[start], prio[s], time)]
     return (REPLICATED if last else PARTLY if tied_for_last else NOT), numbers
 
 
@@ -205,9 +198,9 @@ H3 = Claim(
         "subject_rank": numbers.get("start_rank_on_path"), "rival": numbers.get("latest_other_on_path_state"),
         "rival_priority": numbers.get("latest_other_on_path"),
         "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path")),
-        "resolution": numbers["resolution"]},
+        "resolution": numbers.get("resolution")},
     summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
-             "rival's; resolution: that of the on-path priorities"),
+             "rival's; resolution: the start's with the rival's"),
 )
 
 
@@ -296,7 +289,6 @@ def decide_R1(ds: xr.Dataset) -> Decision:
     doors = np.flatnonzero(require_role(ds, "bottleneck"))
     numbers = {
         "goal": labels[goal],
-        "resolution": on_path_resolution(ds),
         "entry_doorways": [labels[s] for s in entries],
         "entry_doorways_on_path": [labels[s] for s in on_path],
         "doorway_priorities": {labels[s]: float(prio[s]) for s in doors},
@@ -321,8 +313,7 @@ R1 = Claim(
         + " The priorities of the other doorways are reported."),
     decide=decide_R1,
     summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
-                                            numbers["goal"], numbers["resolution"])
-                               if "entry_status" in numbers else {}),
+                                            numbers["goal"]) if "entry_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the entry doorways"),
 )
 
@@ -397,7 +388,7 @@ def decide_W2(ds: xr.Dataset) -> Decision:
     entrance, exit_ = _wormhole(ds)
     goal = require_goal(ds)
     status = lead_status(ds, [entrance, exit_], goal)
-    numbers = {"goal": states.labels(ds)[goal], "resolution": on_path_resolution(ds), "wormhole_status": status,
+    numbers = {"goal": states.labels(ds)[goal], "wormhole_status": status,
                "on_path_priority_order": on_path_priority_order(ds)}
     if not all(v["on_path"] for v in status.values()):
         return NOT, numbers
@@ -413,7 +404,7 @@ W2 = Claim(
         + lead_rule("the entrance and the exit", every=True, otherwise=", or one of them is not on the path")),
     decide=decide_W2,
     summarize=lambda numbers: lead_summary(numbers["wormhole_status"], numbers["on_path_priority_order"],
-                                           numbers["goal"], numbers["resolution"]),
+                                           numbers["goal"]),
     summary=LEAD_SUMMARY.format(subject="the wormhole's entrance and exit"),
 )
 

@@ -15,11 +15,10 @@ run lacks what the claim needs (a role, a cluster, a grid); the claim is then
 
 The words of the definitions (:data:`VOCABULARY`) are implemented here once, on
 the one rule by which a priority precedes another (:func:`himo.analysis.orders.precedes`:
-earlier by at least the resolution of the run's time grid, closer priorities tied):
-the resolution of the priorities compared (:func:`on_path_resolution`,
-:func:`all_states_resolution`), the ranks (:func:`on_path_ranks`), :func:`lead_status`
-and :func:`lead_verdict`; :func:`lead_rule` writes the verdict rule of a claim that a
-set of states is prioritized in those words.
+earlier by at least the resolution of the run's time grid between the two, closer
+priorities tied): the ranks (:func:`on_path_ranks`), :func:`lead_status` and
+:func:`lead_verdict`; :func:`lead_rule` writes the verdict rule of a claim that a set
+of states is prioritized in those words.
 
 **Priority definitions.** The paper's priority is the time at which a state's PD
 velocity peaks; how much a verdict rests on that choice is measured by judging
@@ -75,23 +74,23 @@ VOCABULARY = {
         "optimal path and \"the start\" are those of the most probable start state (the first in state "
         "order on ties)."),
     "resolution": (
-        "the resolution of the time grid over a set of priorities: the widest spacing of the run's stored "
-        "planning times (`time`) over the window from the earliest to the latest of them, every grid interval "
-        "that meets the window counted (the step size when no step was halved and nothing thinned; "
-        "`himo.analysis.orders.grid_resolution`). A priority is located on the grid only to within a "
-        "spacing (the peak of dPD/dt by the parabola through the stored maximum and its neighbours, the "
-        "PD~ = 1/2 time by linear interpolation inside the interval of the crossing), so both priority "
-        "definitions get it, each over its own priorities. The priorities compared are the on-path states' "
-        "(the resolution stored with `kendall_tau_dp` in the measures), unless a definition says otherwise "
-        "(H1: all states')."),
+        "the resolution at which two priorities are compared: the widest spacing of the run's stored planning "
+        "times (`time`) between them, every grid interval that meets the span from the earlier to the later "
+        "counted (a priority on a grid point counts the intervals on both sides); the step size when no step "
+        "was halved and nothing thinned (`himo.analysis.orders.pair_resolution`). A priority is located on "
+        "the grid only to within a spacing (the peak of dPD/dt by the parabola through the stored maximum "
+        "and its neighbours, the PD~ = 1/2 time by linear interpolation inside the interval of the "
+        "crossing), so both priority definitions are compared at it. It reads the two priorities and the "
+        "grid only: the same whether the states are on the optimal path or not."),
     "precedes": (
-        "a state a precedes b when priority(b) - priority(a) is at least the resolution; two priorities "
-        "closer than the resolution are tied (neither precedes), never ordered by round-off. Ties do not "
+        "a state a precedes b when priority(b) - priority(a) is at least the resolution between them; two "
+        "priorities closer than that are tied (neither precedes), never ordered by round-off. Ties do not "
         "chain: a may be tied with b and b with c while a precedes c (`himo.analysis.orders.precedes`)."),
     "rank": (
         "an on-path state's rank is 1 + the number of on-path states that precede it (1 = nothing precedes "
         "it; `priority_rank` + 1 in the measures, `rank` in results/priority_ranks.csv). States of one rank "
-        "are tied; a state may also be tied with one of a neighbouring rank."),
+        "are tied; a state may also be tied with one of a neighbouring rank (results/priority_ranks.csv lists "
+        "them in `tied_with`)."),
     "leads": (
         "a state of a claimed set leads when it precedes every on-path state that is neither the goal "
         "nor in the claimed set: after the goal, the next priority is the claimed set's."),
@@ -239,8 +238,8 @@ SUMMARY_FIELDS = {
     "count": "a count the verdict rests on (the claim says which)",
     "of": "out of how many",
     "value": "a number the verdict rests on (the claim says which)",
-    "resolution": ("the resolution at which the priorities were compared (planning time): a margin smaller "
-                   "than it is a tie"),
+    "resolution": ("the resolution at which the subject's priority is compared with the rival's (planning "
+                   "time): a margin smaller than it is a tie"),
 }
 
 
@@ -458,26 +457,23 @@ def time_grid(ds: xr.Dataset) -> np.ndarray:
     return np.asarray(ds["time"].values, dtype=float)
 
 
-def on_path_resolution(ds: xr.Dataset) -> float:
-    """The resolution of the run's on-path priorities
-    (:func:`himo.analysis.orders.path_resolution`): the one the measures store with
-    ``kendall_tau_dp`` for the same definition."""
-    return orders.path_resolution(priorities(ds), states.on_path(ds), time_grid(ds))
-
-
-def all_states_resolution(ds: xr.Dataset) -> float:
-    """The resolution of every state's priority (:func:`himo.analysis.orders.grid_resolution`
-    over the window of all of them): for a claim that compares a state with every state."""
-    return orders.grid_resolution(time_grid(ds), priorities(ds))
-
-
 def on_path_ranks(ds: xr.Dataset) -> dict[int, int]:
     """``{state: rank}`` of the on-path states with a priority: 1 + the number of
-    on-path states that precede it (:func:`himo.analysis.orders.path_ranks` + 1, at
-    :func:`on_path_resolution`)."""
+    on-path states that precede it (:func:`himo.analysis.orders.path_ranks` + 1, on
+    the run's :func:`time_grid`)."""
     prio = priorities(ds)
-    ranks = orders.path_ranks(prio, states.on_path(ds), on_path_resolution(ds))
+    ranks = orders.path_ranks(prio, states.on_path(ds), time_grid(ds))
     return {int(s): int(ranks[s]) + 1 for s in states.optimal_path(ds) if ranks[s] >= 0}
+
+
+def on_path_ties(ds: xr.Dataset) -> dict[int, list[int]]:
+    """``{state: [the on-path states tied with it, in path order]}`` for the on-path
+    states with a priority (:func:`himo.analysis.orders.tied` on the run's
+    :func:`time_grid`)."""
+    prio, time = priorities(ds), time_grid(ds)
+    ranked = [int(s) for s in states.optimal_path(ds) if np.isfinite(prio[s])]
+    close = orders.tied(prio[ranked][:, None], prio[ranked][None, :], time).reshape(len(ranked), len(ranked))
+    return {s: [o for o, tie in zip(ranked, row) if tie and o != s] for s, row in zip(ranked, close)}
 
 
 def on_path_priority_order(ds: xr.Dataset) -> list[list]:
@@ -493,17 +489,18 @@ def on_path_priority_order(ds: xr.Dataset) -> list[list]:
 
 def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     """For each claimed state, by label: on the path? its priority; does it lead, tie
-    for the lead, jump ahead (of which states)? with which rivals is it tied? All at
-    :func:`on_path_resolution`."""
-    prio, labels = priorities(ds), states.labels(ds)
-    resolution = on_path_resolution(ds)
+    for the lead, jump ahead (of which states)? with which other on-path states (the
+    goal and the claimed set aside) is it tied, and at what resolution is it compared
+    with the earliest of them (``resolution_to_rival``)?"""
+    prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}
     others = [s for s in path if s != goal and s not in claimed and np.isfinite(prio[s])]
-    rank = on_path_ranks(ds)
+    rival = min(others, key=lambda s: (prio[s], position[s]), default=None)
+    rank, ties = on_path_ranks(ds), on_path_ties(ds)
 
     def precedes(a: int, b: int) -> bool:
-        return orders.precedes(prio[a], prio[b], resolution)
+        return orders.precedes(prio[a], prio[b], time)
 
     out = {}
     for c in claimed:
@@ -519,7 +516,8 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
             "rank_on_path": rank[c],
             "leads": leads, "tied_for_lead": tied_for_lead,
             "jumps_ahead_of": [labels[o] for o in downstream],
-            "tied_with": [labels[o] for o in others if orders.tied(prio[c], prio[o], resolution)],
+            "tied_with": [labels[o] for o in ties[c] if o in others],
+            "resolution_to_rival": None if rival is None else float(orders.pair_resolution(time, prio[c], prio[rival])),
         }
     return out
 
@@ -528,24 +526,25 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
 LEAD_SUMMARY = (
     "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "
     "earliest on-path state that is neither the goal nor claimed, margin: its priority minus the subject's; "
-    "resolution: that of the on-path priorities; "
+    "resolution: the earliest claimed state's resolution_to_rival; "
     "count: the on-path states between a claimed state and the goal that a claimed state jumps ahead of, of: "
     "how many on-path states lie between a claimed state and the goal")
 
 
-def lead_summary(status: dict, order: list[list], goal: str, resolution: float) -> dict:
+def lead_summary(status: dict, order: list[list], goal: str) -> dict:
     """The :data:`SUMMARY_FIELDS` of a claim that a set of states leads, from its
-    :func:`lead_status`, :func:`on_path_priority_order`, goal label and
-    :func:`on_path_resolution`, as :data:`LEAD_SUMMARY` says."""
+    :func:`lead_status`, :func:`on_path_priority_order` and goal label, as
+    :data:`LEAD_SUMMARY` says."""
     on_path = {label: v for label, v in status.items() if v["on_path"] and "path_position" in v}
-    summary = {"subject": " ".join(sorted(status)), "resolution": resolution}
+    summary = {"subject": " ".join(sorted(status))}
     if on_path:
         first = min(on_path, key=lambda label: (on_path[label]["priority"], on_path[label]["path_position"]))
         summary.update(subject=" ".join(sorted(on_path)), subject_priority=on_path[first]["priority"],
                        subject_rank=min(v["rank_on_path"] for v in on_path.values()))
         rivals = [row for row in order if row[0] != goal and row[0] not in status]
         if rivals:
-            summary.update(rival=rivals[0][0], rival_priority=rivals[0][1], margin=rivals[0][1] - summary["subject_priority"])
+            summary.update(rival=rivals[0][0], rival_priority=rivals[0][1], margin=rivals[0][1] - summary["subject_priority"],
+                           resolution=on_path[first]["resolution_to_rival"])
         nearest = min(v["path_position"] for v in on_path.values())
         between = {row[0] for row in rivals if row[2] > nearest}
         summary.update(count=len(set().union(*(v["jumps_ahead_of"] for v in on_path.values()))), of=len(between))

@@ -375,8 +375,8 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     state's greedy action is final, at the run's foresight ``lam``) and
     ``goal_distance``; then, for each priority definition ``name`` in
     ``priorities`` (``priority``, ``priority_half``): ``<name>_rank`` (the on-path
-    ranks: how many on-path priorities precede it by the time grid's resolution,
-    :func:`himo.analysis.orders.path_ranks`) and the 0-d
+    ranks: how many on-path priorities precede it by the time grid's resolution
+    between the two, :func:`himo.analysis.orders.path_ranks`) and the 0-d
     ``kendall_tau_dp`` (for ``priority``) or ``kendall_tau_dp_half`` (for
     ``priority_half``), Kendall's tau-b between the on-path priorities and
     ``dp_priority``, with the resolution used among its attributes; and
@@ -400,8 +400,9 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
         suffix = name.removeprefix("priority")
         variables[f"{name}_rank"] = ("state", compared.ranks, {
             "long_name": f"rank of the on-path {name} (0 = earliest; -1 off the path or no priority)",
-            "rule": f"the number of on-path priorities earlier by at least the time grid's resolution "
-                    f"({compared.resolution:g}); closer priorities are tied (himo.analysis.orders.precedes)",
+            "rule": "the number of on-path priorities earlier by at least the widest spacing of the time grid "
+                    "between the two (at most the resolution); closer priorities are tied "
+                    "(himo.analysis.orders.precedes)",
             "resolution": compared.resolution})
         variables[f"kendall_tau_dp{suffix}"] = ((), compared.tau, {
             "long_name": f"Kendall tau-b between the on-path {name} order and dp_priority",
@@ -410,8 +411,9 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "reference": "dp_priority",
             "resolution": compared.resolution,
             "resolution_rule": "the widest spacing of the stored time grid over the window of the on-path "
-                               "priorities (the step size when no step was halved and nothing thinned); "
-                               "priorities closer than it are tied",
+                               "priorities (the step size when no step was halved and nothing thinned): the "
+                               "coarsest at which two of them are compared, each pair at the widest spacing "
+                               "between the two (himo.analysis.orders.precedes)",
             "n_compared": compared.n_compared,
             "n_tie_groups": compared.n_groups,
             "nan_when": "fewer than two on-path states with a priority, or either order ties every pair"})

@@ -4,38 +4,41 @@ orders it gives (a run's against the dynamic-programming order).
 **Near-ties: the one rule.** The priorities live on a discrete time grid (the stored
 planning times, the sum of the steps taken) and are located on it only to within a
 spacing: the peak of dPD/dt by the parabola through the stored maximum and its two
-neighbours, the time at which PD~ reaches 1/2 by linear interpolation inside the
-interval of the crossing. So two priorities closer than the grid's spacing cannot be
-ordered by the run. The *resolution* of a set of priorities is the widest spacing of
-the stored time grid over the window from the earliest to the latest of them
-(:func:`grid_resolution`): the step size when no step was halved and nothing was
-thinned. Then, for two priorities ``a`` and ``b`` of that set,
+neighbours (within the two grid intervals beside it), the time at which PD~ reaches
+1/2 by linear interpolation inside the interval of the crossing. So two priorities
+closer than the grid's spacing cannot be ordered by the run. The *resolution* at
+which two priorities ``a`` and ``b`` are compared is the widest spacing of the stored
+time grid between them: over every grid interval that meets ``[min(a, b), max(a, b)]``
+(:func:`pair_resolution`; a priority on a grid point counts the intervals on both
+sides); on an even grid, the step size. Then
 
-    a precedes b       when  b - a >= resolution,
-    a and b are tied   when  |a - b| < resolution  (neither precedes)
+    a precedes b       when  b - a >= resolution(a, b),
+    a and b are tied   when  |a - b| < resolution(a, b)  (neither precedes)
 
-(:func:`precedes`, :func:`tied`): near-ties are never ordered by round-off. The rule
-is pairwise and reads nothing but the two priorities and the resolution, so ties do
-not chain: ``a`` may be tied with ``b`` and ``b`` with ``c`` while ``a`` precedes
-``c`` (chaining near neighbours into groups would tie priorities many resolutions
-apart whenever states lie between them).
+(:func:`precedes`, :func:`tied`): near-ties are never ordered by round-off.
 
-Which priorities make the set, and so the window of the resolution, is the
-comparison's: the on-path states' priorities for the orders below and for every
-claim about the path (:func:`path_resolution`, the resolution stored with the run's
-``kendall_tau_dp``); all states' priorities for a claim that compares a state with
-every state (H1, :mod:`himo.analysis.claims`): a wider window, so a resolution at
-least as coarse. Both priority definitions (``priority``, ``priority_half``) are
-located on the same grid to within a spacing, so both get this rule, each over its
-own priorities. A resolution of 0 is an exact order (``a`` precedes ``b`` when
-``a < b``): the DP sweeps are integers.
+The rule reads the two priorities and the grid, nothing else. So it is the same for
+every comparison: between on-path states, between the goal and a state off the path
+(claim H1 compares the goal with every state), under either priority definition
+(``priority``, ``priority_half``: both are located on the same grid to within a
+spacing, each is compared by its own values). A grid whose spacing grows by orders of
+magnitude (the first-order runs' bounded steps) compares early priorities at the
+early spacing, not at the spacing of the latest state's. Ties do not chain: ``a`` may
+be tied with ``b`` and ``b`` with ``c`` while ``a`` precedes ``c`` (chaining near
+neighbours into groups would tie priorities many resolutions apart whenever states
+lie between them). ``precedes`` is transitive, because the grid between ``a`` and
+``c`` is the grid between ``a`` and ``b`` and between ``b`` and ``c``. A grid of
+``None`` is an exact order (``a`` precedes ``b`` when ``a < b``): the DP sweeps.
 
 **Ranks.** A state's rank among a set is the number of states of the set that
 precede it (:func:`precedence_ranks`; 0 = nothing precedes it). States of one rank
 are tied with each other, and a state that precedes another has the smaller rank; a
 state may also be tied with one of a neighbouring rank. The claims
 (:mod:`himo.analysis.judging`), the measures' ``priority_rank`` and
-``results/priority_ranks.csv`` (1 + this rank) all read it.
+``results/priority_ranks.csv`` (1 + this rank) all read it. A run's
+:func:`path_resolution`, the widest spacing over the window of its on-path
+priorities (stored with ``kendall_tau_dp``), is the coarsest resolution at which two
+of them are compared.
 
 **What is compared.** A run's priorities are planning times, and planning time is
 not a common clock across methods: first-order flows (``gradient``, ``softmax``)
@@ -64,78 +67,115 @@ import numpy as np
 
 
 # ------------------------------------------------------------------ the rule
-def precedes(a, b, resolution: float):
-    """Priority ``a`` precedes ``b``: earlier by at least ``resolution`` (the one rule;
-    with ``resolution`` 0, earlier at all). Broadcasts over arrays; the priorities
+def pair_resolution(time: np.ndarray, a, b):
+    """The resolution at which priorities ``a`` and ``b`` are compared on the time grid
+    ``time``: the widest spacing ``t_k+1 - t_k`` of the grid intervals that meet
+    ``[min(a, b), max(a, b)]``.
+
+    Broadcasts over ``a`` and ``b`` (finite). NaN when the grid has a single time
+    (nothing can be ordered). A priority outside the grid is an error: a priority
+    is always within the run's times.
+    """
+    time = np.asarray(time, dtype=float)
+    if time.ndim != 1:
+        raise ValueError(f"the time grid must be the run's stored times (1-d), got shape {time.shape}")
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    if time.size < 2 or np.size(low) == 0:
+        return np.full(np.shape(low), np.nan)[()]
+    if np.any(low < time[0]) or np.any(high > time[-1]):
+        raise ValueError(f"priorities from {np.min(low):g} to {np.max(high):g} lie outside the time grid "
+                         f"[{time[0]:g}, {time[-1]:g}]: are they this run's?")
+    first = np.searchsorted(time[1:], low, side="left")  # the first interval with t_k+1 >= low
+    last = np.searchsorted(time[:-1], high, side="right") - 1  # the last with t_k <= high
+    start = int(np.min(first))
+    return _range_max(np.diff(time[start:int(np.max(last)) + 2]), first - start, last - start)
+
+
+def _range_max(values: np.ndarray, first, last):
+    """``max(values[first:last + 1])`` for arrays of index pairs, by a sparse table
+    (the maxima of every run of ``2^j`` values): two look-ups per pair."""
+    first, last = np.asarray(first), np.asarray(last)
+    if first.size == 1:
+        return np.full(first.shape, values[int(first.flat[0]):int(last.flat[0]) + 1].max())[()]
+    table = [values]
+    while 2 ** len(table) <= values.size:
+        width = 2 ** (len(table) - 1)
+        table.append(np.maximum(table[-1][:-width], table[-1][width:]))
+    level = np.floor(np.log2(last - first + 1)).astype(int)
+    out = np.empty(np.shape(first))
+    for j in np.unique(level):
+        here = level == j
+        out[here] = np.maximum(table[j][first[here]], table[j][last[here] - 2 ** j + 1])
+    return out[()]
+
+
+def precedes(a, b, time: np.ndarray | None):
+    """Priority ``a`` precedes ``b``: earlier by at least the resolution between them
+    on the time grid ``time`` (:func:`pair_resolution`; the one rule). With ``time``
+    None, an exact order: earlier at all. Broadcasts over arrays; the priorities
     must be finite (a state without a priority is compared with nothing)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    out = (b - a >= resolution) & (b > a)
+    out = b > a
+    if time is not None:
+        out = out & (b - a >= pair_resolution(time, a, b))
     return bool(out) if out.ndim == 0 else out
 
 
-def tied(a, b, resolution: float):
-    """Priorities ``a`` and ``b`` are tied: closer than ``resolution`` (with
-    ``resolution`` 0, equal), so neither precedes the other."""
-    out = ~np.asarray(precedes(a, b, resolution)) & ~np.asarray(precedes(b, a, resolution))
+def tied(a, b, time: np.ndarray | None):
+    """Priorities ``a`` and ``b`` are tied: closer than the resolution between them
+    (with ``time`` None, equal), so neither precedes the other."""
+    out = ~np.asarray(precedes(a, b, time)) & ~np.asarray(precedes(b, a, time))
     return bool(out) if out.ndim == 0 else out
 
 
 def grid_resolution(time: np.ndarray, times: np.ndarray) -> float:
-    """The resolution of the priorities ``times`` on the time grid ``time``: the
-    widest spacing of the grid over their window.
-
-    The window runs from the earliest to the latest finite value of ``times``; the
-    spacings counted are those of every grid interval ``[t_k, t_k+1]`` that meets it
-    (so a time on a grid point counts both intervals beside it: a priority refined
-    by :func:`himo.analysis.measures.peak_time` is located from the stored times on
-    both sides). On an even grid this is the step. NaN when ``times`` has no finite
-    value or the grid has a single time (then nothing can be ordered). A time
-    outside the grid is an error: a priority is always one of the run's times.
-    """
-    time, times = np.asarray(time, dtype=float), np.asarray(times, dtype=float)
+    """The widest spacing of the time grid ``time`` over the window of ``times`` (from
+    their earliest to their latest finite value): the coarsest resolution at which two
+    of them are compared (:func:`pair_resolution` of the two ends). On an even grid,
+    the step. NaN when ``times`` has no finite value or the grid a single time."""
+    times = np.asarray(times, dtype=float)
     times = times[np.isfinite(times)]
-    if times.size == 0 or time.size < 2:
+    if times.size == 0:
         return float("nan")
-    low, high = times.min(), times.max()
-    if low < time[0] or high > time[-1]:
-        raise ValueError(f"priorities from {low:g} to {high:g} lie outside the time grid "
-                         f"[{time[0]:g}, {time[-1]:g}]: are they this run's?")
-    meets = (time[1:] >= low) & (time[:-1] <= high)
-    return float(np.diff(time)[meets].max())
+    return float(pair_resolution(time, times.min(), times.max()))
 
 
 def path_resolution(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray) -> float:
-    """The resolution of a run's on-path priorities (:func:`grid_resolution` over the
-    window of ``priorities[on_path]``): the one the orders, the measures and the
-    claims about the path compare them at."""
+    """The widest spacing of the time grid over a run's on-path priorities
+    (:func:`grid_resolution` of ``priorities[on_path]``): the coarsest resolution at
+    which two of them are compared, stored with ``kendall_tau_dp``."""
     return grid_resolution(time, np.asarray(priorities, dtype=float)[np.asarray(on_path, dtype=bool)])
 
 
 # ----------------------------------------------------------------- orders
-def precedence_ranks(times: np.ndarray, resolution: float) -> np.ndarray:
-    """``(n,)`` integer ranks: the number of ``times`` that precede each (:func:`precedes`).
+def precedence_matrix(times: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """``(n, n)`` booleans: ``[i, j]`` when ``times[i]`` precedes ``times[j]`` (:func:`precedes`)."""
+    times = np.asarray(times, dtype=float)
+    return np.asarray(precedes(times[:, None], times[None, :], time), dtype=bool).reshape(times.size, times.size)
+
+
+def precedence_ranks(times: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """``(n,)`` integer ranks: the number of ``times`` that precede each (:func:`precedes`
+    on the time grid ``time``; None: exactly).
 
     0 for every time that nothing precedes; times of one rank are tied with each
     other (if ``a`` preceded ``b``, all that precede ``a`` would precede ``b`` too,
     and ``a`` itself). The times must be finite.
     """
-    times = np.asarray(times, dtype=float)
-    return precedes(times[:, None], times[None, :], resolution).sum(axis=0).astype(np.int64)
+    return precedence_matrix(times, time).sum(axis=0).astype(np.int64)
 
 
-def pair_signs(values: np.ndarray, resolution: float) -> np.ndarray:
-    """The order of every pair ``i < j`` of ``values`` by the rule: +1 when ``j``
-    precedes ``i``, -1 when ``i`` precedes ``j``, 0 when tied; in the order of
-    ``numpy.triu_indices(n, 1)``."""
-    values = np.asarray(values, dtype=float)
-    later = precedes(values[None, :], values[:, None], resolution)
-    signs = later.astype(int) - later.T.astype(int)  # [i, j]: +1 when j precedes i
-    return signs[np.triu_indices(values.size, k=1)]
+def pair_signs(values: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """The order of every pair ``i < j`` of ``values`` by the rule on the time grid
+    ``time`` (None: exactly): +1 when ``j`` precedes ``i``, -1 when ``i`` precedes
+    ``j``, 0 when tied; in the order of ``numpy.triu_indices(n, 1)``."""
+    first = precedence_matrix(values, time).astype(int)  # [i, j]: i precedes j
+    return (first.T - first)[np.triu_indices(first.shape[0], k=1)]
 
 
-def kendall_tau(priorities: np.ndarray, reference: np.ndarray, resolution: float) -> float:
-    """Kendall's tau-b between ``priorities`` (planning times, ordered by the rule at
-    ``resolution``) and a ``reference`` order (for example the DP sweeps, exact).
+def kendall_tau(priorities: np.ndarray, reference: np.ndarray, time: np.ndarray | None) -> float:
+    """Kendall's tau-b between ``priorities`` (planning times, ordered by the rule on
+    the time grid ``time``) and a ``reference`` order (for example the DP sweeps, exact).
 
     1 when the orders agree on every pair they both order, -1 when they disagree on
     every one; NaN with fewer than two states, or when either order ties every pair.
@@ -144,7 +184,7 @@ def kendall_tau(priorities: np.ndarray, reference: np.ndarray, resolution: float
     keep = np.isfinite(priorities) & np.isfinite(reference)
     if keep.sum() < 2:
         return float("nan")
-    return tau_b(pair_signs(priorities[keep], resolution), pair_signs(reference[keep], 0.0))
+    return tau_b(pair_signs(priorities[keep], time), pair_signs(reference[keep], None))
 
 
 def tau_b(sx: np.ndarray, sy: np.ndarray) -> float:
@@ -163,14 +203,14 @@ def tau_b(sx: np.ndarray, sy: np.ndarray) -> float:
     return float(np.sum(sx * sy) / denominator) if denominator > 0 else float("nan")
 
 
-def path_ranks(priorities: np.ndarray, on_path: np.ndarray, resolution: float) -> np.ndarray:
-    """``(n_states,)`` each on-path state's rank among the on-path priorities
-    (:func:`precedence_ranks`: 0 = nothing precedes it); -1 off the path and where the priority
-    is NaN."""
+def path_ranks(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """``(n_states,)`` each on-path state's rank among the on-path priorities on the
+    time grid ``time`` (:func:`precedence_ranks`: 0 = nothing precedes it); -1 off the
+    path and where the priority is NaN."""
     priorities = np.asarray(priorities, dtype=float)
     ranked = np.asarray(on_path, dtype=bool) & np.isfinite(priorities)
     out = np.full(priorities.size, -1, dtype=np.int64)
-    out[ranked] = precedence_ranks(priorities[ranked], resolution)
+    out[ranked] = precedence_ranks(priorities[ranked], time)
     return out
 
 
@@ -193,7 +233,7 @@ class OrderComparison:
     """A run's on-path priority order against a reference order (:func:`compare_orders`)."""
 
     tau: float  # Kendall's tau-b; NaN when either order ties every pair
-    resolution: float  # the time grid's spacing over the on-path priorities (path_resolution)
+    resolution: float  # the coarsest resolution of two on-path priorities (path_resolution)
     ranks: np.ndarray  # (n_states,) path_ranks: how many on-path priorities precede it, -1 elsewhere
     normalized: np.ndarray  # (n_states,) normalized_times
     n_compared: int  # on-path states with a priority and a reference value
@@ -212,11 +252,10 @@ def compare_orders(priorities: np.ndarray, on_path: np.ndarray, reference: np.nd
     on_path = np.asarray(on_path, dtype=bool)
     reference = np.asarray(reference, dtype=float)
     compared = on_path & np.isfinite(priorities) & np.isfinite(reference) & (reference >= 0)
-    resolution = path_resolution(priorities, on_path, time)
-    on_path_ranks = path_ranks(priorities, on_path, resolution)
+    on_path_ranks = path_ranks(priorities, on_path, time)
     return OrderComparison(
-        tau=kendall_tau(priorities[compared], reference[compared], resolution),
-        resolution=resolution,
+        tau=kendall_tau(priorities[compared], reference[compared], time),
+        resolution=path_resolution(priorities, on_path, time),
         ranks=on_path_ranks,
         normalized=normalized_times(priorities, on_path),
         n_compared=int(compared.sum()),

@@ -118,6 +118,12 @@ def test_H2_lead_tie_and_order_at_the_resolution():
     assert decide(2.25, 2.0)[0] == J.NOT  # ... or the rival does
     # at the resolution of a finer grid the same priorities are ordered
     assert C.decide_H2(fake([9, 2.0, 5, 2.125, 1, 8], **HANOI))[0] == J.REPLICATED
+    # on a grid whose step grows from 0.25 to 1 at 2.5, the bridge (2.0) and the rival
+    # (2.875) are compared at the 1 between them: tied, though 3.5 steps of 0.25 apart
+    coarse = np.concatenate([np.linspace(0.0, 2.5, 11), np.arange(3.5, 10.5, 1.0)])
+    verdict, numbers = C.decide_H2(fake([9, 2.0, 5, 2.875, 1, 8], time=coarse, **HANOI))
+    assert verdict == J.PARTLY and numbers["bridge_status"]["s1"]["resolution_to_rival"] == 1.0
+    assert C.decide_H2(fake([9, 2.0, 5, 3.0, 1, 8], time=coarse, **HANOI))[0] == J.REPLICATED
 
 
 def test_H2_jumps_ahead_only_by_the_resolution():

@@ -491,7 +491,7 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     """For each claimed state, by label: on the path? its priority; does it lead, tie
     for the lead, jump ahead (of which states)? with which other on-path states (the
     goal and the claimed set aside) is it tied, and at what resolution is it compared
-    with the earliest of them (``resolution_to_rival``)?"""
+    with the earliest of those others, the rival (``resolution_to_rival``)?"""
     prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}

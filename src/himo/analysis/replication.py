@@ -417,8 +417,8 @@ def baselines_markdown(results: Results) -> str:
         "measures and claims: `gradient`, path-gradient ascent in the paper's parametrization without the "
         "Fisher information, and `softmax`, the vanilla policy gradient. Each run's on-path priority order is "
         "compared with the dynamic-programming order (the value-iteration sweep at which a state's greedy "
-        "action becomes final) by Kendall's tau-b, priorities closer than the run's time-grid resolution "
-        "counting as tied (results/baselines.csv):",
+        "action becomes final) by Kendall's tau-b, two priorities closer than the widest spacing of the run's "
+        "time grid between them counting as tied (results/baselines.csv):",
         "",
     ]
     for env in paper_environments(results):

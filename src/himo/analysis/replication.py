@@ -463,6 +463,12 @@ REFERENCE_ORDERS = (
     ("kendall_tau_gap", "decreasing optimal gap `V*_i - max Q*_ij` over the non-optimal actions"),
     ("kendall_tau_prior", "decreasing advantage under the prior policy"),
 )
+#: What it means when a reference order gives HIMO's order the DP order's tau on every run.
+SAME_AS_DP = {
+    "kendall_tau_gap": ("On these environments the optimal gap is `lambda^d` (docs/MATH.md, section 10), so its "
+                        "order is the distance order: the converged values cannot explain HIMO's departure from "
+                        "the DP order, which is made in the transient, by the values of the policies on the way."),
+}
 
 
 def mechanism_markdown(results: Results) -> str:
@@ -535,7 +541,8 @@ def _foresight_findings(results: Results, orders: list[tuple[str, str]]) -> list
         same = sum(abs(dp - other) < 1e-9 for dp, other in pairs)
         higher = sum(other > dp + 1e-9 for dp, other in pairs)
         findings.append(f"Against {name}: the same tau as against the DP order on {same} of the {len(pairs)} HIMO "
-                        f"runs, a higher one on {higher}.")
+                        f"runs, a higher one on {higher}."
+                        + (" " + SAME_AS_DP[column] if pairs and same == len(pairs) and column in SAME_AS_DP else ""))
     return findings
 
 

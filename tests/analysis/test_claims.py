@@ -14,14 +14,25 @@ from himo.analysis import judging as J
 from himo.analysis import report
 
 
+#: The time grid of a fake run: planning times 0 to 10 in steps of 0.01 (resolution 0.01).
+FAKE_TIME = np.linspace(0.0, 10.0, 1001)
+
+
 def fake(priority, path, roles=None, cluster=None, cd_norm=None, cd=None, attrs=None, walls=None,
-         cells=None, edges=None, objective=(0.0, 1.0), pmax=None, occupancy=None):
-    """A measures dataset with just what the claims read; ``path`` lists state indices in order."""
+         cells=None, edges=None, objective=(0.0, 1.0), pmax=None, occupancy=None, time=None):
+    """A measures dataset with just what the claims read; ``path`` lists state indices in order.
+
+    ``time`` is the stored time grid (default :data:`FAKE_TIME`, or 0 to 10 in as many
+    times as ``cd_norm`` or ``cd`` has rows, when given)."""
     n = len(priority)
     labels = [f"s{i}" for i in range(n)]
     pos = np.full(n, -1)
     pos[list(path)] = np.arange(len(path))
-    cd_norm = np.zeros((2, n)) if cd_norm is None else np.asarray(cd_norm, float)
+    given = cd_norm if cd_norm is not None else cd
+    if time is None:
+        time = FAKE_TIME if given is None else np.linspace(0.0, 10.0, np.shape(given)[0])
+    time = np.asarray(time, float)
+    cd_norm = np.zeros((time.size, n)) if cd_norm is None else np.asarray(cd_norm, float)
     cd = cd_norm if cd is None else np.asarray(cd, float)
     ds = xr.Dataset(
         {
@@ -35,7 +46,7 @@ def fake(priority, path, roles=None, cluster=None, cd_norm=None, cd=None, attrs=
             "final_action": ("state", np.array(["STOP"] * n)),
             "objective": ("iteration", np.linspace(objective[0], objective[1], cd_norm.shape[0])),
         },
-        coords={"state": labels, "iteration": np.arange(cd_norm.shape[0])},
+        coords={"state": labels, "iteration": np.arange(cd_norm.shape[0]), "time": ("iteration", time)},
         attrs={"start_state": labels[path[0]], "optimal_objective": 1.0, "stop_reason": "converged",
                "foresight": 0.9, "env_key": "x", "paper_env": "x", "n_iterations": 10, **(attrs or {})},
     )
@@ -84,6 +95,105 @@ def test_H3_both_ways():
     assert C.decide_H3(fake([9, 5, 4, 3, 1, 2], **HANOI))[0] == J.REPLICATED
     assert C.decide_H3(fake([5, 5, 4, 3, 1, 2], **HANOI))[0] == J.PARTLY  # tied
     assert C.decide_H3(fake([4.5, 5, 4, 3, 1, 2], **HANOI))[0] == J.NOT
+
+
+# ------------------------------------------------- near-ties: the resolution of the grid
+#: A time grid of step 0.25 (a binary fraction: no difference below is round-off).
+QUARTER = np.linspace(0.0, 10.0, 41)
+
+
+def test_H2_lead_tie_and_order_at_the_resolution():
+    """The bridge s1 against the rival s3 on a grid of step 0.25: 1/8 apart they are
+    tied (tied for the lead, partly), a full step apart the earlier one precedes."""
+    def decide(s1, s3):
+        return C.decide_H2(fake([9, s1, 5, s3, 1, 8], time=QUARTER, **HANOI))
+
+    verdict, numbers = decide(2.0, 2.125)  # the bridge earlier, but closer than 0.25
+    status = numbers["bridge_status"]["s1"]
+    assert verdict == J.PARTLY and status["resolution_to_rival"] == 0.25
+    assert not status["leads"] and status["tied_for_lead"] and status["tied_with"] == ["s3"]
+    assert C.H2.summarize(numbers)["resolution"] == 0.25 and C.H2.summarize(numbers)["margin"] == 0.125
+    assert decide(2.125, 2.0)[0] == J.PARTLY  # the rival earlier, as close: tied all the same
+    assert decide(2.0, 2.25)[0] == J.REPLICATED  # one resolution apart: the bridge precedes
+    assert decide(2.25, 2.0)[0] == J.NOT  # ... or the rival does
+    # at the resolution of a finer grid the same priorities are ordered
+    assert C.decide_H2(fake([9, 2.0, 5, 2.125, 1, 8], **HANOI))[0] == J.REPLICATED
+    # on a grid whose step grows from 0.25 to 1 at 2.5, the bridge (2.0) and the rival
+    # (2.875) are compared at the 1 between them: tied, though 3.5 steps of 0.25 apart
+    coarse = np.concatenate([np.linspace(0.0, 2.5, 11), np.arange(3.5, 10.5, 1.0)])
+    verdict, numbers = C.decide_H2(fake([9, 2.0, 5, 2.875, 1, 8], time=coarse, **HANOI))
+    assert verdict == J.PARTLY and numbers["bridge_status"]["s1"]["resolution_to_rival"] == 1.0
+    assert C.decide_H2(fake([9, 2.0, 5, 3.0, 1, 8], time=coarse, **HANOI))[0] == J.REPLICATED
+
+
+def test_H2_jumps_ahead_only_by_the_resolution():
+    """Path s0 s1 | s2 s3 s5 s4: the bridge s2 (4.0) jumps ahead of s5 only when s5 is
+    at least 0.25 later."""
+    path = dict(path=[0, 1, 2, 3, 5, 4], roles=HANOI["roles"], cluster=HANOI["cluster"], time=QUARTER)
+    verdict, numbers = C.decide_H2(fake([9, 8, 4, 3, 1, 4.125], **path))
+    assert verdict == J.NOT and numbers["bridge_status"]["s2"]["jumps_ahead_of"] == []
+    assert numbers["bridge_status"]["s2"]["tied_with"] == ["s5"]
+    verdict, numbers = C.decide_H2(fake([9, 8, 4, 3, 1, 4.25], **path))
+    assert verdict == J.PARTLY and numbers["bridge_status"]["s2"]["jumps_ahead_of"] == ["s5"]
+
+
+def test_ranks_and_order_say_which_priorities_are_tied():
+    """On-path priorities s4 1.0, s3 2.0, s2 2.125, s1 2.25, s0 9 at resolution 0.25:
+    s3 and s2 are tied, s2 and s1 are tied, but s3 precedes s1 (ties do not chain)."""
+    ds = fake([9, 2.25, 2.125, 2.0, 1.0, 8], time=QUARTER, **HANOI)
+    assert J.on_path_ties(ds) == {0: [], 1: [2], 2: [1, 3], 3: [2], 4: []}
+    assert J.on_path_ranks(ds) == {4: 1, 3: 2, 2: 2, 1: 3, 0: 5}
+    assert J.on_path_priority_order(ds) == [["s4", 1.0, 4, 1], ["s3", 2.0, 3, 2], ["s2", 2.125, 2, 2],
+                                            ["s1", 2.25, 1, 3], ["s0", 9.0, 0, 5]]
+    status = J.lead_status(ds, [1], goal=4)["s1"]
+    assert status["tied_with"] == ["s2"] and not status["tied_for_lead"] and status["rank_on_path"] == 3
+
+
+def test_H1_ties_the_goal_at_the_resolution_between_the_two():
+    """The grid has step 0.25 up to 5 and then 2 (times 5, 7, 9, 10): the goal is
+    compared with each state at the widest spacing between their two priorities, on
+    the path or off it."""
+    time = np.concatenate([np.linspace(0.0, 5.0, 21), [7.0, 9.0, 10.0]])
+
+    def decide(goal, s3, s5, s0=4.0, s1=3.5, s2=3.0):
+        return C.decide_H1(fake([s0, s1, s2, s3, goal, s5], time=time, **HANOI))
+
+    verdict, numbers = decide(1.0, s3=1.125, s5=2.0)  # s3 closer to the goal than 0.25
+    assert verdict == J.PARTLY and numbers["resolution"] == 0.25
+    assert numbers["states_tied_with_goal"] == ["s3"] and numbers["states_not_after_goal"] == ["s3"]
+    assert decide(1.0, s3=0.875, s5=2.0)[0] == J.PARTLY  # earlier, as close: tied, not after the goal
+    assert decide(1.0, s3=1.25, s5=2.0)[0] == J.REPLICATED
+    assert decide(1.0, s3=0.75, s5=2.0)[0] == J.NOT
+    # a state located on the wide spacing does not coarsen the goal's other comparisons
+    assert decide(1.0, s3=1.25, s5=8.0)[0] == J.REPLICATED
+    # ... but a state across it from the goal is compared at that spacing: 5.5 - 4.9 < 2
+    verdict, numbers = decide(4.9, s3=5.5, s5=9.9, s0=9.8, s1=9.6, s2=9.4)
+    assert verdict == J.PARTLY and numbers["resolution"] == 2.0 and numbers["states_tied_with_goal"] == ["s3"]
+
+
+def test_H3_ties_the_start_at_the_resolution():
+    def decide(s0, s1=5.0):
+        return C.decide_H3(fake([s0, s1, 4, 3, 1, 2], time=QUARTER, **HANOI))
+
+    verdict, numbers = decide(5.125)
+    assert verdict == J.PARTLY and numbers["tied_with_start"] == ["s1"] and numbers["resolution"] == 0.25
+    assert numbers["start_rank_on_path"] == 4  # s1 does not precede the start: only s4 s3 s2 do
+    assert decide(4.875)[0] == J.PARTLY  # earlier than s1, as close: tied for the latest
+    assert decide(5.25)[0] == J.REPLICATED
+    assert decide(4.75)[0] == J.NOT
+
+
+def test_W2_every_claimed_state_must_lead_by_the_resolution():
+    path = dict(path=[0, 1, 2, 3, 4], time=QUARTER, **WORM)
+    assert C.decide_W2(fake([5, 2, 2.5, 3, 1, 9], **path))[0] == J.REPLICATED
+    verdict, numbers = C.decide_W2(fake([5, 2, 2.875, 3, 1, 9], **path))  # the exit 1/8 before s3
+    assert verdict == J.PARTLY and numbers["wormhole_status"]["s2"]["tied_with"] == ["s3"]
+
+
+def test_a_run_without_a_time_grid_is_not_evaluated():
+    ds = fake([9, 2, 5, 3, 1, 8], **HANOI).drop_vars("time")
+    record = J.judge(C.H2, [ds.assign_attrs(env_key="hanoi", paper_env="hanoi")])
+    assert record["verdict"] == J.NOT_EVALUATED and "time grid" in record["numbers"]["reason"]
 
 
 def test_H4_both_ways():

@@ -344,13 +344,14 @@ def test_priorities_that_follow_the_distance_agree_with_the_dp_order():
 
 
 def test_priorities_against_the_distance_and_near_ties():
-    """Reversed order: tau = -1. Centres 0.02 apart on a grid of 0.05 are near-ties:
-    one rank, and no order to correlate (NaN), not an order made by round-off."""
+    """Reversed order: tau = -1. Centres 0.01 apart on a grid of 0.05 (0.04 from the
+    first to the last) are near-ties: one rank, and no order to correlate (NaN), not
+    an order made by round-off."""
     mdp = chain_mdp()
     time = np.arange(0.0, 8.0, 0.05)
     reversed_run = measures_dataset(distance_ordered_run(mdp, time, lambda d: 5.0 - d), mdp)
     assert float(reversed_run.kendall_tau_dp) == pytest.approx(-1.0)
-    tied_run = measures_dataset(distance_ordered_run(mdp, time, lambda d: 2.0 + 0.02 * d), mdp)
+    tied_run = measures_dataset(distance_ordered_run(mdp, time, lambda d: 2.0 + 0.01 * d), mdp)
     assert set(tied_run.priority_rank.values.tolist()) == {0}
     assert np.isnan(float(tied_run.kendall_tau_dp))
     assert tied_run.kendall_tau_dp.attrs["n_tie_groups"] == 1
@@ -380,8 +381,10 @@ def test_gap_order_by_hand():
 
 
 def test_gap_order_ties_what_round_off_separates():
+    """A rank counts the gaps larger beyond the tolerance: the tied pair shares rank 1, and
+    the gap after it has rank 3 (three larger), as the priority ranks count."""
     gap = np.array([1.0, 1.0 + 1e-15, 0.5, np.nan, 2.0])
-    np.testing.assert_array_equal(gap_order(gap, 1e-9), [1, 1, 2, np.nan, 0])
+    np.testing.assert_array_equal(gap_order(gap, 1e-9), [1, 1, 3, np.nan, 0])
     np.testing.assert_array_equal(gap_order(gap, 0.0), [2, 1, 3, np.nan, 0])
 
 

@@ -147,6 +147,9 @@ def test_robustness_table_one_row_per_claim_run_and_definition():
     main = by[("H2", "hanoi", "peak")]
     assert main["group"] == "main" and main["subject"] == "s1 s2" and main["subject_rank"] == 2
     assert main["rival"] == "s3" and main["margin"] == pytest.approx(1.0)
+    assert main["resolution"] == pytest.approx(0.01) and "resolution" in R.ROBUSTNESS_COLUMNS
+    assert by[("H1", "hanoi", "peak")]["resolution"] == pytest.approx(0.01)
+    assert "resolution" not in by[("H4", "hanoi", "peak")]  # H4 compares no priorities
     half = by[("H2", "hanoi", "half")]
     assert half["verdict"] == J.NOT and half["rival"] == "s3" and half["margin"] == pytest.approx(-1.0)
     assert by[("H2", "hanoi-misleading-name", "peak")]["group"] == "foresight"
@@ -193,29 +196,60 @@ def test_rank_table_has_the_ranks_the_claims_read():
     assert {r["priority"] for r in rows if r["env_key"] == "hanoi-old"} == {"peak"}
     half = {r["state"]: r["rank"] for r in rows if r["env_key"] == "hanoi" and r["priority"] == "half"}
     assert half["s1"] == 3
+    assert {r["tied_with"] for r in main} == {""}  # a grid of 0.01 ties none of them
 
 
-# --------------------------------------------------------------- the claims report
-def test_claims_markdown_is_compact():
-    records = J.evaluate_claims(C.CLAIMS, atlas_runs())
-    md = report.claims_markdown(records)
-    assert "## Robustness: every claim on every variant" in md
-    # the groups of one variant each share a table; the methods get theirs, by foresight
-    assert "### the other choices, one variant each\n" in md and "### method\n" in md
-    assert "| claim | environment | main | reward: goal 0, step -1 | step rule: multiplicative |" in md
-    assert "| claim | environment | main | 0.95 | 0.97 |" in md  # the foresight's own table
-    assert "| H2 | hanoi | R/N | N | R/- |" in md  # hanoi-old has no priority_half
-    assert "| claim | environment | method | 0.8 | 0.9 | 0.95 | 0.97 |" in md
-    assert "| H2 | hanoi | gradient | R/N |  |  |  |" in md and "| H2 | hanoi | HIMO |  | R/N | N | R/- |" in md
-    table_lines = [line for line in md.splitlines() if line.startswith("| ")]
-    assert all(line.count(";") <= 3 for line in table_lines)  # no cell lists the runs
-    assert "| H2 | 1 | hanoi | **replicated** | not replicated |" in md
+def hanoi_measures(step: float, thin: int = 1):
+    """The measures of a real HIMO run on the Tower of Hanoi (foresight 0.9)."""
+    import himo
+    from himo.analysis.measures import measures_dataset
+
+    mdp = himo.make_env("hanoi")
+    ds = measures_dataset(himo.solve(mdp, lam=0.9, method="natural", step=step, thin=thin), mdp)
+    return ds.assign_attrs(env_key="hanoi", paper_env="hanoi", **MAIN_ATTRS)
 
 
-def test_claims_json_keeps_choices_and_verdicts_not_numbers():
-    data = json.loads(report.claims_json(J.evaluate_claims(C.CLAIMS, atlas_runs())))
-    run = data["H2"]["robustness"]["hanoi-misleading-name"]
-    assert run["foresight"] == 0.95 and run["method"] == "natural" and run["varied"] == ["foresight"]
-    assert run["verdict_by_priority"] == {"peak": J.NOT, "half": J.NOT}
-    assert "numbers_by_priority" not in run
-    assert data["H2"]["verdict_by_priority"]["half"] == J.NOT
+def brute_force_ties(time, priority_of: dict) -> dict:
+    """``{label: [labels closer than the widest grid spacing between the two]}``: the
+    rule computed directly from the grid, not by himo.analysis.orders."""
+    spacing = np.diff(time)
+
+    def resolution(a, b):
+        low, high = min(a, b), max(a, b)
+        return spacing[(time[1:] >= low) & (time[:-1] <= high)].max()
+
+    return {label: [other for other, q in priority_of.items() if other != label and abs(p - q) < resolution(p, q)]
+            for label, p in priority_of.items()}
+
+
+@pytest.mark.parametrize("step, thin", [(1.0, 1), (0.1, 7)])
+def test_the_claims_and_the_rank_table_agree_on_a_real_run(step, thin):
+    """One rule: on a real run (step 1, which ties on-path priorities; and step 0.1
+    thinned to an uneven grid), under each priority definition, the claims' ranks and
+    ties are those of the rank table, the ranks those the measures store
+    (priority_rank + 1), and the ties those of the rule computed from the grid by
+    brute force."""
+    ds = hanoi_measures(step, thin)
+    time = ds["time"].values
+    records = J.evaluate_claims(C.CLAIMS, [ds])
+    rows = R.rank_table([ds], records, C.CLAIMS)
+    n_ties = 0
+    for definition, variable in J.PRIORITY_DEFINITIONS.items():
+        table = {r["state"]: r for r in rows if r["priority"] == definition}  # in path order
+        stored_rank = ds[f"{variable}_rank"].to_series()
+        assert {label: row["rank"] for label, row in table.items()} == \
+            {label: int(rank) + 1 for label, rank in stored_rank.items() if rank >= 0}
+        ties = brute_force_ties(time, {label: row["priority_time"] for label, row in table.items()})
+        assert {label: row["tied_with"].split() for label, row in table.items()} == ties
+        numbers = records["H2"]["robustness"]["hanoi"]["numbers_by_priority"][definition]
+        assert [row[3] for row in numbers["on_path_priority_order"]] == \
+            [table[row[0]]["rank"] for row in numbers["on_path_priority_order"]]
+        for label, status in numbers["bridge_status"].items():
+            rivals = [name for name in ties[label] if name != numbers["goal"] and name not in numbers["bridge_status"]]
+            assert status["tied_with"] == rivals and status["rank_on_path"] == table[label]["rank"]
+        h3 = records["H3"]["robustness"]["hanoi"]["numbers_by_priority"][definition]
+        assert h3["start_rank_on_path"] == table[h3["start"]]["rank"]
+        assert h3["tied_with_start"] == ties[h3["start"]]
+        n_ties += sum(len(tied) for tied in ties.values())
+    if step == 1.0:
+        assert n_ties > 0  # the run has ties to agree on

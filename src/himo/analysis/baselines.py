@@ -26,7 +26,7 @@ import xarray as xr
 
 from himo.analysis import states
 from himo.analysis.judging import runs_of
-from himo.analysis.orders import path_ranks, tie_groups
+from himo.analysis.orders import path_ranks, precedence_ranks
 
 
 # ------------------------------------------------------------ the runs compared
@@ -180,7 +180,7 @@ class OrderTable:
 def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None:
     """The DP order and each family's order of the main run's on-path states, at the
     main run's foresight. A family's ranks are its priorities on those states, tied
-    within its run's resolution (so a run whose own optimal path differs is still
+    by the rule on its run's time grid (so a run whose own optimal path differs is still
     read on the same states); None when ``paper_env`` has no main run."""
     main = main_run(runs, paper_env)
     if main is None:
@@ -188,7 +188,7 @@ def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None
     foresight = float(main.attrs["foresight"])
     rows = states.optimal_path(main)
     dp = np.asarray(main["dp_priority"].values, dtype=float)[rows]
-    columns = [OrderColumn("DP", None, tie_groups(dp, 0.5), 1.0, 0.0, True)]
+    columns = [OrderColumn("DP", None, precedence_ranks(dp, None), 1.0, 0.0, True)]
     for family in METHOD_FAMILIES:
         ds = comparison_runs(runs, paper_env, family).get(foresight)
         if ds is None:
@@ -197,7 +197,7 @@ def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None
         tau = ds["kendall_tau_dp"]
         resolution = float(tau.attrs["resolution"])
         priorities = np.asarray(ds["priority"].values, dtype=float)[rows]
-        ranks = path_ranks(priorities, np.ones(rows.size, dtype=bool), resolution)
+        ranks = path_ranks(priorities, np.ones(rows.size, dtype=bool), np.asarray(ds["time"].values, dtype=float))
         columns.append(OrderColumn(family, ds, ranks, float(tau), resolution,
                                    bool(reached_fraction(ds) >= REACHED_FRACTION)))
     return OrderTable(paper_env, main, foresight, rows, columns)

@@ -5,8 +5,9 @@ it and the decision function that implements that definition (written just above
 the claim), and says which runs it is decided on: H1-H4 on the ``hanoi`` run, R1 on
 ``fourrooms``, W1 and W2 on ``wormhole`` (W1 also gets the ``fourrooms`` run of the
 same foresight), G1 on every main run. The words of the definitions (priority,
-on-path, precedes, leads, jumps ahead) and the runner are in
-:mod:`himo.analysis.judging`; the JSON and Markdown reports and ``docs/CLAIMS.md``
+on-path, resolution, precedes, rank, leads, jumps ahead) and the runner are in
+:mod:`himo.analysis.judging`, the rule by which a priority precedes another in
+:mod:`himo.analysis.orders`; the JSON and Markdown reports and ``docs/CLAIMS.md``
 in :mod:`himo.analysis.report`.
 
 Adding a claim is adding one ``Claim`` to :data:`CLAIMS` (and regenerating
@@ -22,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from himo.analysis import states
+from himo.analysis.orders import pair_resolution, precedes, tied
 from himo.analysis.judging import (
     LEAD_SUMMARY,
     NOT,
@@ -38,12 +40,12 @@ from himo.analysis.judging import (
     lead_verdict,
     on_path_priority_order,
     on_path_ranks,
-    precedes,
     priorities,
     require_goal,
     require_role,
     require_start,
     run_key,
+    time_grid,
 )
 
 #: H4: CD~ must pass +RISE_TOL (a rise) before -RISE_TOL; a fall is a drop of at
@@ -72,22 +74,26 @@ def _final(ds: xr.Dataset, name: str) -> np.ndarray:
 # ------------------------------------------------------------------------ H1
 def decide_H1(ds: xr.Dataset) -> Decision:
     """H1 (Fig. 1B, 1D): the goal's PD velocity peaks before every other state's."""
-    prio, labels = priorities(ds), states.labels(ds)
+    prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
     goal = require_goal(ds)
     others = [s for s in range(prio.size) if s != goal and np.isfinite(prio[s])]
     on_path = set(states.optimal_path(ds).tolist())
     earliest = min(others, key=lambda s: prio[s]) if others else None
-    first_all = np.isfinite(prio[goal]) and all(precedes(prio[goal], prio[s]) for s in others)
-    tied_all = np.isfinite(prio[goal]) and not first_all and all(not precedes(prio[s], prio[goal]) for s in others)
-    first_path = np.isfinite(prio[goal]) and all(precedes(prio[goal], prio[s]) for s in others if s in on_path)
+    has_priority = bool(np.isfinite(prio[goal]))
+    first_all = has_priority and all(precedes(prio[goal], prio[s], time) for s in others)
+    tied_all = has_priority and not first_all and not any(precedes(prio[s], prio[goal], time) for s in others)
+    first_path = has_priority and all(precedes(prio[goal], prio[s], time) for s in others if s in on_path)
     verdict = REPLICATED if first_all else PARTLY if (tied_all or first_path) else NOT
     return verdict, {
         "goal": labels[goal],
         "goal_priority": float(prio[goal]),
+        "resolution": (float(pair_resolution(time, prio[goal], prio[earliest]))
+                       if has_priority and earliest is not None else None),
         "goal_final_action": str(ds["final_action"].values[goal]) if "final_action" in ds else None,
         "earliest_other_state": None if earliest is None else labels[earliest],
         "earliest_other_priority": None if earliest is None else float(prio[earliest]),
-        "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s])],
+        "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s], time)],
+        "states_tied_with_goal": [labels[s] for s in others if has_priority and tied(prio[goal], prio[s], time)],
         "goal_first_among_all_states": bool(first_all),
         "goal_first_among_on_path_states": bool(first_path),
     }
@@ -97,7 +103,7 @@ def summarize_H1(numbers: dict) -> dict:
     return {"subject": numbers["goal"], "subject_priority": numbers["goal_priority"],
             "rival": numbers["earliest_other_state"], "rival_priority": numbers["earliest_other_priority"],
             "margin": _difference(numbers["earliest_other_priority"], numbers["goal_priority"]),
-            "count": len(numbers["states_not_after_goal"])}
+            "count": len(numbers["states_not_after_goal"]), "resolution": numbers["resolution"]}
 
 
 def _difference(a, b):
@@ -109,14 +115,14 @@ H1 = Claim(
     paper_text=("Of all actions in all states, HIMO first prioritizes STOP at the goal: the goal's PD "
                 "velocity peaks before every other state's."),
     definition=(
-        "States: all states with a priority. replicated: the goal (role 'goal') precedes every other "
-        "state. partly replicated: the goal is tied for the earliest priority among all states, or "
-        "precedes every other on-path state but not every state. not replicated: otherwise. The goal's "
-        "converged action is reported (the paper reads the goal's priority as that of STOP)."),
+        "States: all states with a priority. replicated: the goal (role 'goal') precedes every other state. partly replicated: no other state "
+        "precedes the goal (it is tied for the earliest priority), or the goal precedes every other on-path "
+        "state but not every state. not replicated: otherwise. The states tied with the goal and the goal's "
+        "converged action are reported (the paper reads the goal's priority as that of STOP)."),
     decide=decide_H1,
     summarize=summarize_H1,
     summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
-             "does not precede"),
+             "does not precede; resolution: the goal's with the rival's"),
 )
 
 
@@ -162,19 +168,21 @@ def decide_H3(ds: xr.Dataset) -> Decision:
     """H3 (Fig. 1D): the start's priority is the latest among on-path states (the start of
     the optimal path, :func:`himo.analysis.states.start`, when paths start in several states)."""
     prio, labels = priorities(ds), states.labels(ds)
-    start = require_start(ds)
+    start, time = require_start(ds), time_grid(ds)
     others = [s for s in states.optimal_path(ds).tolist() if s != start and np.isfinite(prio[s])]
     numbers = {"start": labels[start], "start_priority": float(prio[start]),
                "on_path_priority_order": on_path_priority_order(ds)}
     if not np.isfinite(prio[start]):
         return NOT, numbers
-    last = all(precedes(prio[s], prio[start]) for s in others)
-    tied = not last and all(not precedes(prio[start], prio[s]) for s in others)
+    last = all(precedes(prio[s], prio[start], time) for s in others)
+    tied_for_last = not last and not any(precedes(prio[start], prio[s], time) for s in others)
     latest = max(others, key=lambda s: prio[s], default=None)
     numbers["latest_other_on_path"] = None if latest is None else float(prio[latest])
     numbers["latest_other_on_path_state"] = None if latest is None else labels[latest]
+    numbers["resolution"] = None if latest is None else float(pair_resolution(time, prio[start], prio[latest]))
     numbers["start_rank_on_path"] = on_path_ranks(ds)[start]
-    return (REPLICATED if last else PARTLY if tied else NOT), numbers
+    numbers["tied_with_start"] = [labels[s] for s in others if tied(prio[start], prio[s], time)]
+    return (REPLICATED if last else PARTLY if tied_for_last else NOT), numbers
 
 
 H3 = Claim(
@@ -182,15 +190,17 @@ H3 = Claim(
     paper_text="Local policy optimization at the start state is deferred to last (among on-path states).",
     definition=(
         "States: on-path states. replicated: every other on-path state precedes the start. partly "
-        "replicated: the start is tied for the latest priority. not replicated: otherwise (or the start "
-        "has no priority)."),
+        "replicated: the start precedes no other on-path state (it is tied for the latest priority). not "
+        "replicated: otherwise (or the start has no priority). The states tied with the start are reported."),
     decide=decide_H3,
     summarize=lambda numbers: {
         "subject": numbers["start"], "subject_priority": numbers["start_priority"],
         "subject_rank": numbers.get("start_rank_on_path"), "rival": numbers.get("latest_other_on_path_state"),
         "rival_priority": numbers.get("latest_other_on_path"),
-        "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path"))},
-    summary="subject: the start; rival: the latest other on-path state; margin: the start's priority minus the rival's",
+        "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path")),
+        "resolution": numbers.get("resolution")},
+    summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
+             "rival's; resolution: the start's with the rival's"),
 )
 
 

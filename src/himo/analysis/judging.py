@@ -13,10 +13,12 @@ JSON-ready dict of what the verdict rests on. It raises :class:`NotEvaluable` wh
 run lacks what the claim needs (a role, a cluster, a grid); the claim is then
 ``"not evaluated"``, with the reason.
 
-The words of the definitions (:data:`VOCABULARY`) are implemented here once:
-:func:`precedes`, :func:`tied`, :func:`lead_status` and :func:`lead_verdict`, and
-:func:`lead_rule` writes the verdict rule of a claim that a set of states is
-prioritized in those words.
+The words of the definitions (:data:`VOCABULARY`) are implemented here once, on
+the one rule by which a priority precedes another (:func:`himo.analysis.orders.precedes`:
+earlier by at least the resolution of the run's time grid between the two, closer
+priorities tied): the ranks (:func:`on_path_ranks`), :func:`lead_status` and
+:func:`lead_verdict`; :func:`lead_rule` writes the verdict rule of a claim that a set
+of states is prioritized in those words.
 
 **Priority definitions.** The paper's priority is the time at which a state's PD
 velocity peaks; how much a verdict rests on that choice is measured by judging
@@ -39,7 +41,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 import xarray as xr
 
-from himo.analysis import states
+from himo.analysis import orders, states
 
 REPLICATED = "replicated"
 PARTLY = "partly replicated"
@@ -47,9 +49,6 @@ NOT = "not replicated"
 NOT_EVALUATED = "not evaluated"
 #: Every verdict, from the best to none.
 VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
-
-#: Priorities closer than this (planning time) are tied.
-TIE_TOL = 1e-6
 
 #: The definitions of a state's priority every claim is judged under: name -> the
 #: measures variable that holds it (himo.analysis.measures).
@@ -74,9 +73,24 @@ VOCABULARY = {
         "(`optimal_path_position`) that have a priority. When paths start in several states, the "
         "optimal path and \"the start\" are those of the most probable start state (the first in state "
         "order on ties)."),
+    "resolution": (
+        "the resolution at which two priorities are compared: the widest spacing of the run's stored planning "
+        "times (`time`) between them, every grid interval that meets the span from the earlier to the later "
+        "counted (a priority on a grid point counts the intervals on both sides); the step size when no step "
+        "was halved and nothing thinned (`himo.analysis.orders.pair_resolution`). A priority is located on "
+        "the grid only to within a spacing (the peak of dPD/dt by the parabola through the stored maximum "
+        "and its neighbours, the PD~ = 1/2 time by linear interpolation inside the interval of the "
+        "crossing), so both priority definitions are compared at it. It reads the two priorities and the "
+        "grid only: the same whether the states are on the optimal path or not."),
     "precedes": (
-        f"a state a precedes b when priority(a) < priority(b) - {TIE_TOL:g}; priorities within "
-        f"{TIE_TOL:g} of each other are tied (neither precedes)."),
+        "a state a precedes b when priority(b) - priority(a) is at least the resolution between them; two "
+        "priorities closer than that are tied (neither precedes), never ordered by round-off. Ties do not "
+        "chain: a may be tied with b and b with c while a precedes c (`himo.analysis.orders.precedes`)."),
+    "rank": (
+        "an on-path state's rank is 1 + the number of on-path states that precede it (1 = nothing precedes "
+        "it; `priority_rank` + 1 in the measures, `rank` in results/priority_ranks.csv). States of one rank "
+        "are tied; a state may also be tied with one of a neighbouring rank (results/priority_ranks.csv lists "
+        "them in `tied_with`)."),
     "leads": (
         "a state of a claimed set leads when it precedes every on-path state that is neither the goal "
         "nor in the claimed set: after the goal, the next priority is the claimed set's."),
@@ -215,7 +229,8 @@ class Claim:
 SUMMARY_FIELDS = {
     "subject": "the states the claim is about (labels, space-separated)",
     "subject_priority": "the subject's priority (the earliest of its states')",
-    "subject_rank": "the subject's rank among the on-path states (1 = earliest; ties share the better rank)",
+    "subject_rank": ("the subject's rank among the on-path states (1 + the on-path states that precede it; the "
+                     "best of its states')"),
     "rival": "the state whose priority the subject's is compared with",
     "rival_priority": "the rival's priority",
     "margin": ("how far the claimed order holds, in planning time: positive when the subject is where the "
@@ -223,6 +238,8 @@ SUMMARY_FIELDS = {
     "count": "a count the verdict rests on (the claim says which)",
     "of": "out of how many",
     "value": "a number the verdict rests on (the claim says which)",
+    "resolution": ("the resolution at which the subject's priority is compared with the rival's (planning "
+                   "time): a margin smaller than it is a tie"),
 }
 
 
@@ -432,55 +449,75 @@ def priorities(ds: xr.Dataset) -> np.ndarray:
     return np.asarray(ds["priority"].values, dtype=float)
 
 
-def precedes(a: float, b: float) -> bool:
-    """Priority ``a`` precedes ``b``: earlier by more than TIE_TOL."""
-    return bool(a < b - TIE_TOL)
-
-
-def tied(a: float, b: float) -> bool:
-    """Priorities ``a`` and ``b`` within TIE_TOL of each other."""
-    return bool(abs(a - b) <= TIE_TOL)
-
-
-def on_path_priority_order(ds: xr.Dataset) -> list[list]:
-    """On-path states in priority order (path order on ties): ``[[label, priority, path position], ...]``."""
-    labels, prio = states.labels(ds), priorities(ds)
-    path = [int(s) for s in states.optimal_path(ds)]
-    position = {s: i for i, s in enumerate(path)}
-    ranked = sorted((s for s in path if np.isfinite(prio[s])), key=lambda s: (prio[s], position[s]))
-    return [[labels[s], float(prio[s]), position[s]] for s in ranked]
+def time_grid(ds: xr.Dataset) -> np.ndarray:
+    """The run's stored planning times (``time``), on which its priorities are located;
+    NotEvaluable without them."""
+    if "time" not in ds.coords and "time" not in ds:
+        raise NotEvaluable("the run has no time grid (time): rerun himo measures")
+    return np.asarray(ds["time"].values, dtype=float)
 
 
 def on_path_ranks(ds: xr.Dataset) -> dict[int, int]:
     """``{state: rank}`` of the on-path states with a priority: 1 + the number of
-    on-path states that precede it (tied states share the better rank)."""
+    on-path states that precede it (:func:`himo.analysis.orders.path_ranks` + 1, on
+    the run's :func:`time_grid`)."""
     prio = priorities(ds)
+    ranks = orders.path_ranks(prio, states.on_path(ds), time_grid(ds))
+    return {int(s): int(ranks[s]) + 1 for s in states.optimal_path(ds) if ranks[s] >= 0}
+
+
+def on_path_ties(ds: xr.Dataset) -> dict[int, list[int]]:
+    """``{state: [the on-path states tied with it, in path order]}`` for the on-path
+    states with a priority (:func:`himo.analysis.orders.tied` on the run's
+    :func:`time_grid`)."""
+    prio, time = priorities(ds), time_grid(ds)
     ranked = [int(s) for s in states.optimal_path(ds) if np.isfinite(prio[s])]
-    return {s: 1 + sum(precedes(prio[o], prio[s]) for o in ranked) for s in ranked}
+    close = orders.tied(prio[ranked][:, None], prio[ranked][None, :], time).reshape(len(ranked), len(ranked))
+    return {s: [o for o, tie in zip(ranked, row) if tie and o != s] for s, row in zip(ranked, close)}
+
+
+def on_path_priority_order(ds: xr.Dataset) -> list[list]:
+    """On-path states in priority order (path order on equal times):
+    ``[[label, priority, path position, rank], ...]`` (:func:`on_path_ranks`: equal
+    ranks are tied)."""
+    labels, prio, rank = states.labels(ds), priorities(ds), on_path_ranks(ds)
+    path = [int(s) for s in states.optimal_path(ds)]
+    position = {s: i for i, s in enumerate(path)}
+    ranked = sorted(rank, key=lambda s: (prio[s], position[s]))
+    return [[labels[s], float(prio[s]), position[s], rank[s]] for s in ranked]
 
 
 def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     """For each claimed state, by label: on the path? its priority; does it lead, tie
-    for the lead, jump ahead (of which states)?"""
-    prio, labels = priorities(ds), states.labels(ds)
+    for the lead, jump ahead (of which states)? with which other on-path states (the
+    goal and the claimed set aside) is it tied, and at what resolution is it compared
+    with the earliest of those others, the rival (``resolution_to_rival``)?"""
+    prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}
     others = [s for s in path if s != goal and s not in claimed and np.isfinite(prio[s])]
-    rank = on_path_ranks(ds)
+    rival = min(others, key=lambda s: (prio[s], position[s]), default=None)
+    rank, ties = on_path_ranks(ds), on_path_ties(ds)
+
+    def precedes(a: int, b: int) -> bool:
+        return orders.precedes(prio[a], prio[b], time)
+
     out = {}
     for c in claimed:
         if c not in position or not np.isfinite(prio[c]):
             out[labels[c]] = {"on_path": c in position, "priority": float(prio[c]), "leads": False,
-                              "tied_for_lead": False, "jumps_ahead_of": []}
+                              "tied_for_lead": False, "jumps_ahead_of": [], "tied_with": []}
             continue
-        leads = all(precedes(prio[c], prio[o]) for o in others)
-        tied_for_lead = not leads and all(precedes(prio[c], prio[o]) or tied(prio[c], prio[o]) for o in others)
-        downstream = [o for o in others if position[o] > position[c] and precedes(prio[c], prio[o])]
+        leads = all(precedes(c, o) for o in others)
+        tied_for_lead = not leads and not any(precedes(o, c) for o in others)
+        downstream = [o for o in others if position[o] > position[c] and precedes(c, o)]
         out[labels[c]] = {
             "on_path": True, "priority": float(prio[c]), "path_position": position[c],
             "rank_on_path": rank[c],
             "leads": leads, "tied_for_lead": tied_for_lead,
             "jumps_ahead_of": [labels[o] for o in downstream],
+            "tied_with": [labels[o] for o in ties[c] if o in others],
+            "resolution_to_rival": None if rival is None else float(orders.pair_resolution(time, prio[c], prio[rival])),
         }
     return out
 
@@ -489,6 +526,7 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
 LEAD_SUMMARY = (
     "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "
     "earliest on-path state that is neither the goal nor claimed, margin: its priority minus the subject's; "
+    "resolution: the earliest claimed state's resolution_to_rival; "
     "count: the on-path states between a claimed state and the goal that a claimed state jumps ahead of, of: "
     "how many on-path states lie between a claimed state and the goal")
 
@@ -505,7 +543,8 @@ def lead_summary(status: dict, order: list[list], goal: str) -> dict:
                        subject_rank=min(v["rank_on_path"] for v in on_path.values()))
         rivals = [row for row in order if row[0] != goal and row[0] not in status]
         if rivals:
-            summary.update(rival=rivals[0][0], rival_priority=rivals[0][1], margin=rivals[0][1] - summary["subject_priority"])
+            summary.update(rival=rivals[0][0], rival_priority=rivals[0][1], margin=rivals[0][1] - summary["subject_priority"],
+                           resolution=on_path[first]["resolution_to_rival"])
         nearest = min(v["path_position"] for v in on_path.values())
         between = {row[0] for row in rivals if row[2] > nearest}
         summary.update(count=len(set().union(*(v["jumps_ahead_of"] for v in on_path.values()))), of=len(between))

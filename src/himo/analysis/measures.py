@@ -380,7 +380,8 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     state's greedy action is final, at the run's foresight ``lam``) and
     ``goal_distance``; then, for each priority definition ``name`` in
     ``priorities`` (``priority``, ``priority_half``): ``<name>_rank`` (the on-path
-    ranks, near-ties within the time grid's resolution shared) and the 0-d
+    ranks: how many on-path priorities precede it by the time grid's resolution
+    between the two, :func:`himo.analysis.orders.path_ranks`) and the 0-d
     ``kendall_tau_dp`` (for ``priority``) or ``kendall_tau_dp_half`` (for
     ``priority_half``), Kendall's tau-b between the on-path priorities and
     ``dp_priority``, with the resolution used among its attributes; and
@@ -427,7 +428,9 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
         suffix = name.removeprefix("priority")
         variables[f"{name}_rank"] = ("state", compared.ranks, {
             "long_name": f"rank of the on-path {name} (0 = earliest; -1 off the path or no priority)",
-            "rule": f"priorities closer than the time grid's resolution ({compared.resolution:g}) share a rank",
+            "rule": "the number of on-path priorities earlier by at least the widest spacing of the time grid "
+                    "between the two (at most the resolution); closer priorities are tied "
+                    "(himo.analysis.orders.precedes)",
             "resolution": compared.resolution})
         variables[f"kendall_tau_dp{suffix}"] = ((), compared.tau, tau_attributes(name, "dp_priority", compared))
         if name == "priority":
@@ -501,15 +504,15 @@ def initial_policy(trajectory: xr.Dataset, mdp: MDP) -> np.ndarray:
 
 def gap_order(gap: np.ndarray, tie: float) -> np.ndarray:
     """``(n_states,)`` the order of decreasing gap (``optimal_gap``) or rate (``prior_rate``)
-    as ranks (0 = the largest), values within ``tie`` of a neighbour sharing a rank
-    (:func:`himo.analysis.orders.tie_groups`, so that round-off makes no order); NaN where
-    the value is NaN (left out of a comparison)."""
-    from himo.analysis.orders import tie_groups
-
+    as ranks (0 = the largest): each state's rank is the number of values larger than
+    its own by more than ``tie``, so values within ``tie`` of each other are tied
+    (round-off makes no order; like :func:`himo.analysis.orders.precedes`, ties do not
+    chain); NaN where the value is NaN (left out of a comparison)."""
     gap = np.asarray(gap, dtype=float)
     ranks = np.full(gap.size, np.nan)
-    finite = np.isfinite(gap)
-    ranks[finite] = tie_groups(-gap[finite], tie)
+    finite = np.flatnonzero(np.isfinite(gap))
+    larger = gap[finite][:, None] - gap[finite][None, :] > tie  # [i, j]: gap i exceeds gap j beyond tie
+    ranks[finite] = larger.sum(axis=0)
     return ranks
 
 
@@ -523,8 +526,9 @@ def tau_attributes(name: str, reference: str, compared) -> dict:
         "reference": reference,
         "resolution": compared.resolution,
         "resolution_rule": "the widest spacing of the stored time grid over the window of the on-path "
-                           "priorities (the step size when no step was halved and nothing thinned); "
-                           "priorities closer than it are tied",
+                           "priorities (the step size when no step was halved and nothing thinned): the "
+                           "coarsest at which two of them are compared, each pair at the widest spacing "
+                           "between the two (himo.analysis.orders.precedes)",
         "n_compared": compared.n_compared,
         "n_tie_groups": compared.n_groups,
         "nan_when": "fewer than two on-path states with a priority, or either order ties every pair"}

@@ -1,4 +1,44 @@
-"""Comparing priority orders: a run's against the dynamic-programming order.
+"""Comparing priorities: the one rule by which a priority comes before another, and the
+orders it gives (a run's against the dynamic-programming order).
+
+**Near-ties: the one rule.** The priorities live on a discrete time grid (the stored
+planning times, the sum of the steps taken) and are located on it only to within a
+spacing: the peak of dPD/dt by the parabola through the stored maximum and its two
+neighbours (within the two grid intervals beside it), the time at which PD~ reaches
+1/2 by linear interpolation inside the interval of the crossing. So two priorities
+closer than the grid's spacing cannot be ordered by the run. The *resolution* at
+which two priorities ``a`` and ``b`` are compared is the widest spacing of the stored
+time grid between them: over every grid interval that meets ``[min(a, b), max(a, b)]``
+(:func:`pair_resolution`; a priority on a grid point counts the intervals on both
+sides); on an even grid, the step size. Then
+
+    a precedes b       when  b - a >= resolution(a, b),
+    a and b are tied   when  |a - b| < resolution(a, b)  (neither precedes)
+
+(:func:`precedes`, :func:`tied`): near-ties are never ordered by round-off.
+
+The rule reads the two priorities and the grid, nothing else. So it is the same for
+every comparison: between on-path states, between the goal and a state off the path
+(claim H1 compares the goal with every state), under either priority definition
+(``priority``, ``priority_half``: both are located on the same grid to within a
+spacing, each is compared by its own values). A grid whose spacing grows by orders of
+magnitude (the first-order runs' bounded steps) compares early priorities at the
+early spacing, not at the spacing of the latest state's. Ties do not chain: ``a`` may
+be tied with ``b`` and ``b`` with ``c`` while ``a`` precedes ``c`` (chaining near
+neighbours into groups would tie priorities many resolutions apart whenever states
+lie between them). ``precedes`` is transitive, because the grid between ``a`` and
+``c`` is the grid between ``a`` and ``b`` and between ``b`` and ``c``. A grid of
+``None`` is an exact order (``a`` precedes ``b`` when ``a < b``): the DP sweeps.
+
+**Ranks.** A state's rank among a set is the number of states of the set that
+precede it (:func:`precedence_ranks`; 0 = nothing precedes it). States of one rank
+are tied with each other, and a state that precedes another has the smaller rank; a
+state may also be tied with one of a neighbouring rank. The claims
+(:mod:`himo.analysis.judging`), the measures' ``priority_rank`` and
+``results/priority_ranks.csv`` (1 + this rank) all read it. A run's
+:func:`path_resolution`, the widest spacing over the window of its on-path
+priorities (stored with ``kendall_tau_dp``), is the coarsest resolution at which two
+of them are compared.
 
 **What is compared.** A run's priorities are planning times, and planning time is
 not a common clock across methods: first-order flows (``gradient``, ``softmax``)
@@ -7,21 +47,13 @@ HIMO's natural flow moves each state as its advantage arrives. So runs are
 compared only through what a change of clock leaves alone, over the states of
 their optimal path (the *on-path states*):
 
-* their **order**: each on-path state's rank, with near-ties shared
-  (:func:`path_ranks`), and Kendall's tau-b between that order and a reference
-  order such as the DP sweeps (:func:`kendall_tau`);
+* their **order**: each on-path state's rank (:func:`path_ranks`), and Kendall's
+  tau-b between that order and a reference order such as the DP sweeps
+  (:func:`kendall_tau`), which counts a pair tied by the rule as neither
+  concordant nor discordant;
 * their **times normalized per run**: ``(p - p_first) / (p_last - p_first)``, 0 for
   the earliest on-path priority and 1 for the latest (:func:`normalized_times`),
   which shows how the run spreads its on-path priorities over its own window.
-
-**Near-ties.** The priorities live on a discrete time grid (the stored planning
-times, the sum of the steps taken), so two priorities closer than the grid's
-spacing cannot be ordered by the run: they are *tied*, never ordered by round-off.
-The resolution of a run's on-path priorities is the widest spacing of its stored
-time grid over the window they occupy (:func:`grid_resolution`): the step size
-when no step was halved and nothing was thinned. :func:`tie_groups` chains the
-priorities closer than that into groups, and Kendall's tau-b counts a pair tied in
-either order as neither concordant nor discordant.
 
 Which runs are compared with which, and the tables of the comparison, are in
 :mod:`himo.analysis.baselines`.
@@ -34,26 +66,116 @@ from dataclasses import dataclass
 import numpy as np
 
 
-# ----------------------------------------------------------------- orders
-def tie_groups(times: np.ndarray, resolution: float) -> np.ndarray:
-    """``(n,)`` integer ranks: times closer than ``resolution`` to a neighbour share a rank.
+# ------------------------------------------------------------------ the rule
+def pair_resolution(time: np.ndarray, a, b):
+    """The resolution at which priorities ``a`` and ``b`` are compared on the time grid
+    ``time``: the widest spacing ``t_k+1 - t_k`` of the grid intervals that meet
+    ``[min(a, b), max(a, b)]``.
 
-    Sorted times are chained: each time within ``resolution`` of the previous one joins
-    its group, so the groups are the connected runs of near-equal times. Ranks count
-    groups from 0 in order of time.
+    Broadcasts over ``a`` and ``b`` (finite). NaN when the grid has a single time
+    (nothing can be ordered). A priority outside the grid is an error: a priority
+    is always within the run's times.
     """
+    time = np.asarray(time, dtype=float)
+    if time.ndim != 1:
+        raise ValueError(f"the time grid must be the run's stored times (1-d), got shape {time.shape}")
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    if time.size < 2 or np.size(low) == 0:
+        return np.full(np.shape(low), np.nan)[()]
+    if np.any(low < time[0]) or np.any(high > time[-1]):
+        raise ValueError(f"priorities from {np.min(low):g} to {np.max(high):g} lie outside the time grid "
+                         f"[{time[0]:g}, {time[-1]:g}]: are they this run's?")
+    first = np.searchsorted(time[1:], low, side="left")  # the first interval with t_k+1 >= low
+    last = np.searchsorted(time[:-1], high, side="right") - 1  # the last with t_k <= high
+    start = int(np.min(first))
+    return _range_max(np.diff(time[start:int(np.max(last)) + 2]), first - start, last - start)
+
+
+def _range_max(values: np.ndarray, first, last):
+    """``max(values[first:last + 1])`` for arrays of index pairs, by a sparse table
+    (the maxima of every run of ``2^j`` values): two look-ups per pair."""
+    first, last = np.asarray(first), np.asarray(last)
+    if first.size == 1:
+        return np.full(first.shape, values[int(first.flat[0]):int(last.flat[0]) + 1].max())[()]
+    table = [values]
+    while 2 ** len(table) <= values.size:
+        width = 2 ** (len(table) - 1)
+        table.append(np.maximum(table[-1][:-width], table[-1][width:]))
+    level = np.floor(np.log2(last - first + 1)).astype(int)
+    out = np.empty(np.shape(first))
+    for j in np.unique(level):
+        here = level == j
+        out[here] = np.maximum(table[j][first[here]], table[j][last[here] - 2 ** j + 1])
+    return out[()]
+
+
+def precedes(a, b, time: np.ndarray | None):
+    """Priority ``a`` precedes ``b``: earlier by at least the resolution between them
+    on the time grid ``time`` (:func:`pair_resolution`; the one rule). With ``time``
+    None, an exact order: earlier at all. Broadcasts over arrays; the priorities
+    must be finite (a state without a priority is compared with nothing)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = b > a
+    if time is not None:
+        out = out & (b - a >= pair_resolution(time, a, b))
+    return bool(out) if out.ndim == 0 else out
+
+
+def tied(a, b, time: np.ndarray | None):
+    """Priorities ``a`` and ``b`` are tied: closer than the resolution between them
+    (with ``time`` None, equal), so neither precedes the other."""
+    out = ~np.asarray(precedes(a, b, time)) & ~np.asarray(precedes(b, a, time))
+    return bool(out) if out.ndim == 0 else out
+
+
+def grid_resolution(time: np.ndarray, times: np.ndarray) -> float:
+    """The widest spacing of the time grid ``time`` over the window of ``times`` (from
+    their earliest to their latest finite value): the coarsest resolution at which two
+    of them are compared (:func:`pair_resolution` of the two ends). On an even grid,
+    the step. NaN when ``times`` has no finite value or the grid a single time."""
     times = np.asarray(times, dtype=float)
-    order = np.argsort(times, kind="stable")
-    sorted_times = times[order]
-    new_group = np.concatenate([[True], np.diff(sorted_times) >= resolution]) if times.size else np.array([], bool)
-    ranks = np.empty(times.size, dtype=int)
-    ranks[order] = np.cumsum(new_group) - 1
-    return ranks
+    times = times[np.isfinite(times)]
+    if times.size == 0:
+        return float("nan")
+    return float(pair_resolution(time, times.min(), times.max()))
 
 
-def kendall_tau(priorities: np.ndarray, reference: np.ndarray, resolution: float) -> float:
-    """Kendall's tau-b between ``priorities`` (planning times; near-ties within
-    ``resolution`` are ties) and a ``reference`` order (for example the DP sweeps).
+def path_resolution(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray) -> float:
+    """The widest spacing of the time grid over a run's on-path priorities
+    (:func:`grid_resolution` of ``priorities[on_path]``): the coarsest resolution at
+    which two of them are compared, stored with ``kendall_tau_dp``."""
+    return grid_resolution(time, np.asarray(priorities, dtype=float)[np.asarray(on_path, dtype=bool)])
+
+
+# ----------------------------------------------------------------- orders
+def precedence_matrix(times: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """``(n, n)`` booleans: ``[i, j]`` when ``times[i]`` precedes ``times[j]`` (:func:`precedes`)."""
+    times = np.asarray(times, dtype=float)
+    return np.asarray(precedes(times[:, None], times[None, :], time), dtype=bool).reshape(times.size, times.size)
+
+
+def precedence_ranks(times: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """``(n,)`` integer ranks: the number of ``times`` that precede each (:func:`precedes`
+    on the time grid ``time``; None: exactly).
+
+    0 for every time that nothing precedes; times of one rank are tied with each
+    other (if ``a`` preceded ``b``, all that precede ``a`` would precede ``b`` too,
+    and ``a`` itself). The times must be finite.
+    """
+    return precedence_matrix(times, time).sum(axis=0).astype(np.int64)
+
+
+def pair_signs(values: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """The order of every pair ``i < j`` of ``values`` by the rule on the time grid
+    ``time`` (None: exactly): +1 when ``j`` precedes ``i``, -1 when ``i`` precedes
+    ``j``, 0 when tied; in the order of ``numpy.triu_indices(n, 1)``."""
+    first = precedence_matrix(values, time).astype(int)  # [i, j]: i precedes j
+    return (first.T - first)[np.triu_indices(first.shape[0], k=1)]
+
+
+def kendall_tau(priorities: np.ndarray, reference: np.ndarray, time: np.ndarray | None) -> float:
+    """Kendall's tau-b between ``priorities`` (planning times, ordered by the rule on
+    the time grid ``time``) and a ``reference`` order (for example the DP sweeps, exact).
 
     1 when the orders agree on every pair they both order, -1 when they disagree on
     every one; NaN with fewer than two states, or when either order ties every pair.
@@ -62,14 +184,12 @@ def kendall_tau(priorities: np.ndarray, reference: np.ndarray, resolution: float
     keep = np.isfinite(priorities) & np.isfinite(reference)
     if keep.sum() < 2:
         return float("nan")
-    ranks = tie_groups(priorities[keep], resolution)
-    if np.unique(ranks).size < 2 or np.unique(reference[keep]).size < 2:
-        return float("nan")
-    return tau_b(ranks, reference[keep])
+    return tau_b(pair_signs(priorities[keep], time), pair_signs(reference[keep], None))
 
 
-def tau_b(x: np.ndarray, y: np.ndarray) -> float:
-    """Kendall's tau-b of two orders of the same items, by counting pairs:
+def tau_b(sx: np.ndarray, sy: np.ndarray) -> float:
+    """Kendall's tau-b from the order of every pair in two orders of the same items
+    (:func:`pair_signs`: +1, -1, or 0 for a tie):
 
         tau_b = (n_c - n_d) / sqrt((n_0 - n_x) (n_0 - n_y))
 
@@ -77,43 +197,21 @@ def tau_b(x: np.ndarray, y: np.ndarray) -> float:
     and ``y``, ``n_x`` (``n_y``) those tied in ``x`` (``y``). ``O(n^2)``: the orders
     compared are paths of tens of states. NaN when either order ties every pair.
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    upper = np.triu_indices(x.size, k=1)
-    sx = np.sign(x[:, None] - x[None, :])[upper]
-    sy = np.sign(y[:, None] - y[None, :])[upper]
+    sx, sy = np.asarray(sx, dtype=float), np.asarray(sy, dtype=float)
     n_0 = sx.size
     denominator = np.sqrt(float(n_0 - np.count_nonzero(sx == 0)) * float(n_0 - np.count_nonzero(sy == 0)))
     return float(np.sum(sx * sy) / denominator) if denominator > 0 else float("nan")
 
 
-def grid_resolution(time: np.ndarray, times: np.ndarray) -> float:
-    """The widest spacing of the time grid ``time`` over the window of ``times``.
-
-    The window runs from the earliest to the latest finite value of ``times``; the
-    spacings counted are those of every grid interval ``[t_k, t_k+1]`` that meets it
-    (so a time on a grid point counts both intervals beside it: a priority refined
-    by :func:`himo.analysis.measures.peak_time` is located from the stored times on
-    both sides). On an even grid this is the step. NaN when ``times`` has no finite
-    value or the grid has a single time.
-    """
-    time, times = np.asarray(time, dtype=float), np.asarray(times, dtype=float)
-    times = times[np.isfinite(times)]
-    if times.size == 0 or time.size < 2:
-        return float("nan")
-    low, high = times.min(), times.max()
-    meets = (time[1:] >= low) & (time[:-1] <= high)
-    return float(np.diff(time)[meets].max())
-
-
-def path_ranks(priorities: np.ndarray, on_path: np.ndarray, resolution: float) -> np.ndarray:
-    """``(n_states,)`` each on-path state's rank among the on-path priorities (0 =
-    earliest), near-ties within ``resolution`` sharing a rank (:func:`tie_groups`);
-    -1 off the path and where the priority is NaN."""
+def path_ranks(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray | None) -> np.ndarray:
+    """``(n_states,)`` each on-path state's rank among the on-path priorities on the
+    time grid ``time`` (:func:`precedence_ranks`: 0 = nothing precedes it); -1 off the
+    path and where the priority is NaN."""
     priorities = np.asarray(priorities, dtype=float)
     ranked = np.asarray(on_path, dtype=bool) & np.isfinite(priorities)
-    ranks = np.full(priorities.size, -1, dtype=np.int64)
-    ranks[ranked] = tie_groups(priorities[ranked], resolution)
-    return ranks
+    out = np.full(priorities.size, -1, dtype=np.int64)
+    out[ranked] = precedence_ranks(priorities[ranked], time)
+    return out
 
 
 def normalized_times(priorities: np.ndarray, on_path: np.ndarray) -> np.ndarray:
@@ -135,11 +233,11 @@ class OrderComparison:
     """A run's on-path priority order against a reference order (:func:`compare_orders`)."""
 
     tau: float  # Kendall's tau-b; NaN when either order ties every pair
-    resolution: float  # the time grid's spacing over the on-path priorities (grid_resolution)
-    ranks: np.ndarray  # (n_states,) path_ranks: tie-group rank on the path, -1 elsewhere
+    resolution: float  # the coarsest resolution of two on-path priorities (path_resolution)
+    ranks: np.ndarray  # (n_states,) path_ranks: how many on-path priorities precede it, -1 elsewhere
     normalized: np.ndarray  # (n_states,) normalized_times
     n_compared: int  # on-path states with a priority and a reference value
-    n_groups: int  # tie groups among them
+    n_groups: int  # tie groups among them: their distinct ranks (the states of one rank are tied)
 
 
 def compare_orders(priorities: np.ndarray, on_path: np.ndarray, reference: np.ndarray,
@@ -154,13 +252,12 @@ def compare_orders(priorities: np.ndarray, on_path: np.ndarray, reference: np.nd
     on_path = np.asarray(on_path, dtype=bool)
     reference = np.asarray(reference, dtype=float)
     compared = on_path & np.isfinite(priorities) & np.isfinite(reference) & (reference >= 0)
-    resolution = grid_resolution(time, priorities[on_path])
-    ranks = path_ranks(priorities, on_path, resolution)
+    on_path_ranks = path_ranks(priorities, on_path, time)
     return OrderComparison(
-        tau=kendall_tau(priorities[compared], reference[compared], resolution),
-        resolution=resolution,
-        ranks=ranks,
+        tau=kendall_tau(priorities[compared], reference[compared], time),
+        resolution=path_resolution(priorities, on_path, time),
+        ranks=on_path_ranks,
         normalized=normalized_times(priorities, on_path),
         n_compared=int(compared.sum()),
-        n_groups=int(np.unique(ranks[compared]).size),
+        n_groups=int(np.unique(on_path_ranks[compared]).size),
     )

@@ -75,9 +75,7 @@ class Results:
 
     def claim_ids(self) -> list[str]:
         """The claims in the registry's order (H1, ..., G1; others after, as claims.json lists them)."""
-        from himo.analysis.claims import CLAIMS
-
-        registered = [claim.id for claim in CLAIMS if claim.id in self.claims]
+        registered = [claim.id for claim in _registered(self)]
         return registered + [claim for claim in self.claims if claim not in registered]
 
     def records(self) -> list[tuple[str, dict]]:
@@ -346,7 +344,18 @@ def results_markdown(results: Results, figures: tuple[str, ...] = ()) -> str:
         "priorities are planning times, earlier is higher):",
         "",
         _table(["claim", "figure", "verdict", "with PD~ = 1/2 as the priority", "what it rests on"], rows),
+        "",
+        "What those numbers are, claim by claim (the definitions are in docs/CLAIMS.md):",
+        "",
+        *[f"- **{claim.id}**: {claim.summary}" for claim in _registered(results) if claim.summary],
     ])
+
+
+def _registered(results: Results) -> list:
+    """The registry's :class:`~himo.analysis.judging.Claim` objects of the claims in the results."""
+    from himo.analysis.claims import CLAIMS
+
+    return [claim for claim in CLAIMS if claim.id in results.claims]
 
 
 def _rests_on(results: Results, claim: str, paper_env: str) -> str:
@@ -408,8 +417,8 @@ def baselines_markdown(results: Results) -> str:
         "measures and claims: `gradient`, path-gradient ascent in the paper's parametrization without the "
         "Fisher information, and `softmax`, the vanilla policy gradient. Each run's on-path priority order is "
         "compared with the dynamic-programming order (the value-iteration sweep at which a state's greedy "
-        "action becomes final) by Kendall's tau-b, priorities closer than the run's time-grid resolution "
-        "counting as tied (results/baselines.csv):",
+        "action becomes final) by Kendall's tau-b, two priorities closer than the widest spacing of the run's "
+        "time grid between them counting as tied (results/baselines.csv):",
         "",
     ]
     for env in paper_environments(results):
@@ -447,43 +456,94 @@ def _baseline_verdicts(results: Results) -> str:
                       _table(["claim", "environment"] + list(FAMILIES), rows)])
 
 
+#: The orders HIMO's on-path priorities are compared with (columns of results/baselines.csv),
+#: and how the report names them; a column the table lacks is left out.
+REFERENCE_ORDERS = (
+    ("kendall_tau_dp", "the DP order (distance to the goal)"),
+    ("kendall_tau_gap", "decreasing optimal gap `V*_i - max Q*_ij` over the non-optimal actions"),
+    ("kendall_tau_prior", "decreasing advantage under the prior policy"),
+)
+#: What it means when a reference order gives HIMO's order the DP order's tau on every run.
+SAME_AS_DP = {
+    "kendall_tau_gap": ("On these environments the optimal gap is `lambda^d` (docs/MATH.md, section 10), so its "
+                        "order is the distance order: the converged values cannot explain HIMO's departure from "
+                        "the DP order, which is made in the transient, by the values of the policies on the way."),
+}
+
+
 def mechanism_markdown(results: Results) -> str:
-    lines = [
-        "The natural step is the advantage. The Fisher information of Eq. 19 is block-diagonal over states, "
-        "and the block of state i, `D_0i (diag(pi_i) + pi_i pi_i^T / pi_iw)`, cancels the occupancy `D_0i` "
-        "that weights the path gradient `g_ij = D_0i pi_ij (Q_ij - Q_iw)`; so `I^-1 g = Q - V` "
-        "(docs/MATH.md, identities 3, 4 and 7). In the limit of small steps every action's probability follows "
-        "`d pi_ij / dt = pi_ij (Q_ij - V_i)` whichever action is dependent (identity 5): the HIMO flow is the "
-        "tabular natural policy gradient, replicator dynamics on Q (Kakade 2001; Agarwal et al. 2021 give the "
-        "softmax closed form). A state's policy moves when its advantage arrives, and as fast as the "
-        "advantage is large; how often the start visits the state does not enter. The first-order baselines "
-        "keep the factor `D_0i`: the states the start rarely reaches under the prior wait.",
-        "",
-        "What the foresight does follows. Value reaches a state from the goal backwards, and with a small "
-        "foresight the advantages shrink geometrically with the distance to the goal, so the states are "
-        "settled in order of their distance, the dynamic-programming order. As the foresight approaches 1 the "
-        "advantages along the path become comparable and the order is set by how much each state's best "
-        "action is better than its alternatives: the states where a wrong move costs most can overtake the "
-        "states between them and the goal. HIMO's agreement with the DP order over the foresight grid:",
-        "",
-    ]
+    orders = [(column, name) for column, name in REFERENCE_ORDERS
+              if results.baselines and column in results.baselines[0]]
+    return "\n\n".join([MECHANISM, _foresight_table(results, orders), *_foresight_findings(results, orders),
+                        MECHANISM_TESTS])
+
+
+MECHANISM = (
+    "The natural step is the advantage. The Fisher information of Eq. 19 is block-diagonal over states, and the "
+    "block of state i, `D_0i (diag(pi_i) + pi_i pi_i^T / pi_iw)`, cancels the occupancy `D_0i` that weights the "
+    "path gradient `g_ij = D_0i pi_ij (Q_ij - Q_iw)`; so `I^-1 g = Q - V` (docs/MATH.md, identities 3, 4 and 7). "
+    "In the limit of small steps every action's probability follows `d pi_ij / dt = pi_ij (Q_ij - V_i)` "
+    "whichever action is dependent (identity 5): the HIMO flow is the tabular natural policy gradient, "
+    "replicator dynamics on Q (Kakade 2001; Agarwal et al. 2021 give the softmax closed form), and "
+    "`pi_t` is the prior reweighted by the exponential of the integrated advantage (identity 10). A state's "
+    "policy moves when its advantage arrives, and as fast as the advantage is large; how often the start "
+    "visits the state does not enter. The first-order baselines keep the factor `D_0i`: the states the start "
+    "rarely reaches under the prior wait, whatever their advantage.\n\n"
+    "What the foresight should do follows. Value reaches a state from the goal backwards; with a small "
+    "foresight the advantages far from the goal are negligible until the states after them have turned, so "
+    "the states are settled in order of their distance, the dynamic-programming order. With a foresight near 1 "
+    "every state's advantage is felt from the start, and the order is set by how large it is. HIMO's on-path "
+    "order against each reference order, Kendall's tau-b by foresight (results/baselines.csv):")
+
+MECHANISM_TESTS = (
+    "Tested by tests/solver/test_gradient.py::test_fisher_is_block_diagonal_with_closed_form_blocks, "
+    "tests/solver/test_steps.py::test_newton_direction_is_the_advantage, "
+    "tests/solver/test_steps.py::test_flow_does_not_depend_on_the_dependent_action and "
+    "tests/solver/test_mechanism.py::test_natural_flow_is_replicator_dynamics_on_q (docs/MATH.md lists them "
+    "with the others).")
+
+
+def _foresight_table(results: Results, orders: list[tuple[str, str]]) -> str:
+    foresights = sorted({float(r["foresight"]) for r in results.baselines if r["family"] == "HIMO"})
+    rows = []
+    for env in paper_environments(results):
+        by_foresight = {float(r["foresight"]): r for r in baseline_rows(results, env, "HIMO")}
+        for column, name in orders:
+            rows.append([env, name] + [_number(by_foresight[f][column]) if f in by_foresight else ""
+                                       for f in foresights])
+    return _table(["environment", "against"] + [f"{f:g}" for f in foresights], rows)
+
+
+def _tau(row: dict, column: str) -> float:
+    try:
+        return float(row[column])
+    except ValueError:
+        return math.nan
+
+
+def _foresight_findings(results: Results, orders: list[tuple[str, str]]) -> list[str]:
+    """Sentences read off the table: the trend against the DP order, and how each other
+    reference order compares with it, run by run."""
+    himo = [r for r in results.baselines if r["family"] == "HIMO"]
+    if not himo:
+        return []
+    findings = []
+    ends = []
     for env in paper_environments(results):
         rows = baseline_rows(results, env, "HIMO")
         if rows:
-            lines.append(f"- {env}: tau " + ", ".join(
-                f"{_number(r['kendall_tau_dp'])} at {_value(r['foresight'])}" for r in rows) + ".")
-    if any("kendall_tau_gap" in row for row in results.baselines):
-        lines += ["", "Agreement with the order of the optimal gaps (a larger gap `V*_i - max Q*_ij` over the "
-                  "non-optimal actions first), the order the mechanism predicts at high foresight:", ""]
-        for env in paper_environments(results):
-            rows = baseline_rows(results, env, "HIMO")
-            lines.append(f"- {env}: tau " + ", ".join(
-                f"{_number(r['kendall_tau_gap'])} at {_value(r['foresight'])}" for r in rows) + ".")
-    lines += ["", "Tested by tests/solver/test_gradient.py::test_fisher_is_block_diagonal_with_closed_form_blocks, "
-              "tests/solver/test_steps.py::test_newton_direction_is_the_advantage and "
-              "tests/solver/test_steps.py::test_flow_does_not_depend_on_the_dependent_action (docs/MATH.md lists "
-              "them with the others)."]
-    return "\n".join(lines)
+            ends.append(f"{env} {_number(rows[0]['kendall_tau_dp'])} at {_value(rows[0]['foresight'])} to "
+                        f"{_number(rows[-1]['kendall_tau_dp'])} at {_value(rows[-1]['foresight'])}")
+    findings.append("Against the DP order: " + "; ".join(ends) + ".")
+    for column, name in orders[1:]:
+        pairs = [(_tau(r, "kendall_tau_dp"), _tau(r, column)) for r in himo]
+        pairs = [(dp, other) for dp, other in pairs if not (math.isnan(dp) or math.isnan(other))]
+        same = sum(abs(dp - other) < 1e-9 for dp, other in pairs)
+        higher = sum(other > dp + 1e-9 for dp, other in pairs)
+        findings.append(f"Against {name}: the same tau as against the DP order on {same} of the {len(pairs)} HIMO "
+                        f"runs, a higher one on {higher}."
+                        + (" " + SAME_AS_DP[column] if pairs and same == len(pairs) and column in SAME_AS_DP else ""))
+    return findings
 
 
 def foresight_sensitive(results: Results) -> list[str]:

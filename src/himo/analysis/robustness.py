@@ -11,9 +11,10 @@ those judgements out for reading and drawing:
   label within the group (:func:`variant_of`), the verdict and the numbers the
   verdict rests on (the claim's summary, :data:`~himo.analysis.judging.SUMMARY_FIELDS`);
 * :func:`rank_table`, ``results/priority_ranks.csv``: one row per run, priority
-  definition and on-path state, with its priority and rank (the ranks the claims
-  read: :func:`himo.analysis.judging.on_path_ranks`) and the claims whose subject
-  it is;
+  definition and on-path state, with its priority, its rank and the on-path states
+  tied with it (the ranks and ties the claims read, :func:`himo.analysis.judging.on_path_ranks`
+  and :func:`~himo.analysis.judging.on_path_ties`, by the one rule of
+  :func:`himo.analysis.orders.precedes`) and the claims whose subject it is;
 * :func:`csv_text`, the same bytes for the same rows.
 
 **Groups.** A run belongs to the group of the choices in which it differs from the
@@ -44,6 +45,7 @@ from himo.analysis.judging import (
     Claim,
     NotEvaluable,
     on_path_ranks,
+    on_path_ties,
     priorities,
     run_key,
     with_priority,
@@ -63,7 +65,7 @@ ROBUSTNESS_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "g
                       "stop_reason", *SUMMARY_FIELDS)
 #: The columns of results/priority_ranks.csv.
 RANK_COLUMNS = ("paper_env", "env_key", "priority", "group", "variant", *CHOICES, "state", "path_position",
-                "steps_to_goal", "priority_time", "rank", "role", "claimed_by")
+                "steps_to_goal", "priority_time", "rank", "tied_with", "role", "claimed_by")
 #: Floats in the tables are written with this many significant digits.
 SIGNIFICANT = 6
 
@@ -155,9 +157,10 @@ def _summary(claim: Claim | None, numbers: dict) -> dict:
 # ------------------------------------------------------- results/priority_ranks.csv
 def rank_table(runs: Sequence[xr.Dataset], records: dict, claims: Sequence[Claim]) -> list[dict]:
     """One row per run, priority definition and on-path state with a priority
-    (columns :data:`RANK_COLUMNS`): its path position, steps to the goal, priority
-    and rank (:func:`~himo.analysis.judging.on_path_ranks`), its role (``start``,
-    ``goal`` or empty) and the claims whose subject it is in that judgement.
+    (columns :data:`RANK_COLUMNS`): its path position, steps to the goal, priority,
+    rank (:func:`~himo.analysis.judging.on_path_ranks`), the on-path states tied with
+    it (labels in path order, :func:`~himo.analysis.judging.on_path_ties`), its role
+    (``start``, ``goal`` or empty) and the claims whose subject it is in that judgement.
 
     Every run judged by some claim appears (its choices and group are those of
     ``records``); a definition the run has no variable for gives no rows.
@@ -176,7 +179,7 @@ def rank_table(runs: Sequence[xr.Dataset], records: dict, claims: Sequence[Claim
         for priority in PRIORITY_DEFINITIONS:
             try:
                 view = with_priority(ds, priority)
-                ranks, prio = on_path_ranks(view), priorities(view)
+                ranks, ties, prio = on_path_ranks(view), on_path_ties(view), priorities(view)
             except NotEvaluable:
                 continue
             path = [int(s) for s in states.optimal_path(ds)]
@@ -189,7 +192,8 @@ def rank_table(runs: Sequence[xr.Dataset], records: dict, claims: Sequence[Claim
                     "paper_env": run["paper_env"], "env_key": key, "priority": priority,
                     "group": group_of(run), "variant": variant_of(run), **{name: run[name] for name in CHOICES},
                     "state": labels[s], "path_position": position, "steps_to_goal": len(path) - 1 - position,
-                    "priority_time": float(prio[s]), "rank": ranks[s], "role": role,
+                    "priority_time": float(prio[s]), "rank": ranks[s],
+                    "tied_with": " ".join(labels[o] for o in ties[s]), "role": role,
                     "claimed_by": " ".join(sorted(c for c in subjects.get((key, priority), {})
                                                   if labels[s] in subjects[(key, priority)][c])),
                 })

@@ -213,6 +213,7 @@ def summary_markdown(results: Results) -> str:
     """The report's summary (and the README's "Results" section)."""
     counts = verdict_counts(results)
     main = _main_choices(results)
+    mechanism = _foresight_findings(results, _reference_orders(results))
     lines = [
         f"At the paper's settings as we read them (foresight {main['foresight']}, Eq. 20 with step "
         f"{main['step']}, the `{main['dependent_rule']}` dependent action, {E_WORDS.get(main['e_form'], 'E ' + main['e_form'])}), "
@@ -228,6 +229,7 @@ def summary_markdown(results: Results) -> str:
         _moves_sentence(results),
         "",
         _baselines_sentence(results),
+        *(["", "The mechanism (HIMO is replicator dynamics on Q): " + " ".join(mechanism)] if mechanism else []),
     ]
     return "\n".join(lines)
 
@@ -461,7 +463,8 @@ def _baseline_verdicts(results: Results) -> str:
 REFERENCE_ORDERS = (
     ("kendall_tau_dp", "the DP order (distance to the goal)"),
     ("kendall_tau_gap", "decreasing optimal gap `V*_i - max Q*_ij` over the non-optimal actions"),
-    ("kendall_tau_prior", "decreasing advantage under the prior policy"),
+    ("kendall_tau_prior", "decreasing prior rate (the best actions' initial log-odds rate, docs/MATH.md "
+                          "section 10)"),
 )
 #: What it means when a reference order gives HIMO's order the DP order's tau on every run.
 SAME_AS_DP = {
@@ -471,9 +474,13 @@ SAME_AS_DP = {
 }
 
 
+def _reference_orders(results: Results) -> list[tuple[str, str]]:
+    """The :data:`REFERENCE_ORDERS` that results/baselines.csv has columns for."""
+    return [(column, name) for column, name in REFERENCE_ORDERS if results.baselines and column in results.baselines[0]]
+
+
 def mechanism_markdown(results: Results) -> str:
-    orders = [(column, name) for column, name in REFERENCE_ORDERS
-              if results.baselines and column in results.baselines[0]]
+    orders = _reference_orders(results)
     return "\n\n".join([MECHANISM, _foresight_table(results, orders), *_foresight_findings(results, orders),
                         MECHANISM_TESTS])
 

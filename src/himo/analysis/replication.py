@@ -548,7 +548,7 @@ def _foresight_findings(results: Results, orders: list[tuple[str, str]]) -> list
         same = sum(abs(dp - other) < 1e-9 for dp, other in pairs)
         higher = sum(other > dp + 1e-9 for dp, other in pairs)
         findings.append(f"Against {name}: the same tau as against the DP order on {same} of the {len(pairs)} HIMO "
-                        f"runs, a higher one on {higher}."
+                        f"runs, a higher one on {higher}, a lower one on {len(pairs) - same - higher}."
                         + (" " + SAME_AS_DP[column] if pairs and same == len(pairs) and column in SAME_AS_DP else ""))
     return findings
 

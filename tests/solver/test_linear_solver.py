@@ -221,7 +221,7 @@ def test_the_starting_point_combines_previous_solutions():
 def test_blocked_dot_and_axpy_equal_the_plain_ones(n):
     rng = np.random.default_rng(n)
     x, y = rng.normal(size=n), rng.normal(size=n)
-    assert linear._dot(x, y) == pytest.approx(float(x @ y), rel=1e-12, abs=1e-12)
+    assert linear.dot(x, y) == pytest.approx(float(x @ y), rel=1e-12, abs=1e-12)
     expected = y + 0.37 * x
     linear._axpy(y, 0.37, x)  # in place
     np.testing.assert_allclose(y, expected, rtol=1e-15, atol=1e-15)

@@ -105,7 +105,7 @@ def run_himo(
     evaluation = evaluate(mdp, policy, settings.lam, linear)
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
-            dependent = dependent_pairs(mdp, "argmax", policy)
+            dependent = evaluation.most_probable  # dependent_pairs(mdp, "argmax", policy), found by the evaluation
         weight = rest_weight(mdp, settings.method, evaluation)
         speed = flow_speed(policy, evaluation, weight)
         peak_speed = max(peak_speed, speed)

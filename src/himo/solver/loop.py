@@ -54,8 +54,9 @@ from himo.solver.steps import (
     improving_pairs,
     logit_step,
     multiplicative_direction,
-    natural_direction,
+    natural_pair_direction,
     newton_direction,
+    pair_preference_step,
     preference_step,
     rest_weight,
     softmax_direction,
@@ -154,13 +155,14 @@ def _take_step(mdp, policy, settings, dependent, evaluation):
         else:
             direction = softmax_direction(mdp, policy, evaluation)
         return logit_step(mdp, policy, direction, _step_size(settings, direction))
+    if settings.method == "natural":  # on whole pair vectors: no gathers of the free pairs
+        direction = natural_pair_direction(evaluation, dependent)
+        return pair_preference_step(mdp, policy, dependent, direction, _step_size(settings, direction))
     free = free_pairs(mdp, dependent)
     if settings.method == "gradient":
         direction = gradient_direction(mdp, policy, evaluation, dependent, free)
     elif settings.method == "newton":
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
-    else:
-        direction = natural_direction(evaluation, free)
     return preference_step(mdp, policy, dependent, free, direction, _step_size(settings, direction))
 
 

@@ -208,8 +208,8 @@ class LinearSolver:
             self.record.iterative += 1
             return
         tolerance = self.bound * scale
-        guess = starting_point(system.matrix, system.rhs, system.history, tolerance, system.norm, workspace)
-        result = bicgstab(system.matrix, system.rhs, guess, tolerance, system.norm, self.budget, workspace)
+        start = _start(system.matrix, system.rhs, system.history, tolerance, system.norm, workspace)
+        result = _bicgstab(system.matrix, system.rhs, start, tolerance, system.norm, self.budget, workspace)
         self.record.krylov_iterations += result.iterations
         if result.converged:
             system.solution = result.x
@@ -303,15 +303,28 @@ def starting_point(
     system; it changes nothing but where the iteration starts. ``A`` is a sparse
     matrix or an :class:`Operator`.
     """
+    return _start(_as_operator(A), b, history, tolerance, norm, workspace or Workspace(b.size)).x
+
+
+@dataclass(frozen=True)
+class _Start:
+    x: np.ndarray
+    #: ``b - A x`` in ``workspace.r`` when ``exact`` (computed from ``x``), or as
+    #: updated along with ``x`` (exact but for rounding); ``None``: not at hand.
+    residual: np.ndarray | None = None
+    exact: bool = False
+
+
+def _start(A: "Operator", b, history, tolerance, norm, workspace: "Workspace") -> _Start:
+    """:func:`starting_point`, with the start's residual where it is at hand (so that
+    BiCGSTAB need not compute it again)."""
     if not history:
-        return np.zeros_like(b)
-    A = _as_operator(A)
-    workspace = workspace or Workspace(b.size)
+        return _Start(np.zeros_like(b))
     latest = history[-1]
     residual = A.residual(b, latest, workspace.r)
     plain = norm(residual)
     if len(history) < 2 or plain <= tolerance:
-        return latest.copy()
+        return _Start(latest.copy(), residual, exact=True)
     images = workspace.images[:len(history) - 1]
     for older, image in zip(history[:-1], images):  # A D_i = A x_1 - A x_{i+1} = (b - A x_{i+1}) - residual
         A.residual(b, older, image)
@@ -323,7 +336,9 @@ def starting_point(
     for c, older, image in zip(coefficients, history[:-1], images):
         _axpy(start, -c, older)
         _axpy(residual, -c, image)
-    return start if norm(residual) < plain else latest.copy()
+    if norm(residual) < plain:
+        return _Start(start, residual, exact=False)
+    return _Start(latest.copy())  # (its residual has been overwritten)
 
 
 # ------------------------------------------------------------------ BiCGSTAB
@@ -359,9 +374,19 @@ def bicgstab(
     """
     A = _as_operator(A)
     work = workspace or Workspace(b.size)
-    x = np.array(x0, dtype=float)
-    r = A.residual(b, x, work.r)
+    return _bicgstab(A, b, _Start(np.array(x0, dtype=float)), tolerance, norm, budget, work)
+
+
+def _bicgstab(A: "Operator", b, start: _Start, tolerance, norm, budget, work: "Workspace") -> KrylovResult:
+    """:func:`bicgstab` from ``start`` (whose ``x`` it updates in place), using the
+    start's residual where it has one; convergence is declared only on a residual
+    computed from ``x``."""
+    x = start.x
+    r = start.residual if start.residual is not None else A.residual(b, x, work.r)
     residual = norm(r)
+    if residual <= tolerance and not start.exact:
+        r = A.residual(b, x, work.r)
+        residual = norm(r)
     iterations = 0
     while residual > tolerance and iterations < budget and np.isfinite(residual):
         iterations = _bicgstab_cycle(A, x, work, tolerance, norm, budget, iterations)

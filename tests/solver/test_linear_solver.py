@@ -14,6 +14,7 @@ from himo.errors import ParameterError
 from himo.solver import linear
 from himo.solver.evaluation import evaluate
 from himo.solver.linear import (
+    DECIDED_BY_FILL,
     LINEAR_SOLVER_HELP,
     LINEAR_SOLVERS,
     RESIDUAL_BOUND,
@@ -239,7 +240,42 @@ def test_the_setting_is_checked_and_resolved():
     assert choose_linear_solver("iterative", 10, 0.999) == "iterative"
     assert choose_linear_solver("auto", 104, 0.9) == "direct"  # the paper's grids: LU is cheaper
     assert choose_linear_solver("auto", 10**5, 0.95) == "iterative"
-    assert choose_linear_solver("auto", 10**5, 0.999) == "direct"  # stiff: BiCGSTAB needs hundreds of iterations
+    # stiff: BiCGSTAB needs hundreds of iterations, and the first LU's fill decides
+    assert choose_linear_solver("auto", 10**5, 0.999) == DECIDED_BY_FILL
+    threshold = linear.AUTO_FILL_PER_KRYLOV_ITERATION * linear.expected_krylov_iterations(0.999)
+    assert choose_linear_solver("auto", 10**5, 0.999, fill=2.85) == "direct"  # a Hanoi tower's LU
+    assert choose_linear_solver("auto", 10**5, 0.999, fill=23.2) == "iterative"  # a 500 x 500 grid's
+    assert choose_linear_solver("auto", 10**5, 0.999, fill=threshold) == "iterative"
+    assert choose_linear_solver("auto", 10**5, 0.95, fill=1.0) == "iterative"  # the fill decides only above 0.99
+    assert choose_linear_solver("auto", 10**3, 0.999, fill=100.0) == "direct"
+    with pytest.raises(ParameterError, match="needs the foresight"):
+        LinearSolver(DECIDED_BY_FILL)
+
+
+@pytest.mark.parametrize("env, kwargs, chosen", [("grid", dict(rows=100, cols=100), "iterative"),
+                                                 ("hanoi", dict(n_disks=8), "direct")])
+def test_auto_above_the_foresight_limit_decides_by_the_first_lu(env, kwargs, chosen):
+    """At 0.995 a 100 x 100 grid's LU fills in (ratio 13) and a Hanoi tower's hardly
+    (2.8): auto solves the first evaluation by that LU and then takes the solver the
+    fill says, records the decision, and its iterates are the direct run's."""
+    import scipy.sparse.linalg as spla
+
+    mdp = himo.make_env(env, **kwargs)
+    lam = 0.995
+    assert mdp.n_states >= linear.AUTO_MIN_STATES and lam > linear.AUTO_MAX_FORESIGHT
+    A = mdp.system_matrix(mdp.uniform_policy(), lam)
+    fill = linear.fill_ratio(spla.splu(A), A)
+    assert choose_linear_solver("auto", mdp.n_states, lam, fill=fill) == chosen
+    common = dict(lam=lam, method="natural", step=0.1, max_iter=4, dependent="argmax")
+    auto = himo.solver.run_himo(mdp, himo.SolverSettings(**common))
+    direct = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="direct"))
+    assert auto.linear_solver == chosen and auto.linear.fill_ratio == pytest.approx(fill)
+    assert auto.linear.used == chosen and auto.linear.direct == (10 if chosen == "direct" else 2)
+    assert auto.linear.fallback == 0
+    assert f"auto chose {chosen} after the first LU: fill ratio nnz(L+U)/nnz(A) {fill:.3g}" in auto.linear.summary()
+    assert_same_iterates(direct, auto)
+    ds = himo.solve(mdp, store_counters=False, **common)
+    assert f"auto chose {chosen}" in ds.attrs["linear_solves"] and ds.attrs["linear_solver"] == "auto"
 
 
 # ------------------------------------------------------------------ whole runs

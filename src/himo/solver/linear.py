@@ -18,7 +18,8 @@ in one of two ways, the ``linear_solver`` setting (:data:`LINEAR_SOLVERS`):
     vector updates.
 ``auto``
     ``iterative`` where it is measured to be faster, else ``direct``
-    (:func:`choose_linear_solver`, from the size and the foresight).
+    (:func:`choose_linear_solver`: from the size and the foresight, and above
+    :data:`AUTO_MAX_FORESIGHT` from the fill of the first system's LU).
 
 **The bound that keeps an iterative solution exact.** ``T_pi`` is row-stochastic,
 so ``A^-1 = sum_k lambda^k T_pi^k`` is non-negative with every row summing to
@@ -69,8 +70,12 @@ LinearSolverName = Literal["auto", "direct", "iterative"]
 LINEAR_SOLVERS: tuple[str, ...] = typing.get_args(LinearSolverName)
 #: ``auto`` picks ``iterative`` from this many states up ...
 AUTO_MIN_STATES = 5_000
-#: ... and up to this foresight (see :func:`choose_linear_solver`).
+#: ... and up to this foresight (see :func:`choose_linear_solver`); above it, ...
 AUTO_MAX_FORESIGHT = 0.99
+#: ... where the LU's fill ratio ``nnz(L + U) / nnz(A)`` is at least this many
+#: times the Krylov iterations an evaluation is expected to need
+#: (:func:`expected_krylov_iterations`).
+AUTO_FILL_PER_KRYLOV_ITERATION = 0.05
 #: Relative residual every iterative solve must meet (see the module docstring).
 RESIDUAL_BOUND = 1e-12
 #: BiCGSTAB iterations (two products with ``A`` each) per system before the fallback.
@@ -80,30 +85,63 @@ LINEAR_SOLVER_HELP = (
     f"direct (sparse LU), iterative (warm-started BiCGSTAB, checked to a relative residual of "
     f"{RESIDUAL_BOUND:g}, direct where it does not converge in {KRYLOV_BUDGET} iterations), or auto "
     f"(iterative from {AUTO_MIN_STATES:,} states up at foresight up to {AUTO_MAX_FORESIGHT:g}, where "
-    "it is faster; else direct); every choice gives the same iterates to 1e-9 and the trajectory "
-    "records which one ran"
+    "it is faster; above that foresight the first evaluation's LU decides: iterative where it fills in "
+    "much, as on large grids; else direct); every choice gives the same iterates to 1e-9 and the "
+    "trajectory records which one ran"
 )
+#: What :func:`choose_linear_solver` answers when the first system's LU must decide.
+DECIDED_BY_FILL = "fill"
 
 
-def choose_linear_solver(name: LinearSolverName, n_states: int, lam: float) -> str:
+def choose_linear_solver(name: LinearSolverName, n_states: int, lam: float, fill: float | None = None) -> str:
     """``"direct"`` or ``"iterative"``: the setting ``name`` (checked by
-    :class:`~himo.solver.settings.SolverSettings`), with ``auto`` resolved.
+    :class:`~himo.solver.settings.SolverSettings`), with ``auto`` resolved; or
+    :data:`DECIDED_BY_FILL` when ``auto`` needs the LU's fill ratio ``fill`` and it
+    is not given.
 
-    ``auto`` is a fixed rule (so that a run's solver, and its bytes, never depend
-    on timing), read off benchmarks/RESULTS.md, where each solver's iteration is
-    timed against the LU floor. Below :data:`AUTO_MIN_STATES` states the
-    factorization is cheap and the Krylov loop's fixed Python cost is not: direct.
-    Above :data:`AUTO_MAX_FORESIGHT` BiCGSTAB needs hundreds of iterations (their
-    number grows like ``1 / sqrt(1 - lambda)``) while the factorization's cost does
-    not depend on the foresight: direct. Between, iterative, which measured
-    0.1-0.3x the floor on large grids and 0.4-1.3x on Hanoi towers, against
-    1.0-1.8x for the direct iteration. (At 0.999 iterative still wins on large grids,
-    whose factorization fills in, but not on Hanoi towers, whose does not; a rule on
-    size and foresight cannot tell them apart, and takes the LU.)
+    ``auto`` is a fixed rule on the problem (so that a run's solver, and its bytes,
+    never depend on timing), read off benchmarks/RESULTS.md, where each solver's
+    iteration is timed against the LU floor. Below :data:`AUTO_MIN_STATES` states
+    the factorization is cheap and the Krylov loop's fixed Python cost is not:
+    direct. Up to :data:`AUTO_MAX_FORESIGHT`, iterative, which measured well below
+    the floor on large grids and below or at it on Hanoi towers.
+
+    Above it BiCGSTAB needs hundreds of iterations (their number grows like
+    ``1 / sqrt(1 - lambda)``, :func:`expected_krylov_iterations`) while the
+    factorization's cost does not depend on the foresight, so what decides is how
+    costly the LU is against a product with ``A``: its fill ratio
+    ``fill = nnz(L + U) / nnz(A)``. An LU solve costs about ``fill`` products
+    and the factorization more; an iterative evaluation costs about two products per
+    Krylov iteration. A grid's LU fills in (its separators grow like
+    ``sqrt(n_states)``: ``fill`` 13 at 100 x 100, 23 at 500 x 500) and a Hanoi
+    tower's hardly does (tiny separators: ``fill`` 2.8 at any size), which no rule on
+    size and foresight can tell apart. ``auto`` therefore factorizes the first
+    system (which solves the first evaluation, as direct would) and takes iterative
+    for the rest of the run when ``fill >=`` :data:`AUTO_FILL_PER_KRYLOV_ITERATION`
+    ``* expected_krylov_iterations(lam)``.
     """
     if name != "auto":
         return name
-    return "iterative" if n_states >= AUTO_MIN_STATES and lam <= AUTO_MAX_FORESIGHT else "direct"
+    if n_states < AUTO_MIN_STATES:
+        return "direct"
+    if lam <= AUTO_MAX_FORESIGHT:
+        return "iterative"
+    if fill is None:
+        return DECIDED_BY_FILL
+    return "iterative" if fill >= AUTO_FILL_PER_KRYLOV_ITERATION * expected_krylov_iterations(lam) else "direct"
+
+
+def fill_ratio(lu: spla.SuperLU, A: sp.spmatrix) -> float:
+    """``nnz(L + U) / nnz(A)``: how much the LU ``lu`` of ``A`` fills in."""
+    return (lu.L.nnz + lu.U.nnz) / max(A.nnz, 1)
+
+
+def expected_krylov_iterations(lam: float) -> float:
+    """``10 / sqrt(1 - lambda)``: BiCGSTAB iterations per warm-started evaluation (both
+    systems), the Krylov rule ``sqrt(condition)`` with condition ``1 / (1 - lambda)``,
+    fitted to benchmarks/RESULTS.md (measured: 22-34 at 0.9, 76-118 at 0.99, 283-490
+    at 0.999)."""
+    return 10.0 / np.sqrt(1.0 - lam)
 
 
 # ------------------------------------------------------------------ the record
@@ -120,6 +158,9 @@ class LinearSolveRecord:
     #: direct LU solve is backward stable and is not checked).
     worst_residual: float | None = None
     budget: int = KRYLOV_BUDGET  # the fallback's trigger
+    #: ``nnz(L + U) / nnz(A)`` of the first LU, where ``auto`` decided by it (else ``None``).
+    fill_ratio: float | None = None
+    decision: str = ""  # how auto decided by the fill, in words
 
     def add(self, residual: float) -> None:
         self.worst_residual = residual if self.worst_residual is None else max(self.worst_residual, residual)
@@ -143,7 +184,7 @@ class LinearSolveRecord:
                 f"{self.fallback} solved directly after BiCGSTAB missed the residual bound "
                 f"{RESIDUAL_BOUND:g} in {self.budget} iterations"
             )
-        return ", ".join(parts) or "none"
+        return ", ".join(parts) + (f"; {self.decision}" if self.decision else "") if parts else "none"
 
 
 # ------------------------------------------------------------------ the solver
@@ -163,10 +204,13 @@ class LinearSolver:
     ``budget`` (:data:`KRYLOV_BUDGET`) iterations. :attr:`record` tallies the solves.
     """
 
-    def __init__(self, choice: str, budget: int | None = None, bound: float = RESIDUAL_BOUND):
-        if choice not in ("direct", "iterative"):
-            raise ParameterError(f"a LinearSolver is direct or iterative, got {choice!r}")
-        self.choice, self.bound = choice, bound
+    def __init__(self, choice: str, budget: int | None = None, bound: float = RESIDUAL_BOUND,
+                 lam: float | None = None):
+        if choice not in ("direct", "iterative", DECIDED_BY_FILL):
+            raise ParameterError(f"a LinearSolver is direct, iterative or {DECIDED_BY_FILL}, got {choice!r}")
+        if choice == DECIDED_BY_FILL and lam is None:
+            raise ParameterError("a LinearSolver decided by the fill needs the foresight lam")
+        self.choice, self.bound, self.lam = choice, bound, lam
         self.budget = KRYLOV_BUDGET if budget is None else budget
         self.record = LinearSolveRecord(budget=self.budget)
         self._history: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])  # values, occupancy
@@ -175,6 +219,8 @@ class LinearSolver:
     def solve(self, A: sp.csc_matrix, r_pi: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(V, d)`` with ``A V = r_pi`` and ``A^T d = p0`` (the start distribution),
         ``A`` in CSC form."""
+        if self.choice == DECIDED_BY_FILL:
+            return self._decide_by_fill(A, r_pi, p0)
         if self.choice == "direct":
             self.record.direct += 2
             return solve_directly(A, r_pi, p0)
@@ -194,6 +240,25 @@ class LinearSolver:
         for system in systems:
             system.history[:] = system.history[-(RECYCLED_SOLUTIONS - 1):] + [system.solution]
         return systems[0].solution, systems[1].solution
+
+    def _decide_by_fill(self, A: sp.csc_matrix, r_pi: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first solve of ``auto`` above :data:`AUTO_MAX_FORESIGHT`: one LU, whose
+        fill ratio chooses the solver of the rest of the run (see
+        :func:`choose_linear_solver`); its solutions start the iterative one."""
+        lu = spla.splu(A)
+        value, occupancy = lu.solve(r_pi), lu.solve(p0, trans="T")
+        self.record.direct += 2
+        fill = fill_ratio(lu, A)
+        self.choice = choose_linear_solver("auto", A.shape[0], self.lam, fill=fill)
+        threshold = AUTO_FILL_PER_KRYLOV_ITERATION * expected_krylov_iterations(self.lam)
+        self.record.fill_ratio = fill
+        self.record.decision = (
+            f"auto chose {self.choice} after the first LU: fill ratio nnz(L+U)/nnz(A) {fill:.3g} "
+            f"{'>=' if self.choice == 'iterative' else '<'} {threshold:.3g} at foresight {self.lam:g}"
+        )
+        self._history[0].append(value)
+        self._history[1].append(occupancy)
+        return value, occupancy
 
     def _workspaces(self, n: int) -> tuple["Workspace", "Workspace"]:
         """The scratch vectors of the two systems, allocated once per run (and size)."""

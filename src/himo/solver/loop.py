@@ -101,9 +101,10 @@ def run_himo(
     run = Run(dependent=dependent)
     planning_time, size, peak_speed = 0.0, 0.0, 0.0
     started = reported = wallclock.perf_counter()
-    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam))
-    run.linear_solver, run.linear = linear.choice, linear.record
+    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam), lam=settings.lam)
+    run.linear = linear.record
     evaluation = evaluate(mdp, policy, settings.lam, linear)
+    run.linear_solver = linear.choice  # (auto may decide with the first evaluation's LU)
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = evaluation.most_probable  # dependent_pairs(mdp, "argmax", policy), found by the evaluation

@@ -58,7 +58,9 @@ def evaluate(mdp: MDP, policy: np.ndarray, lam: float, solver: LinearSolver | No
     p0 = mdp.start_distribution
     # (I - lambda T) V = r_pi and (I - lambda T)^T d = p0
     value, occupancy = solve_directly(A, r_pi, p0) if solver is None else solver.solve(A, r_pi, p0)
-    q = mdp.R + lam * (mdp.P @ value)
+    q = mdp.P @ value
+    q *= lam
+    q += mdp.R  # R + lambda P V, in place
     most_probable = dependent_pairs(mdp, "argmax", policy)
     return Evaluation(
         value=value,
@@ -88,8 +90,11 @@ def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray, most_probable: np.nda
     if most_probable is None:
         most_probable = dependent_pairs(mdp, "argmax", policy)
     counts = mdp.actions_per_state  # np.repeat(x, counts) is x[mdp.pair_state], in one sequential pass
-    relative = q - np.repeat(q[most_probable], counts)
-    return relative - np.repeat(state_sums(mdp, policy * relative), counts)
+    relative = np.repeat(q[most_probable], counts)
+    np.subtract(q, relative, out=relative)  # Q_ij - Q_im
+    weighted = np.multiply(policy, relative)
+    relative -= np.repeat(state_sums(mdp, weighted), counts)
+    return relative
 
 
 def reachable_states(mdp: MDP) -> np.ndarray:

@@ -328,7 +328,9 @@ def flow_speed(policy: np.ndarray, evaluation: Evaluation, weight: np.ndarray | 
     """``max |d pi_ij / dt| = max |pi_ij (Q_ij - V_i)|``, the speed of the policy flow
     (times ``weight``, :func:`rest_weight`, for a first-order method's flow)."""
     rate = policy * evaluation.advantage
-    return float(np.max(np.abs(rate if weight is None else weight * rate)))
+    if weight is not None:
+        rate *= weight
+    return float(max(rate.max(), -rate.min()))
 
 
 def improving_pairs(mdp: MDP, evaluation: Evaluation, tol: float, weight: np.ndarray | None = None) -> np.ndarray:

@@ -374,3 +374,35 @@ def test_argmax_counts_rounding_level_differences_as_ties():
     policy[lo] *= 1 + 10 * ARGMAX_TIE_BAND  # ahead by more: it is the top
     policy[lo + 1:hi] -= (policy[lo] - 1 / (hi - lo)) / (hi - lo - 1)
     assert dependent_pairs(mdp, "argmax", policy)[0] == lo
+
+
+def test_the_row_form_and_the_products_are_scipys():
+    """RowForm gives A.tocsr() entry for entry, for consecutive matrices of one pattern
+    and again after the pattern changes; Operator's products are A @ x and A.T @ x."""
+    row_form = linear.RowForm()
+    rng = np.random.default_rng(8)
+    for env, kwargs in [("grid", dict(rows=12, cols=9)), ("grid", dict(rows=12, cols=9)), ("hanoi", dict(n_disks=4))]:
+        mdp = himo.make_env(env, **kwargs)
+        policy = rng.random(mdp.n_pairs)
+        policy /= state_sums(mdp, policy)[mdp.pair_state]
+        A = mdp.system_matrix(policy, 0.9)
+        rows, expected = row_form.of(A), A.tocsr()
+        assert rows.format == "csr" and rows.has_sorted_indices
+        assert np.array_equal(rows.indptr, expected.indptr) and np.array_equal(rows.indices, expected.indices)
+        assert np.array_equal(rows.data, expected.data)
+        x, out = rng.normal(size=mdp.n_states), np.full(mdp.n_states, np.nan)
+        assert np.array_equal(linear.Operator(rows).apply(x, out), A @ x)
+        np.testing.assert_allclose(linear.Operator(A, transposed=True) @ x, A.T @ x, rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(linear.Operator(A).residual(x, x, out), x - A @ x, rtol=1e-15, atol=1e-15)
+
+
+def test_the_evaluation_names_the_argmax_rules_dependent_actions(random_mdp, random_policy):
+    """The loop takes the argmax rule's dependent actions from the evaluation (one
+    argmax per iteration): they are dependent_pairs(mdp, "argmax", policy)."""
+    from himo.solver.policy import dependent_pairs
+
+    mdp = random_mdp(seed=6, action_counts=(3, 1, 2, 4, 2, 5, 1, 3))
+    for policy in (mdp.uniform_policy(), random_policy(mdp, seed=6)):
+        ev = evaluate(mdp, policy, 0.9)
+        assert np.array_equal(ev.most_probable, dependent_pairs(mdp, "argmax", policy))
+        assert np.all(ev.advantage[ev.most_probable] == -state_sums(mdp, policy * (ev.q - ev.q[ev.most_probable][mdp.pair_state])))

@@ -405,4 +405,5 @@ def test_the_evaluation_names_the_argmax_rules_dependent_actions(random_mdp, ran
     for policy in (mdp.uniform_policy(), random_policy(mdp, seed=6)):
         ev = evaluate(mdp, policy, 0.9)
         assert np.array_equal(ev.most_probable, dependent_pairs(mdp, "argmax", policy))
-        assert np.all(ev.advantage[ev.most_probable] == -state_sums(mdp, policy * (ev.q - ev.q[ev.most_probable][mdp.pair_state])))
+        relative = ev.q - ev.q[ev.most_probable][mdp.pair_state]  # Q - Q_im: the reference's advantage is -sum pi (Q - Q_im)
+        assert np.all(ev.advantage[ev.most_probable] == -state_sums(mdp, policy * relative))

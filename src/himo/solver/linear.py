@@ -214,7 +214,7 @@ class LinearSolver:
         self.budget = KRYLOV_BUDGET if budget is None else budget
         self.record = LinearSolveRecord(budget=self.budget)
         self._history: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])  # values, occupancy
-        self._scratch: tuple[Workspace, Workspace] | None = None
+        self._scratch: Workspace | None = None
         self._rows = RowForm()
 
     def solve(self, A: sp.csc_matrix, r_pi: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,8 +230,8 @@ class LinearSolver:
             _System(Operator(self._rows.of(A)), r_pi, _max_abs, self._history[0], transposed=False),
             _System(Operator(A, transposed=True), p0, _sum_abs, self._history[1], transposed=True),
         )
-        for system, workspace in zip(systems, self._workspaces(A.shape[0])):
-            self._iterate(system, workspace)
+        for system in systems:  # one after the other, in the same scratch vectors
+            self._iterate(system, self._workspace(A.shape[0]))
         unsolved = [system for system in systems if system.solution is None]
         if unsolved:
             lu = spla.splu(A)
@@ -261,10 +261,10 @@ class LinearSolver:
         self._history[1].append(occupancy)
         return value, occupancy
 
-    def _workspaces(self, n: int) -> tuple["Workspace", "Workspace"]:
-        """The scratch vectors of the two systems, allocated once per run (and size)."""
-        if self._scratch is None or self._scratch[0].n != n:
-            self._scratch = (Workspace(n), Workspace(n))
+    def _workspace(self, n: int) -> "Workspace":
+        """The scratch vectors of the solves, allocated once per run (and size)."""
+        if self._scratch is None or self._scratch.n != n:
+            self._scratch = Workspace(n)
         return self._scratch
 
     def _iterate(self, system: "_System", workspace: "Workspace") -> None:
@@ -355,7 +355,8 @@ class RowForm:
     def of(self, A: sp.csc_matrix) -> sp.csr_matrix:
         if not (self._indptr is not None and np.array_equal(A.indptr, self._indptr)
                 and np.array_equal(A.indices, self._indices)):
-            positions = sp.csc_matrix((np.arange(A.nnz, dtype=np.int64), A.indices, A.indptr), shape=A.shape).tocsr()
+            index = np.int32 if A.nnz < np.iinfo(np.int32).max else np.int64
+            positions = sp.csc_matrix((np.arange(A.nnz, dtype=index), A.indices, A.indptr), shape=A.shape).tocsr()
             self._indptr, self._indices = A.indptr.copy(), A.indices.copy()
             self._permutation = positions.data
             self._row_indptr, self._row_indices = positions.indptr, positions.indices

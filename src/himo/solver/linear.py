@@ -197,11 +197,15 @@ def solve_directly(A: sp.csc_matrix, r_pi: np.ndarray, p0: np.ndarray) -> tuple[
 class LinearSolver:
     """Solves the evaluation systems of consecutive policies of one run.
 
-    ``choice`` is ``"direct"`` or ``"iterative"`` (see :func:`choose_linear_solver`);
-    with ``"iterative"`` each solve starts from the previous solutions
-    (:func:`starting_point`), is accepted
-    at ``bound`` (:data:`RESIDUAL_BOUND`), and falls back to the LU after
-    ``budget`` (:data:`KRYLOV_BUDGET`) iterations. :attr:`record` tallies the solves.
+    ``choice`` is ``"direct"``, ``"iterative"`` or :data:`DECIDED_BY_FILL` (see
+    :func:`choose_linear_solver`; the last solves the first systems by LU and then
+    becomes one of the others by the LU's fill, at foresight ``lam``). With
+    ``"iterative"`` each solve starts from the previous solutions
+    (:func:`starting_point`), is accepted at ``bound`` (:data:`RESIDUAL_BOUND`), and
+    falls back to the LU after ``budget`` (:data:`KRYLOV_BUDGET`) iterations; its
+    products run on the CSR form of ``A`` (:class:`RowForm`) and on ``A^T`` as the
+    CSR view of the CSC arrays, in scratch vectors kept for the run
+    (:class:`Workspace`). :attr:`record` tallies the solves.
     """
 
     def __init__(self, choice: str, budget: int | None = None, bound: float = RESIDUAL_BOUND,

@@ -376,24 +376,30 @@ def test_argmax_counts_rounding_level_differences_as_ties():
     assert dependent_pairs(mdp, "argmax", policy)[0] == lo
 
 
-def test_the_row_form_and_the_products_are_scipys():
-    """RowForm gives A.tocsr() entry for entry, for consecutive matrices of one pattern
-    and again after the pattern changes; Operator's products are A @ x and A.T @ x."""
-    row_form = linear.RowForm()
+def test_the_row_system_and_the_products_are_scipys():
+    """SystemRows gives MDP.system_matrix(...).tocsr() entry for entry, for consecutive
+    matrices of one pattern, after the pattern changes (another MDP, a policy with a
+    zero), with and without every diagonal entry in T; Operator's products are
+    A @ x and A.T @ x."""
+    rows = linear.SystemRows()
     rng = np.random.default_rng(8)
-    for env, kwargs in [("grid", dict(rows=12, cols=9)), ("grid", dict(rows=12, cols=9)), ("hanoi", dict(n_disks=4))]:
+    cases = [("grid", dict(rows=12, cols=9), False), ("grid", dict(rows=12, cols=9), False),
+             ("grid", dict(rows=12, cols=9), True), ("hanoi", dict(n_disks=4), False)]
+    for env, kwargs, with_a_zero in cases:
         mdp = himo.make_env(env, **kwargs)
         policy = rng.random(mdp.n_pairs)
+        if with_a_zero:
+            policy[np.flatnonzero(mdp.actions_per_state[mdp.pair_state] > 1)[:3]] = 0.0
         policy /= state_sums(mdp, policy)[mdp.pair_state]
-        A = mdp.system_matrix(policy, 0.9)
-        rows, expected = row_form.of(A), A.tocsr()
-        assert rows.format == "csr" and rows.has_sorted_indices
-        assert np.array_equal(rows.indptr, expected.indptr) and np.array_equal(rows.indices, expected.indices)
-        assert np.array_equal(rows.data, expected.data)
+        A, expected = rows.matrix(mdp.state_transitions(policy), 0.9), mdp.system_matrix(policy, 0.9).tocsr()
+        assert A.format == "csr" and A.has_sorted_indices
+        assert np.array_equal(A.indptr, expected.indptr) and np.array_equal(A.indices, expected.indices)
+        assert np.array_equal(A.data, expected.data)
         x, out = rng.normal(size=mdp.n_states), np.full(mdp.n_states, np.nan)
-        assert np.array_equal(linear.Operator(rows).apply(x, out), A @ x)
-        np.testing.assert_allclose(linear.Operator(A, transposed=True) @ x, A.T @ x, rtol=1e-15, atol=1e-15)
-        np.testing.assert_allclose(linear.Operator(A).residual(x, x, out), x - A @ x, rtol=1e-15, atol=1e-15)
+        assert np.array_equal(linear.Operator(A).apply(x, out), expected @ x)
+        np.testing.assert_allclose(linear.Operator(A, transposed=True) @ x, expected.T @ x, rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(linear.Operator(A).residual(x, x, out), x - expected @ x, rtol=1e-15, atol=1e-15)
+    assert np.all(mdp.state_transitions(mdp.uniform_policy()).diagonal() > 0) and rows._of_t is None  # Hanoi
 
 
 def test_the_evaluation_names_the_argmax_rules_dependent_actions(random_mdp, random_policy):

@@ -54,7 +54,7 @@ def evaluate(mdp: MDP, policy: np.ndarray, lam: float, solver: LinearSolver | No
     one for every iteration, so that it can start from the previous solutions.
     """
     r_pi = state_sums(mdp, policy * mdp.R)
-    A = mdp.system_matrix(policy, lam)
+    A = mdp.system_matrix(policy, lam) if solver is None else solver.system_matrix(mdp, policy, lam)
     p0 = mdp.start_distribution
     # (I - lambda T) V = r_pi and (I - lambda T)^T d = p0
     value, occupancy = solve_directly(A, r_pi, p0) if solver is None else solver.solve(A, r_pi, p0)

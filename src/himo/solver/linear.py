@@ -203,8 +203,8 @@ class LinearSolver:
     ``"iterative"`` each solve starts from the previous solutions
     (:func:`starting_point`), is accepted at ``bound`` (:data:`RESIDUAL_BOUND`), and
     falls back to the LU after ``budget`` (:data:`KRYLOV_BUDGET`) iterations; its
-    products run on the CSR form of ``A`` (:class:`RowForm`) and on ``A^T`` as the
-    CSR view of the CSC arrays, in scratch vectors kept for the run
+    products run on the CSR form of ``A`` (:class:`SystemRows`) and on ``A^T`` as the
+    CSC reading of the same arrays, in scratch vectors kept for the run
     (:class:`Workspace`). :attr:`record` tallies the solves.
     """
 
@@ -219,26 +219,34 @@ class LinearSolver:
         self.record = LinearSolveRecord(budget=self.budget)
         self._history: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])  # values, occupancy
         self._scratch: Workspace | None = None
-        self._rows = RowForm()
+        self._rows = SystemRows()
 
-    def solve(self, A: sp.csc_matrix, r_pi: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def system_matrix(self, mdp, policy: np.ndarray, lam: float) -> sp.spmatrix:
+        """``I - lambda T_pi`` of ``mdp`` (a :class:`himo.mdp.MDP`) in the form this
+        solver works on: CSC for the LU (:meth:`~himo.mdp.MDP.system_matrix`), CSR for
+        BiCGSTAB (:class:`SystemRows`)."""
+        if self.choice == "iterative":
+            return self._rows.matrix(mdp.state_transitions(policy), lam)
+        return mdp.system_matrix(policy, lam)
+
+    def solve(self, A: sp.spmatrix, r_pi: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(V, d)`` with ``A V = r_pi`` and ``A^T d = p0`` (the start distribution),
-        ``A`` in CSC form."""
+        ``A`` in CSC or CSR form (:meth:`system_matrix` gives the one that suits)."""
         if self.choice == DECIDED_BY_FILL:
             return self._decide_by_fill(A, r_pi, p0)
         if self.choice == "direct":
             self.record.direct += 2
             return solve_directly(A, r_pi, p0)
-        A = sp.csc_matrix(A)  # (a no-op for the CSC matrix an evaluation passes)
+        A = A if A.format == "csr" else sp.csr_matrix(A)  # (CSR: what system_matrix gives this solver)
         systems = (
-            _System(Operator(self._rows.of(A)), r_pi, _max_abs, self._history[0], transposed=False),
+            _System(Operator(A), r_pi, _max_abs, self._history[0], transposed=False),
             _System(Operator(A, transposed=True), p0, _sum_abs, self._history[1], transposed=True),
         )
         for system in systems:  # one after the other, in the same scratch vectors
             self._iterate(system, self._workspace(A.shape[0]))
         unsolved = [system for system in systems if system.solution is None]
         if unsolved:
-            lu = spla.splu(A)
+            lu = spla.splu(A.tocsc())
             for system in unsolved:
                 system.solution = lu.solve(system.rhs, trans="T" if system.transposed else "N")
                 self.record.add(system.relative_residual(system.solution))
@@ -341,30 +349,58 @@ class Operator:
         return np.subtract(b, out, out=out)
 
 
-class RowForm:
-    """``A`` in CSR form from its CSC form, for consecutive matrices of one sparsity pattern.
+class SystemRows:
+    """``A = I - lambda T`` in CSR form, from ``T`` in CSR form, for consecutive ``T``
+    of one sparsity pattern: what BiCGSTAB works on.
 
     A product with a CSR matrix (reading ``x`` where the row's entries point, writing
-    each ``y_i`` once) is faster than with the CSC form (measured 2.2 ms against
-    2.6 ms on 12-disk Hanoi), and the values system takes about fifty per
-    evaluation. The pattern of ``I - lambda T_pi`` does not change with the policy,
-    so the permutation from CSC to CSR order is worked out once (and again only if
-    the pattern changes); each matrix then costs one gather of its entries.
+    each ``y_i`` once) is faster than with the CSC form the LU takes (measured 2.2 ms
+    against 2.6 ms on 12-disk Hanoi), the values system takes about fifty per
+    evaluation, and ``A^T`` is the CSC reading of the same arrays. The pattern of
+    ``A`` (``T``'s and the diagonal) is worked out once, and again only if ``T``'s
+    changes; each matrix then costs one pass over ``T``'s entries. The entries are
+    :meth:`himo.mdp.MDP.system_matrix`'s, bit for bit (``1 - lambda T_ii`` on the
+    diagonal, ``-(lambda T_ij)`` off it).
     """
 
     def __init__(self):
-        self._indptr = self._indices = None  # the pattern (CSC) the permutation is for
-        self._permutation = self._row_indptr = self._row_indices = None
+        self._t_indptr = self._t_indices = None  # the pattern of T the rest is for
+        self._indptr = self._indices = self._of_t = self._diagonal = None
 
-    def of(self, A: sp.csc_matrix) -> sp.csr_matrix:
-        if not (self._indptr is not None and np.array_equal(A.indptr, self._indptr)
-                and np.array_equal(A.indices, self._indices)):
-            index = np.int32 if A.nnz < np.iinfo(np.int32).max else np.int64
-            positions = sp.csc_matrix((np.arange(A.nnz, dtype=index), A.indices, A.indptr), shape=A.shape).tocsr()
-            self._indptr, self._indices = A.indptr.copy(), A.indices.copy()
-            self._permutation = positions.data
-            self._row_indptr, self._row_indices = positions.indptr, positions.indices
-        return sp.csr_matrix((A.data[self._permutation], self._row_indices, self._row_indptr), shape=A.shape)
+    def matrix(self, T: sp.csr_matrix, lam: float) -> sp.csr_matrix:
+        if not T.has_canonical_format:  # (MDP.state_transitions gives sorted rows, no duplicates)
+            T = T.copy()
+            T.sum_duplicates()
+        if not (self._t_indptr is not None and np.array_equal(T.indptr, self._t_indptr)
+                and np.array_equal(T.indices, self._t_indices)):
+            self._pattern(T)
+        if self._of_t is None:  # A has T's pattern (T has every diagonal entry)
+            data = lam * T.data
+        else:
+            data = np.zeros(self._indices.size)
+            data[self._of_t] = lam * T.data
+        np.negative(data, out=data)
+        data[self._diagonal] += 1.0
+        return sp.csr_matrix((data, self._indices, self._indptr), shape=T.shape)
+
+    def _pattern(self, T: sp.csr_matrix) -> None:
+        """``A``'s pattern: ``T``'s (sorted, row-major keys ``i n + j``) with the missing
+        diagonal entries merged in, and where ``T``'s entries and the diagonal sit in it."""
+        n = T.shape[0]
+        t_keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(T.indptr)) * n + T.indices
+        diagonal = np.arange(n, dtype=np.int64) * (n + 1)
+        at = np.searchsorted(t_keys, diagonal)
+        present = at < t_keys.size
+        present[present] = t_keys[at[present]] == diagonal[present]
+        missing = diagonal[~present]
+        keys = np.insert(t_keys, at[~present], missing)  # still sorted
+        rows, columns = np.divmod(keys, n)
+        index = T.indices.dtype
+        self._indptr = np.searchsorted(rows, np.arange(n + 1)).astype(index)
+        self._indices = columns.astype(index)
+        self._of_t = np.arange(t_keys.size) + np.searchsorted(missing, t_keys) if missing.size else None
+        self._diagonal = np.searchsorted(keys, diagonal)
+        self._t_indptr, self._t_indices = T.indptr.copy(), T.indices.copy()
 
 
 def _as_operator(A) -> Operator:

@@ -200,7 +200,6 @@ def worker_linear(case: str, lam: float, linear_solver: str, iterations: int, re
 
     import himo  # noqa: F401
     from himo.solver.evaluation import evaluate
-    from himo.solver.linear import choose_linear_solver
     from himo.solver.policy import state_sums
 
     mdp = _build(case)
@@ -228,11 +227,26 @@ def worker_linear(case: str, lam: float, linear_solver: str, iterations: int, re
         "worst_residual": run.linear.worst_residual, "fallbacks": run.linear.fallback,
         "occupancy_error": float(np.abs(run.occupancy[-1] - exact.occupancy).sum() / exact.occupancy.sum()),
         "objective_error": abs(run.objective[-1] - exact.objective) / value_scale if value_scale else 0.0,
-        "auto": choose_linear_solver("auto", mdp.n_states, lam),
+        "auto": _auto_choice(mdp, lam),
         "peak_mb": peak,
     }
     out["ratio"] = out["per_iter_s"] / out["floor_s"]
     return out
+
+
+def _auto_choice(mdp, lam: float) -> str:
+    """What ``linear_solver="auto"`` picks for a run from the uniform prior (with the
+    prior's LU where auto decides by its fill, as the run does)."""
+    import scipy.sparse.linalg as spla
+
+    from himo.solver.linear import DECIDED_BY_FILL, choose_linear_solver, fill_ratio
+
+    choice = choose_linear_solver("auto", mdp.n_states, lam)
+    if choice == DECIDED_BY_FILL:
+        A = mdp.system_matrix(mdp.uniform_policy(), lam)
+        fill = fill_ratio(spla.splu(A), A)
+        choice = f"{choose_linear_solver('auto', mdp.n_states, lam, fill=fill)} (fill {fill:.3g})"
+    return choice
 
 
 def worker_converge(case: str, method: str, max_iter: int) -> dict:

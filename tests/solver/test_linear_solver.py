@@ -14,6 +14,7 @@ from himo.errors import ParameterError
 from himo.solver import linear
 from himo.solver.evaluation import evaluate
 from himo.solver.linear import (
+    DECIDED_BY_FILL,
     LINEAR_SOLVER_HELP,
     LINEAR_SOLVERS,
     RESIDUAL_BOUND,
@@ -221,7 +222,7 @@ def test_the_starting_point_combines_previous_solutions():
 def test_blocked_dot_and_axpy_equal_the_plain_ones(n):
     rng = np.random.default_rng(n)
     x, y = rng.normal(size=n), rng.normal(size=n)
-    assert linear._dot(x, y) == pytest.approx(float(x @ y), rel=1e-12, abs=1e-12)
+    assert linear.dot(x, y) == pytest.approx(float(x @ y), rel=1e-12, abs=1e-12)
     expected = y + 0.37 * x
     linear._axpy(y, 0.37, x)  # in place
     np.testing.assert_allclose(y, expected, rtol=1e-15, atol=1e-15)
@@ -239,7 +240,42 @@ def test_the_setting_is_checked_and_resolved():
     assert choose_linear_solver("iterative", 10, 0.999) == "iterative"
     assert choose_linear_solver("auto", 104, 0.9) == "direct"  # the paper's grids: LU is cheaper
     assert choose_linear_solver("auto", 10**5, 0.95) == "iterative"
-    assert choose_linear_solver("auto", 10**5, 0.999) == "direct"  # stiff: BiCGSTAB needs hundreds of iterations
+    # stiff: BiCGSTAB needs hundreds of iterations, and the first LU's fill decides
+    assert choose_linear_solver("auto", 10**5, 0.999) == DECIDED_BY_FILL
+    threshold = linear.AUTO_FILL_PER_KRYLOV_ITERATION * linear.expected_krylov_iterations(0.999)
+    assert choose_linear_solver("auto", 10**5, 0.999, fill=2.85) == "direct"  # a Hanoi tower's LU
+    assert choose_linear_solver("auto", 10**5, 0.999, fill=23.2) == "iterative"  # a 500 x 500 grid's
+    assert choose_linear_solver("auto", 10**5, 0.999, fill=threshold) == "iterative"
+    assert choose_linear_solver("auto", 10**5, 0.95, fill=1.0) == "iterative"  # the fill decides only above 0.99
+    assert choose_linear_solver("auto", 10**3, 0.999, fill=100.0) == "direct"
+    with pytest.raises(ParameterError, match="needs the foresight"):
+        LinearSolver(DECIDED_BY_FILL)
+
+
+@pytest.mark.parametrize("env, kwargs, chosen", [("grid", dict(rows=100, cols=100), "iterative"),
+                                                 ("hanoi", dict(n_disks=8), "direct")])
+def test_auto_above_the_foresight_limit_decides_by_the_first_lu(env, kwargs, chosen):
+    """At 0.995 a 100 x 100 grid's LU fills in (ratio 13) and a Hanoi tower's hardly
+    (2.8): auto solves the first evaluation by that LU and then takes the solver the
+    fill says, records the decision, and its iterates are the direct run's."""
+    import scipy.sparse.linalg as spla
+
+    mdp = himo.make_env(env, **kwargs)
+    lam = 0.995
+    assert mdp.n_states >= linear.AUTO_MIN_STATES and lam > linear.AUTO_MAX_FORESIGHT
+    A = mdp.system_matrix(mdp.uniform_policy(), lam)
+    fill = linear.fill_ratio(spla.splu(A), A)
+    assert choose_linear_solver("auto", mdp.n_states, lam, fill=fill) == chosen
+    common = dict(lam=lam, method="natural", step=0.1, max_iter=4, dependent="argmax")
+    auto = himo.solver.run_himo(mdp, himo.SolverSettings(**common))
+    direct = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="direct"))
+    assert auto.linear_solver == chosen and auto.linear.fill_ratio == pytest.approx(fill)
+    assert auto.linear.used == chosen and auto.linear.direct == (10 if chosen == "direct" else 2)
+    assert auto.linear.fallback == 0
+    assert f"auto chose {chosen} after the first LU: fill ratio nnz(L+U)/nnz(A) {fill:.3g}" in auto.linear.summary()
+    assert_same_iterates(direct, auto)
+    ds = himo.solve(mdp, store_counters=False, **common)
+    assert f"auto chose {chosen}" in ds.attrs["linear_solves"] and ds.attrs["linear_solver"] == "auto"
 
 
 # ------------------------------------------------------------------ whole runs
@@ -338,3 +374,42 @@ def test_argmax_counts_rounding_level_differences_as_ties():
     policy[lo] *= 1 + 10 * ARGMAX_TIE_BAND  # ahead by more: it is the top
     policy[lo + 1:hi] -= (policy[lo] - 1 / (hi - lo)) / (hi - lo - 1)
     assert dependent_pairs(mdp, "argmax", policy)[0] == lo
+
+
+def test_the_row_system_and_the_products_are_scipys():
+    """SystemRows gives MDP.system_matrix(...).tocsr() entry for entry, for consecutive
+    matrices of one pattern, after the pattern changes (another MDP, a policy with a
+    zero), with and without every diagonal entry in T; Operator's products are
+    A @ x and A.T @ x."""
+    rows = linear.SystemRows()
+    rng = np.random.default_rng(8)
+    cases = [("grid", dict(rows=12, cols=9), False), ("grid", dict(rows=12, cols=9), False),
+             ("grid", dict(rows=12, cols=9), True), ("hanoi", dict(n_disks=4), False)]
+    for env, kwargs, with_a_zero in cases:
+        mdp = himo.make_env(env, **kwargs)
+        policy = rng.random(mdp.n_pairs)
+        if with_a_zero:
+            policy[np.flatnonzero(mdp.actions_per_state[mdp.pair_state] > 1)[:3]] = 0.0
+        policy /= state_sums(mdp, policy)[mdp.pair_state]
+        A, expected = rows.matrix(mdp.state_transitions(policy), 0.9), mdp.system_matrix(policy, 0.9).tocsr()
+        assert A.format == "csr" and A.has_sorted_indices
+        assert np.array_equal(A.indptr, expected.indptr) and np.array_equal(A.indices, expected.indices)
+        assert np.array_equal(A.data, expected.data)
+        x, out = rng.normal(size=mdp.n_states), np.full(mdp.n_states, np.nan)
+        assert np.array_equal(linear.Operator(A).apply(x, out), expected @ x)
+        np.testing.assert_allclose(linear.Operator(A, transposed=True) @ x, expected.T @ x, rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(linear.Operator(A).residual(x, x, out), x - expected @ x, rtol=1e-15, atol=1e-15)
+    assert np.all(mdp.state_transitions(mdp.uniform_policy()).diagonal() > 0) and rows._of_t is None  # Hanoi
+
+
+def test_the_evaluation_names_the_argmax_rules_dependent_actions(random_mdp, random_policy):
+    """The loop takes the argmax rule's dependent actions from the evaluation (one
+    argmax per iteration): they are dependent_pairs(mdp, "argmax", policy)."""
+    from himo.solver.policy import dependent_pairs
+
+    mdp = random_mdp(seed=6, action_counts=(3, 1, 2, 4, 2, 5, 1, 3))
+    for policy in (mdp.uniform_policy(), random_policy(mdp, seed=6)):
+        ev = evaluate(mdp, policy, 0.9)
+        assert np.array_equal(ev.most_probable, dependent_pairs(mdp, "argmax", policy))
+        relative = ev.q - ev.q[ev.most_probable][mdp.pair_state]  # Q - Q_im: the reference's advantage is -sum pi (Q - Q_im)
+        assert np.all(ev.advantage[ev.most_probable] == -state_sums(mdp, policy * relative))

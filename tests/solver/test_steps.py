@@ -14,7 +14,13 @@ import pytest
 import himo
 from himo.solver.evaluation import evaluate, reachable_states
 from himo.solver.policy import dependent_pairs, free_pairs
-from himo.solver.steps import multiplicative_step, natural_direction, newton_direction, preference_step
+from himo.solver.steps import (
+    multiplicative_step,
+    natural_direction,
+    newton_direction,
+    pair_preference_step,
+    preference_step,
+)
 
 RULES = ["last", "first", "argmax"]
 MDPS = [
@@ -116,6 +122,33 @@ def test_feasibility_rule_halves_the_step(random_mdp):
     np.testing.assert_allclose(np.bincount(mdp.pair_state, weights=step.policy), 1.0, atol=1e-14)
     assert np.all(step.policy[dependent] >= 0.01 * policy[dependent])
     np.testing.assert_allclose(np.log(step.policy[free] / policy[free]), step.size * direction, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [0.1, 5.0])  # 5: a step that must be halved
+def test_the_step_on_whole_pair_vectors_is_the_free_pair_step_bit_for_bit(random_mdp, random_policy, scale):
+    """``pair_preference_step`` (what ``natural`` runs) against Eq. 20 and Eq. 4 written
+    out over the free pairs: the same probabilities, bit for bit, the same halvings;
+    the direction's entries at the dependent pairs play no part."""
+    mdp = random_mdp(seed=4, action_counts=(3, 1, 2, 4, 2, 5))
+    policy = random_policy(mdp, seed=4)
+    dependent = dependent_pairs(mdp, "argmax", policy)
+    free = free_pairs(mdp, dependent)
+    direction = scale * np.random.default_rng(4).normal(size=mdp.n_pairs)
+    step = pair_preference_step(mdp, policy, dependent, direction, 1.0)
+    alpha, halvings = 1.0, 0
+    while True:
+        new_free = policy[free] * np.exp(alpha * direction[free])
+        new_dependent = policy[dependent] - np.bincount(
+            mdp.pair_state[free], weights=policy[free] * np.expm1(alpha * direction[free]), minlength=mdp.n_states)
+        if np.all(new_dependent[mdp.actions_per_state > 1] >= 0.01 * policy[dependent][mdp.actions_per_state > 1]):
+            break
+        alpha, halvings = alpha / 2, halvings + 1
+    assert (step.size, step.halvings) == (alpha, halvings) and (halvings > 0) == (scale > 1)
+    assert np.array_equal(step.policy[free], new_free) and np.array_equal(step.policy[dependent], new_dependent)
+    direction[dependent] = 1e3  # ignored
+    assert np.array_equal(pair_preference_step(mdp, policy, dependent, direction, 1.0).policy, step.policy)
+    on_free = preference_step(mdp, policy, dependent, free, direction[free], 1.0)
+    assert np.array_equal(on_free.policy, step.policy)
 
 
 # ------------------------------------------------------------------ unreachable state

@@ -23,8 +23,8 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from himo.mdp import MDP
-from himo.solver.linear import LinearSolver, solve_directly
-from himo.solver.policy import state_argmax, state_sums
+from himo.solver.linear import LinearSolver, dot, solve_directly
+from himo.solver.policy import dependent_pairs, state_sums
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class Evaluation:
     advantage: np.ndarray  # (n_pairs,) Q - V
     occupancy: np.ndarray  # (n_states,) D_0i
     objective: float  # R(A) = p0 . V (Eq. 6)
+    #: (n_states,) each state's most probable pair, as the ``argmax`` dependent rule
+    #: picks it (:func:`~himo.solver.policy.dependent_pairs`): the reference of the
+    #: advantages, and the dependent actions of the next step under that rule.
+    most_probable: np.ndarray
 
 
 def factorize(mdp: MDP, policy: np.ndarray, lam: float) -> spla.SuperLU:
@@ -50,37 +54,47 @@ def evaluate(mdp: MDP, policy: np.ndarray, lam: float, solver: LinearSolver | No
     one for every iteration, so that it can start from the previous solutions.
     """
     r_pi = state_sums(mdp, policy * mdp.R)
-    A = mdp.system_matrix(policy, lam)
+    A = mdp.system_matrix(policy, lam) if solver is None else solver.system_matrix(mdp, policy, lam)
     p0 = mdp.start_distribution
     # (I - lambda T) V = r_pi and (I - lambda T)^T d = p0
     value, occupancy = solve_directly(A, r_pi, p0) if solver is None else solver.solve(A, r_pi, p0)
-    q = mdp.R + lam * (mdp.P @ value)
+    q = mdp.P @ value
+    q *= lam
+    q += mdp.R  # R + lambda P V, in place
+    most_probable = dependent_pairs(mdp, "argmax", policy)
     return Evaluation(
         value=value,
         q=q,
-        advantage=advantage(mdp, policy, q),
+        advantage=advantage(mdp, policy, q, most_probable),
         occupancy=np.maximum(occupancy, 0.0),
         objective=start_objective(mdp, value),
+        most_probable=most_probable,
     )
 
 
 def start_objective(mdp: MDP, value: np.ndarray) -> float:
     """``p0 . V``: the expected value of a path's start, Eq. 6's ``R(A)`` for ``V = V_pi``."""
-    return float(mdp.start_distribution @ value)
+    return dot(mdp.start_distribution, value)
 
 
-def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray) -> np.ndarray:
+def advantage(mdp: MDP, policy: np.ndarray, q: np.ndarray, most_probable: np.ndarray | None = None) -> np.ndarray:
     """``Q_ij - V_i`` with ``V_i = sum_k pi_ik Q_ik``, free of cancellation.
 
-    Computed relative to each state's most probable action ``m``:
+    Computed relative to each state's most probable action ``m`` (``most_probable``,
+    by default as the ``argmax`` dependent rule picks it):
     ``(Q_ij - Q_im) - sum_k pi_ik (Q_ik - Q_im)``. For that action the first term
     is exactly 0 and the sum has no term of its own, so its advantage keeps full
     relative precision as the policy becomes deterministic (the plain ``Q - V``
     would be rounding noise of size ``eps * |V|``, and stall the policy flow).
     """
-    q_ref = q[state_argmax(mdp, policy)]
-    relative = q - q_ref[mdp.pair_state]
-    return relative - state_sums(mdp, policy * relative)[mdp.pair_state]
+    if most_probable is None:
+        most_probable = dependent_pairs(mdp, "argmax", policy)
+    counts = mdp.actions_per_state  # np.repeat(x, counts) is x[mdp.pair_state], in one sequential pass
+    relative = np.repeat(q[most_probable], counts)
+    np.subtract(q, relative, out=relative)  # Q_ij - Q_im
+    weighted = np.multiply(policy, relative)
+    relative -= np.repeat(state_sums(mdp, weighted), counts)
+    return relative
 
 
 def reachable_states(mdp: MDP) -> np.ndarray:

@@ -54,8 +54,9 @@ from himo.solver.steps import (
     improving_pairs,
     logit_step,
     multiplicative_direction,
-    natural_direction,
+    natural_pair_direction,
     newton_direction,
+    pair_preference_step,
     preference_step,
     rest_weight,
     softmax_direction,
@@ -100,12 +101,13 @@ def run_himo(
     run = Run(dependent=dependent)
     planning_time, size, peak_speed = 0.0, 0.0, 0.0
     started = reported = wallclock.perf_counter()
-    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam))
-    run.linear_solver, run.linear = linear.choice, linear.record
+    linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam), lam=settings.lam)
+    run.linear = linear.record
     evaluation = evaluate(mdp, policy, settings.lam, linear)
+    run.linear_solver = linear.choice  # (auto may decide with the first evaluation's LU)
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
-            dependent = dependent_pairs(mdp, "argmax", policy)
+            dependent = evaluation.most_probable  # dependent_pairs(mdp, "argmax", policy), found by the evaluation
         weight = rest_weight(mdp, settings.method, evaluation)
         speed = flow_speed(policy, evaluation, weight)
         peak_speed = max(peak_speed, speed)
@@ -154,13 +156,14 @@ def _take_step(mdp, policy, settings, dependent, evaluation):
         else:
             direction = softmax_direction(mdp, policy, evaluation)
         return logit_step(mdp, policy, direction, _step_size(settings, direction))
+    if settings.method == "natural":  # on whole pair vectors: no gathers of the free pairs
+        direction = natural_pair_direction(evaluation, dependent)
+        return pair_preference_step(mdp, policy, dependent, direction, _step_size(settings, direction))
     free = free_pairs(mdp, dependent)
     if settings.method == "gradient":
         direction = gradient_direction(mdp, policy, evaluation, dependent, free)
     elif settings.method == "newton":
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
-    else:
-        direction = natural_direction(evaluation, free)
     return preference_step(mdp, policy, dependent, free, direction, _step_size(settings, direction))
 
 

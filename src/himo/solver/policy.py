@@ -110,9 +110,14 @@ def state_max(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
     columns = mdp.action_columns
     if columns is None:
         return np.maximum.reduceat(pair_values, mdp.state_offsets[:-1])
-    best = pair_values[columns[0]]
-    for column in columns[1:]:
-        np.maximum(best, pair_values[column], out=best)
+    return _row_max(pair_values[columns])
+
+
+def _row_max(rows: np.ndarray) -> np.ndarray:
+    """The entrywise maximum of the rows of a ``(k, n)`` array (a new array)."""
+    best = rows[0].copy()
+    for row in rows[1:]:
+        np.maximum(best, row, out=best)
     return best
 
 
@@ -131,20 +136,22 @@ def state_argmax(mdp: MDP, pair_values: np.ndarray, atol: float = 0.0,
     if ties not in ("first", "last"):
         raise ParameterError(f"ties must be 'first' or 'last', got {ties!r}")
     pair_values = np.asarray(pair_values, dtype=float)
-    best = state_max(mdp, pair_values)
+    columns = mdp.action_columns
+    by_column = None if columns is None else pair_values[columns]  # (k, n_states), gathered once
+    best = state_max(mdp, pair_values) if by_column is None else _row_max(by_column)
     if np.isnan(best).any():  # NaN propagates through the maximum
         raise ParameterError("state_argmax: the pair values are not all finite")
     threshold = best - atol - rtol * np.abs(best) if atol or rtol else best
-    columns = mdp.action_columns
     if columns is None:
         return _argmax_in_pair_order(mdp, pair_values, threshold, ties)
     # Visit the columns so that the wanted pair is the last one to pass; the first
     # visited is taken unchecked: it stands only when no other column passes, and then
     # it is the one that does (every state has a pair at its maximum).
-    order = columns if ties == "last" else columns[::-1]
-    picked = order[0].copy()
-    for column in order[1:]:
-        np.copyto(picked, column, where=pair_values[column] >= threshold)
+    order = range(columns.shape[0]) if ties == "last" else range(columns.shape[0] - 1, -1, -1)
+    first, *rest = order
+    picked = columns[first].copy()
+    for j in rest:
+        np.copyto(picked, columns[j], where=by_column[j] >= threshold)
     return picked
 
 

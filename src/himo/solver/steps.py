@@ -176,6 +176,14 @@ def natural_direction(evaluation: Evaluation, free: np.ndarray) -> np.ndarray:
     return evaluation.advantage[free]
 
 
+def natural_pair_direction(evaluation: Evaluation, dependent: np.ndarray) -> np.ndarray:
+    """:func:`natural_direction` on every pair, 0 at the dependent pairs (for
+    :func:`pair_preference_step`)."""
+    direction = evaluation.advantage.copy()
+    direction[dependent] = 0.0
+    return direction
+
+
 def gradient_direction(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, dependent: np.ndarray,
                        free: np.ndarray) -> np.ndarray:
     """The path gradient ``g`` of Eq. 18 on the free preferences, in closed form.
@@ -198,24 +206,51 @@ def preference_step(
     direction: np.ndarray,
     step: float,
 ) -> Step:
-    """``A_free += alpha * direction``, then ``A_iw`` by Eq. 4, halving ``alpha`` if needed."""
+    """``A_free += alpha * direction``, then ``A_iw`` by Eq. 4, halving ``alpha`` if needed.
+
+    ``direction`` is given on the free pairs ``free``; :func:`pair_preference_step`
+    takes the same step from a direction on every pair.
+    """
+    on_pairs = np.zeros(mdp.n_pairs)
+    on_pairs[free] = direction
+    return pair_preference_step(mdp, policy, dependent, on_pairs, step)
+
+
+def pair_preference_step(
+    mdp: MDP,
+    policy: np.ndarray,
+    dependent: np.ndarray,
+    direction: np.ndarray,
+    step: float,
+) -> Step:
+    """:func:`preference_step` with ``direction`` on every pair (its entries at the
+    dependent pairs are ignored: those preferences follow from Eq. 4).
+
+    Working on whole pair vectors, with 0 at the dependent pairs, the step needs no
+    gather or scatter of the free pairs; the dependent pairs add exact zeros to
+    each state's sum, so the result is the free-pair computation's, bit for bit.
+    """
     alpha = step
-    free_state = mdp.pair_state[free]
     has_free = mdp.actions_per_state > 1  # every action of a state but its dependent one is free
-    policy_dependent, policy_free = policy[dependent], policy[free]
+    policy_dependent = policy[dependent]
     floor = (BOUNDARY_FRACTION * policy_dependent)[has_free]
+    scaled = alpha * direction  # alpha d; halving alpha halves it exactly
+    scaled[dependent] = 0.0
     for halvings in range(MAX_HALVINGS + 1):
         with np.errstate(over="ignore", invalid="ignore"):
-            growth = np.expm1(alpha * direction)  # pi_new / pi - 1, exact for small steps
-        # Eq. 4 without cancellation: pi_iw' = 1 - sum pi_ij' = pi_iw - sum pi_ij (e^{alpha d} - 1)
-        new_dependent = policy_dependent - np.bincount(free_state, weights=policy_free * growth, minlength=mdp.n_states)
-        if np.all(np.isfinite(growth)) and np.all(new_dependent[has_free] >= floor):
-            new = np.empty_like(policy)
-            # pi e^{alpha d}, not pi (1 + growth): that rounds to 0 once alpha d < -37
-            new[free] = policy_free * np.exp(alpha * direction)
-            new[dependent] = new_dependent
-            return Step(policy=new, size=alpha, halvings=halvings)
+            growth = np.expm1(scaled)  # pi_new / pi - 1, exact for small steps
+        if np.all(np.isfinite(growth)):
+            # Eq. 4 without cancellation: pi_iw' = 1 - sum pi_ij' = pi_iw - sum pi_ij (e^{alpha d} - 1)
+            growth *= policy
+            new_dependent = policy_dependent - state_sums(mdp, growth)
+            if np.all(new_dependent[has_free] >= floor):
+                # pi e^{alpha d}, not pi (1 + growth): that rounds to 0 once alpha d < -37
+                new = np.exp(scaled, out=scaled)
+                new *= policy
+                new[dependent] = new_dependent
+                return Step(policy=new, size=alpha, halvings=halvings)
         alpha /= 2
+        scaled *= 0.5
     raise Stalled(f"no feasible step after {MAX_HALVINGS} halvings of {step}")
 
 
@@ -293,7 +328,9 @@ def flow_speed(policy: np.ndarray, evaluation: Evaluation, weight: np.ndarray | 
     """``max |d pi_ij / dt| = max |pi_ij (Q_ij - V_i)|``, the speed of the policy flow
     (times ``weight``, :func:`rest_weight`, for a first-order method's flow)."""
     rate = policy * evaluation.advantage
-    return float(np.max(np.abs(rate if weight is None else weight * rate)))
+    if weight is not None:
+        rate *= weight
+    return float(max(rate.max(), -rate.min()))
 
 
 def improving_pairs(mdp: MDP, evaluation: Evaluation, tol: float, weight: np.ndarray | None = None) -> np.ndarray:

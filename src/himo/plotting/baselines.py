@@ -10,9 +10,10 @@ run's foresight, the states of the main run's optimal path as rows (start at the
 top, goal at the bottom) and one column per method: the DP order (the sweep at
 which value iteration settles the state), HIMO (the natural step), the first-order
 path gradient and the softmax policy gradient. A cell holds the state's rank in
-that method's order (1 = first), coloured by rank; equal numbers are ties, either
-in the DP sweeps or because the priorities lie closer than the run's time-grid
-resolution. Above each column, Kendall's tau-b against the DP order. A run that has
+that method's order (1 + the number of states before it), coloured by rank; equal
+numbers are ties, either in the DP sweeps or because the priorities lie closer than
+the widest time-grid spacing between them (a state can also be tied with a neighbour
+of another rank: ties do not chain; himo.analysis.orders). Above each column, Kendall's tau-b against the DP order. A run that has
 not escaped its plateau (its objective below
 :data:`himo.analysis.baselines.REACHED_FRACTION` of the way to the optimum) is greyed
 and headed "not escaped", and a family without a run at that foresight is marked

@@ -29,6 +29,14 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def write_texts(texts: dict[str | os.PathLike, str]) -> None:
+    """Write each text to its path, every file or none (:func:`atomic_output` for each,
+    moved into place only once all are written)."""
+    with contextlib.ExitStack() as stack:
+        for path, text in texts.items():
+            stack.enter_context(atomic_output(path)).write_text(text)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -233,3 +233,9 @@ def test_the_readme_carries_a_summary_between_the_marks():
     assert readme.count(replication.README_START) == 1 and readme.count(replication.README_END) == 1
     block = readme.split(replication.README_START)[1].split(replication.README_END)[0]
     assert "claims are replicated" in block and "| H2 |" in block
+
+
+def test_a_choice_no_variant_varies_reads_every_main_run():
+    """The summary names the main runs' form of E although no run of the atlas varies it."""
+    summary = replication.summary_markdown(make_results())
+    assert "E with the factor lambda, the erratum corrected" in summary and "foresight 0.9," in summary

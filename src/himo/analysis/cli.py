@@ -130,13 +130,11 @@ def _claims_args(parser: argparse.ArgumentParser) -> None:
 @command("claims", "decide each claim of the paper from measures files; write JSON and Markdown",
          _claims_args)
 def _claims(args: argparse.Namespace) -> None:
-    from contextlib import ExitStack
-
     from himo.analysis.claims import CLAIMS
     from himo.analysis.judging import evaluate_claims
     from himo.analysis.report import claims_json, claims_markdown
     from himo.analysis.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, csv_text, rank_table, robustness_table
-    from himo.io import atomic_output
+    from himo.io import write_texts
 
     # The claims read the small variables of each run (and the CD series of a few):
     # the long time series stay on disk until a claim reads them.
@@ -150,9 +148,7 @@ def _claims(args: argparse.Namespace) -> None:
         texts[args.csv] = csv_text(robustness_table(records, CLAIMS), ROBUSTNESS_COLUMNS)
     if args.ranks is not None:
         texts[args.ranks] = csv_text(rank_table(runs, records, CLAIMS), RANK_COLUMNS)
-    with ExitStack() as stack:  # every file, or none
-        for path, text in texts.items():
-            stack.enter_context(atomic_output(path)).write_text(text)
+    write_texts(texts)
 
 
 def _replication_args(parser: argparse.ArgumentParser) -> None:
@@ -171,10 +167,8 @@ def _replication_args(parser: argparse.ArgumentParser) -> None:
                         "the robustness atlas and the baselines tables",
          _replication_args)
 def _replication(args: argparse.Namespace) -> None:
-    from contextlib import ExitStack
-
     from himo.analysis.replication import Results, metadata_yaml, replication_markdown
-    from himo.io import atomic_output
+    from himo.io import write_texts
     from himo.provenance import package_versions
 
     try:
@@ -183,6 +177,4 @@ def _replication(args: argparse.Namespace) -> None:
         raise HimoError(f"cannot read the results tables: {err}") from None
     texts = {args.md: replication_markdown(results, package_versions(), tuple(args.figure)),
              args.metadata: metadata_yaml(results)}
-    with ExitStack() as stack:  # both files, or neither
-        for path, text in texts.items():
-            stack.enter_context(atomic_output(path)).write_text(text)
+    write_texts(texts)

@@ -235,13 +235,9 @@ def summary_markdown(results: Results) -> str:
 
 
 def _main_choices(results: Results) -> dict:
-    """The choices of the main runs that every main run shares (foresight, step, ...)."""
-    rows = [row for claim in results.claim_ids() for row in results.rows(claim, group="main")]
-    shared = {}
-    for name in ("foresight", "step", "dependent_rule", "e_form"):
-        values = sorted({_value(row[name]) for row in rows})
-        shared[name] = values[0] if len(values) == 1 else "/".join(values)
-    return shared
+    """The main runs' value of each choice the summary names (:func:`choice_values`; several joined by ``/``)."""
+    return {name: "/".join(choice_values(results, name)[0]) for name in ("foresight", "step", "dependent_rule",
+                                                                         "e_form")}
 
 
 def _moves_sentence(results: Results) -> str:
@@ -287,10 +283,11 @@ def _choice_value(row: dict, column: str) -> str:
 
 def choice_values(results: Results, column: str) -> tuple[list[str], list[str]]:
     """A choice's values in the main runs, and all values judged: those of the main runs
-    and of the atlas group that varies it, on the environments that group covers."""
+    and of the atlas group that varies it, on the environments that group covers (every
+    environment when no run varies it)."""
     group = GROUP_OF_CHOICE["goal_reward" if column == "reward" else column]
     rows = [row for row in results.robustness if row["priority"] == PAPER_PRIORITY]
-    covered = {row["paper_env"] for row in rows if row["group"] == group}
+    covered = {row["paper_env"] for row in rows if row["group"] == group} or {row["paper_env"] for row in rows}
     main = sorted({_choice_value(row, column) for row in rows if row["group"] == "main"
                    and row["paper_env"] in covered}, key=_sort_key)
     judged = sorted({_choice_value(row, column) for row in rows if row["group"] in ("main", group)

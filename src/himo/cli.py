@@ -223,10 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load_plugins() -> None:
-    """Import the modules that add subcommands (measures, figures, claims)."""
+    """Import the modules that add subcommands: per-run measures, cross-run verdicts, figures."""
     import importlib
 
-    for module in ("himo.analysis.cli", "himo.plotting.cli"):
+    for module in ("himo.measures.cli", "himo.verdicts.cli", "himo.plotting.cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as err:

@@ -383,7 +383,7 @@ def path_start(start_distribution: np.ndarray) -> int:
 
     Taxi's 300 equally likely start states all qualify, so its path starts in the
     first of them. The one rule of :attr:`MDP.path_start` and of
-    :func:`himo.analysis.states.start`.
+    :func:`himo.measures.states.start`.
     """
     p0 = np.asarray(start_distribution, dtype=float)
     return int(np.flatnonzero(p0 >= p0.max() - PROBABILITY_ATOL)[0])
@@ -396,7 +396,7 @@ def role_mask(roles: Mapping[str, np.ndarray], name: str, n_states: int,
     ``"start"`` is the start states, the indices ``start_states`` (none when it is
     None); any other name is looked up in ``roles``, and a role that is absent holds
     no state. The one rule of :meth:`MDP.role` and of the measures'
-    :func:`himo.analysis.states.role`.
+    :func:`himo.measures.states.role`.
     """
     if name == "start":
         mask = np.zeros(n_states, dtype=bool)

@@ -2,7 +2,7 @@
 
 Built by hand, not by the pipeline: each run is a small measures dataset with the
 variables and attributes the comparison reads (docs/CONTRACTS.md), its Kendall tau
-computed by :func:`himo.analysis.orders.compare_orders` from priorities chosen here.
+computed by :func:`himo.measures.orders.compare_orders` from priorities chosen here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from himo.analysis.orders import compare_orders
+from himo.measures.orders import compare_orders
 
 #: Two environments: the length of the optimal path (the goal last) and the off-path states.
 PATHS = {"hanoi": 6, "fourrooms": 9}

@@ -1,4 +1,4 @@
-"""The baselines figure and what it draws: the runs compared (himo.analysis.baselines),
+"""The baselines figure and what it draws: the runs compared (himo.verdicts.baselines),
 the panels (himo.plotting.baselines), the ``himo baselines`` command, image regression.
 
 The runs are the synthetic measures of synthetic_baselines.py. Regenerate the image
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from test_figures import MPL_COMPARE, render
 
-from himo.analysis import baselines as compared
-from himo.analysis.measures import measures_dataset
+from himo.verdicts import baselines as compared
+from himo.measures.dataset import measures_dataset
 from himo.cli import main
 from himo.plotting import baselines as figure
 from himo.solver.steps import METHODS

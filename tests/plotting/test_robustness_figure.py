@@ -2,7 +2,7 @@
 ``himo atlas`` command, image regression.
 
 The tables are written by hand here in the form of results/robustness.csv and
-results/priority_ranks.csv (himo.analysis.robustness writes those; tests/analysis
+results/priority_ranks.csv (himo.verdicts.robustness writes those; tests/verdicts
 tests that). Regenerate the image baselines on purpose with ``make baselines`` and
 look at them before committing.
 """
@@ -19,8 +19,8 @@ import pytest
 from matplotlib.colors import to_hex
 from test_figures import MPL_COMPARE, render
 
-from himo.analysis.judging import NOT, NOT_EVALUATED, PARTLY, REPLICATED
-from himo.analysis.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, csv_text
+from himo.verdicts.judging import NOT, NOT_EVALUATED, PARTLY, REPLICATED
+from himo.verdicts.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, csv_text
 from himo.cli import main
 from himo.plotting import robustness as atlas
 

@@ -23,8 +23,8 @@ import numpy as np
 import xarray as xr
 
 import himo
-from himo.analysis import states
-from himo.analysis.measures import measures_dataset
+from himo.measures import states
+from himo.measures.dataset import measures_dataset
 
 REFERENCE_FILE = Path(__file__).with_name("reference_numbers.json")
 #: Every setting the reference numbers depend on, pinned (not the library defaults,

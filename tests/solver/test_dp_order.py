@@ -130,7 +130,7 @@ def test_optimal_gap_is_lambda_to_the_distance_on_the_paper_environments(name, r
     and no wrong move is better than staying, so ``Delta*_i = lambda^d_i`` off the goal
     and the goal's gap is the largest: the gap order is the distance order, which is
     the DP order (so kendall_tau_gap = kendall_tau_dp on these environments)."""
-    from himo.analysis.measures import gap_order
+    from himo.measures.dataset import gap_order
 
     mdp = himo.make_env(name, **rewards)
     gap, distance = optimal_gap(mdp, lam), goal_distance(mdp)
@@ -139,7 +139,7 @@ def test_optimal_gap_is_lambda_to_the_distance_on_the_paper_environments(name, r
     assert gap[~off_goal].min() > gap[off_goal].max()
     # so the gap order (ties within the tolerance) is the DP order, rank for rank (a rank
     # counts the states before: orders.precedence_ranks, exactly, on the DP sweeps)
-    from himo.analysis.orders import precedence_ranks
+    from himo.measures.orders import precedence_ranks
 
     dp_ranks = precedence_ranks(dp_order(mdp, lam).astype(float), None)
     np.testing.assert_array_equal(gap_order(gap, tie_tolerance(mdp, lam)), dp_ranks)

@@ -243,7 +243,7 @@ def test_each_job_builds_or_reads_its_mdp_and_one_writes_it():
 def test_job_runs_are_what_himo_run_takes():
     """Each job's --runs: per run its files, every resolved setting (himo.solve accepts
     them as they are) and the provenance; himo run checks them before it solves."""
-    from himo.analysis.cli import RUN_KEYS, _run_list
+    from himo.measures.cli import RUN_KEYS, _run_list
     from himo.solver.settings import SolverSettings
 
     config = load(PAPER_CONFIG)

@@ -133,16 +133,16 @@ def test_the_entry_point_is_the_himo_script():
 def test_himo_commands():
     """What the workflow's edits rely on: every command runs the package's __init__,
     the command line and the files it reads and writes; only `figure` draws."""
-    every = {"__init__.py", "cli.py", "provenance.py", "mdpfile.py", "io.py", "analysis/cli.py",
+    every = {"__init__.py", "cli.py", "provenance.py", "mdpfile.py", "io.py", "measures/cli.py", "verdicts/cli.py",
              "plotting/cli.py"}
     for command in ("env", "import", "solve", "measures", "claims", "figure"):
         files = himo_sources(command)
         assert every <= files, (command, every - files)
         assert ("envs/maps/fourrooms.txt" in files) == ("envs/gridworld.py" in files), command
         assert ("plotting/panels.py" in files) == ("plotting/himo.mplstyle" in files) == (command == "figure")
-        assert ("analysis/claims.py" in files) == (command == "claims"), command
+        assert ("verdicts/claims.py" in files) == (command == "claims"), command
         assert not any(Path(f).name.startswith("test_") or "pipeline" in f for f in files), command
-    assert "analysis/measures.py" in himo_sources("measures")
+    assert "measures/dataset.py" in himo_sources("measures")
 
 
 def test_each_rule_takes_the_code_of_the_command_it_runs():

@@ -27,7 +27,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from himo.analysis import states
+from himo.measures import states
 from himo.pipeline import config as pipeline
 
 # All of them run snakemake; those marked slow run real jobs (about 100 s in all
@@ -219,10 +219,10 @@ CODE_EDITS = {
     "mdpfile.py": (EVERY_STAGE, True),
     "envs/hanoi.py": (EVERY_STAGE, True),
     "solver/loop.py": (EVERY_STAGE, True),
-    "analysis/measures.py": ({"run_hanoi", "figure", "claims", "baselines", "robustness_figures", "replication",
+    "measures/dataset.py": ({"run_hanoi", "figure", "claims", "baselines", "robustness_figures", "replication",
                               "all"}, False),
-    "analysis/robustness.py": ({"claims", "robustness_figures", "replication", "all"}, True),
-    "analysis/replication.py": ({"replication", "all"}, True),
+    "verdicts/robustness.py": ({"claims", "robustness_figures", "replication", "all"}, True),
+    "verdicts/replication.py": ({"replication", "all"}, True),
     "plotting/robustness.py": ({"robustness_figures", "replication", "all"}, True),
     "plotting/panels.py": ({"figure", "baselines", "robustness_figures", "replication", "all"}, True),
     "plotting/himo.mplstyle": ({"figure", "baselines", "robustness_figures", "replication", "all"}, True),

@@ -3,7 +3,7 @@
 # HIMO, the first-order path gradient, the softmax policy gradient and dynamic
 # programming side by side, and Kendall tau against the DP order by foresight.
 # The runs compared are chosen by their attributes (paper_env, method, foresight;
-# himo.analysis.baselines), so the rule reads every run's measures.
+# himo.verdicts.baselines), so the rule reads every run's measures.
 
 
 rule baselines:

@@ -10,7 +10,7 @@ entry of pyproject.toml). From there the *import closure* is followed: a module
 brings in every module of the package that it imports anywhere in its source (at
 the top, inside functions, under ``if TYPE_CHECKING``), absolute or relative
 (``import a.b``, ``from a import b``, ``from . import b``), every module whose full
-name it writes as a string (``importlib.import_module("himo.analysis.cli")``,
+name it writes as a string (``importlib.import_module("himo.measures.cli")``,
 ``resources.files("himo.envs")``), and the packages above each of these (importing
 ``himo.a.b`` executes ``himo/__init__.py`` and ``himo/a/__init__.py``). One part is
 left out: the bodies of the *other* subcommands, the functions registered with

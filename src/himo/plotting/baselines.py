@@ -13,9 +13,9 @@ path gradient and the softmax policy gradient. A cell holds the state's rank in
 that method's order (1 + the number of states before it), coloured by rank; equal
 numbers are ties, either in the DP sweeps or because the priorities lie closer than
 the widest time-grid spacing between them (a state can also be tied with a neighbour
-of another rank: ties do not chain; himo.analysis.orders). Above each column, Kendall's tau-b against the DP order. A run that has
+of another rank: ties do not chain; himo.measures.orders). Above each column, Kendall's tau-b against the DP order. A run that has
 not escaped its plateau (its objective below
-:data:`himo.analysis.baselines.REACHED_FRACTION` of the way to the optimum) is greyed
+:data:`himo.verdicts.baselines.REACHED_FRACTION` of the way to the optimum) is greyed
 and headed "not escaped", and a family without a run at that foresight is marked
 "no run".
 
@@ -24,9 +24,9 @@ Panel D (:func:`plot_tau_panel`) has one line per method (colour) and environmen
 order sit on two rows below the axis: "all tied" (every on-path priority within the
 resolution, tau NaN) and "not escaped" (hollow markers).
 
-The data come from the runs' measures through :mod:`himo.analysis.baselines`
-(:func:`~himo.analysis.baselines.order_table`,
-:func:`~himo.analysis.baselines.comparison_table`), which selects the runs by their
+The data come from the runs' measures through :mod:`himo.verdicts.baselines`
+(:func:`~himo.verdicts.baselines.order_table`,
+:func:`~himo.verdicts.baselines.comparison_table`), which selects the runs by their
 attributes (``paper_env``, ``method``, ``foresight``). Written deterministically by
 :func:`himo.plotting.figures.save_figure`.
 """
@@ -44,8 +44,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from himo.analysis import baselines as compared
-from himo.analysis import states
+from himo.verdicts import baselines as compared
+from himo.measures import states
 from himo.errors import HimoError
 from himo.plotting.figures import house_style
 

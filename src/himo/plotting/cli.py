@@ -69,7 +69,7 @@ def _baselines(args: argparse.Namespace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from himo.analysis.baselines import comparison_table, paper_environments, table_csv
+    from himo.verdicts.baselines import comparison_table, paper_environments, table_csv
     from himo.plotting.baselines import baselines_figure, read_measures
     from himo.plotting.figures import write_figure
 

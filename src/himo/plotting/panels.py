@@ -13,7 +13,7 @@ the axes it is given and does no file I/O. ``measures`` is the measures dataset 
     cell_row, cell_col (state), wall(row, col); the attribute start_state or the
     variable start_distribution(state)
 
-The states are read through :mod:`himo.analysis.states` (roles, start, goal, the
+The states are read through :mod:`himo.measures.states` (roles, start, goal, the
 optimal path, the state graph, the rooms), as the claims read them. Preparing the
 data and drawing it are separate steps: :func:`state_styles` turns the metadata
 into one colour, line style and alpha per state (the colour a state has in panel A
@@ -25,7 +25,7 @@ draw what those return. Axis labels are read from the ``long_name`` and
 
 Conventions (paper captions of Figs. 1, 2 and S1): the start's cluster is red, the
 goal's cluster blue (every start state is marked ``S``; with several, the optimal
-path's start, :func:`himo.analysis.states.start`, picks the red cluster), other clusters neutral; bottleneck states are marked ``+`` in A
+path's start, :func:`himo.measures.states.start`, picks the red cluster), other clusters neutral; bottleneck states are marked ``+`` in A
 and drawn dotted (Fig. S1: short dashes); wormhole states are marked ``W`` and drawn
 with long dashes; states off the optimal path are drawn partly transparent; in grid
 worlds darker cells are those occupied more under the converged policy.
@@ -43,7 +43,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
-from himo.analysis import states
+from himo.measures import states
 from himo.errors import HimoError
 
 # ---------------------------------------------------------------- conventions
@@ -83,7 +83,7 @@ def axis_label(var: xr.DataArray, fallback: str | None = None, width: int = 34) 
 
 # ------------------------------------------------------------- graph structure
 def state_edges(measures: xr.Dataset) -> np.ndarray:
-    """``(n_edges, 2)`` the state graph stored in the measures (:func:`himo.analysis.states.edges`);
+    """``(n_edges, 2)`` the state graph stored in the measures (:func:`himo.measures.states.edges`);
     no edges when the dataset has none."""
     edges = states.edges(measures)
     return np.zeros((0, 2), dtype=int) if edges is None else edges
@@ -113,7 +113,7 @@ def state_clusters(measures: xr.Dataset) -> np.ndarray:
     """One cluster id per state, -1 for none: the groups coloured alike.
 
     The stored ``cluster`` when present (Hanoi: the peg of the largest disk); else,
-    in a grid world, the rooms (:func:`himo.analysis.states.rooms`; the doorways get
+    in a grid world, the rooms (:func:`himo.measures.states.rooms`; the doorways get
     -1); else no clusters.
     """
     if "cluster" in measures:

@@ -1,13 +1,13 @@
 """The robustness atlas drawn: the verdict heat map and the priority ranks by foresight.
 
-Both figures are drawn from the tables of :mod:`himo.analysis.robustness`
+Both figures are drawn from the tables of :mod:`himo.verdicts.robustness`
 (``results/robustness.csv`` and ``results/priority_ranks.csv``), read by
 :func:`read_table`:
 
 * :func:`verdict_heatmap` (``figures/robustness.png``): one panel per priority
   definition (the paper's, the peak of dPD/dt, on top); rows are the claims (G1
   once per paper environment), columns the variants, grouped by the choice they
-  vary (main, foresight, step, ...; :data:`himo.analysis.robustness.GROUPS`); a
+  vary (main, foresight, step, ...; :data:`himo.verdicts.robustness.GROUPS`); a
   cell is coloured and lettered by the verdict of that claim on that variant's run
   of the claim's environment (R replicated, P partly, N not replicated, - not
   evaluated), blank where that environment has no such run.
@@ -36,8 +36,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from himo.analysis.judging import NOT, NOT_EVALUATED, PAPER_PRIORITY, PARTLY, REPLICATED
-from himo.analysis.robustness import group_order
+from himo.verdicts.judging import NOT, NOT_EVALUATED, PAPER_PRIORITY, PARTLY, REPLICATED
+from himo.verdicts.robustness import group_order
 from himo.errors import HimoError
 from himo.plotting.figures import house_style
 
@@ -64,7 +64,7 @@ OTHER_COLOUR = "0.8"
 
 
 def read_table(path: str | Path, needs: tuple[str, ...]) -> pd.DataFrame:
-    """A table written by :func:`himo.analysis.robustness.csv_text`, checked for the
+    """A table written by :func:`himo.verdicts.robustness.csv_text`, checked for the
     columns ``needs``; text columns stay text, empty cells are NaN in number columns."""
     try:
         header = pd.read_csv(path, nrows=0).columns
@@ -83,7 +83,7 @@ def heatmap_layout(table: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tup
     """The rows ``[(claim, paper_env)]`` and columns ``[(group, variant)]`` of the heat map.
 
     Rows in the table's order of the claims (G1 once per environment); columns by
-    group (:func:`himo.analysis.robustness.group_order`), then in the table's order
+    group (:func:`himo.verdicts.robustness.group_order`), then in the table's order
     (the tables are sorted by the choices).
     """
     rows = list(dict.fromkeys(zip(table["claim"], table["paper_env"])))
@@ -189,7 +189,7 @@ def rank_figure(table: pd.DataFrame) -> Figure:
 
 def _paper_order(envs: set[str]) -> list[str]:
     """The paper's environments in the order of the claims registry, the others after, sorted."""
-    from himo.analysis.claims import CLAIMS
+    from himo.verdicts.claims import CLAIMS
 
     paper = [env for env in dict.fromkeys(c.paper_env for c in CLAIMS) if env in envs]
     return paper + sorted(envs - set(paper))

@@ -4,7 +4,7 @@ A claim (:class:`Claim`) is one object: the paper's text, the operational defini
 by which himo decides it, the decision function that applies that definition to
 measures datasets, and the rule that picks those datasets among the runs
 (:class:`MainRun` or :class:`EveryMainRun`). :func:`evaluate_claims` judges a
-registry of claims (the paper's is :data:`himo.analysis.claims.CLAIMS`) on a set of
+registry of claims (the paper's is :data:`himo.verdicts.claims.CLAIMS`) on a set of
 runs with no case by claim: adding a claim is adding one object to the registry.
 
 A decision function takes the datasets its selection hands it and returns
@@ -14,7 +14,7 @@ run lacks what the claim needs (a role, a cluster, a grid); the claim is then
 ``"not evaluated"``, with the reason.
 
 The words of the definitions (:data:`VOCABULARY`) are implemented here once, on
-the one rule by which a priority precedes another (:func:`himo.analysis.orders.precedes`:
+the one rule by which a priority precedes another (:func:`himo.measures.orders.precedes`:
 earlier by at least the resolution of the run's time grid between the two, closer
 priorities tied): the ranks (:func:`on_path_ranks`), :func:`lead_status` and
 :func:`lead_verdict`; :func:`lead_rule` writes the verdict rule of a claim that a set
@@ -41,7 +41,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 import xarray as xr
 
-from himo.analysis import orders, states
+from himo.measures import orders, states
 
 REPLICATED = "replicated"
 PARTLY = "partly replicated"
@@ -51,7 +51,7 @@ NOT_EVALUATED = "not evaluated"
 VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
 
 #: The definitions of a state's priority every claim is judged under: name -> the
-#: measures variable that holds it (himo.analysis.measures).
+#: measures variable that holds it (himo.measures.dataset).
 PRIORITY_DEFINITIONS = {
     "peak": "priority",  # the paper's: the time at which dPD/dt peaks
     "half": "priority_half",  # the time at which PD~ first reaches 1/2
@@ -77,7 +77,7 @@ VOCABULARY = {
         "the resolution at which two priorities are compared: the widest spacing of the run's stored planning "
         "times (`time`) between them, every grid interval that meets the span from the earlier to the later "
         "counted (a priority on a grid point counts the intervals on both sides); the step size when no step "
-        "was halved and nothing thinned (`himo.analysis.orders.pair_resolution`). A priority is located on "
+        "was halved and nothing thinned (`himo.measures.orders.pair_resolution`). A priority is located on "
         "the grid only to within a spacing (the peak of dPD/dt by the parabola through the stored maximum "
         "and its neighbours, the PD~ = 1/2 time by linear interpolation inside the interval of the "
         "crossing), so both priority definitions are compared at it. It reads the two priorities and the "
@@ -85,7 +85,7 @@ VOCABULARY = {
     "precedes": (
         "a state a precedes b when priority(b) - priority(a) is at least the resolution between them; two "
         "priorities closer than that are tied (neither precedes), never ordered by round-off. Ties do not "
-        "chain: a may be tied with b and b with c while a precedes c (`himo.analysis.orders.precedes`)."),
+        "chain: a may be tied with b and b with c while a precedes c (`himo.measures.orders.precedes`)."),
     "rank": (
         "an on-path state's rank is 1 + the number of on-path states that precede it (1 = nothing precedes "
         "it; `priority_rank` + 1 in the measures, `rank` in results/priority_ranks.csv). States of one rank "
@@ -417,7 +417,7 @@ def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset]) -> xr.Datase
 
 # ------------------------------------------------------- what a claim requires
 def require_role(ds: xr.Dataset, name: str) -> np.ndarray:
-    """The role's mask (:func:`himo.analysis.states.role`); NotEvaluable if the run has no such role."""
+    """The role's mask (:func:`himo.measures.states.role`); NotEvaluable if the run has no such role."""
     if not states.has_role(ds, name):
         raise NotEvaluable(f"the run has no role {name!r}")
     return states.role(ds, name)
@@ -432,7 +432,7 @@ def require_goal(ds: xr.Dataset) -> int:
 
 
 def require_start(ds: xr.Dataset) -> int:
-    """The start state of the optimal path (:func:`himo.analysis.states.start`); NotEvaluable
+    """The start state of the optimal path (:func:`himo.measures.states.start`); NotEvaluable
     if the run does not name it."""
     start = states.start(ds)
     if start is None:
@@ -459,7 +459,7 @@ def time_grid(ds: xr.Dataset) -> np.ndarray:
 
 def on_path_ranks(ds: xr.Dataset) -> dict[int, int]:
     """``{state: rank}`` of the on-path states with a priority: 1 + the number of
-    on-path states that precede it (:func:`himo.analysis.orders.path_ranks` + 1, on
+    on-path states that precede it (:func:`himo.measures.orders.path_ranks` + 1, on
     the run's :func:`time_grid`)."""
     prio = priorities(ds)
     ranks = orders.path_ranks(prio, states.on_path(ds), time_grid(ds))
@@ -468,7 +468,7 @@ def on_path_ranks(ds: xr.Dataset) -> dict[int, int]:
 
 def on_path_ties(ds: xr.Dataset) -> dict[int, list[int]]:
     """``{state: [the on-path states tied with it, in path order]}`` for the on-path
-    states with a priority (:func:`himo.analysis.orders.tied` on the run's
+    states with a priority (:func:`himo.measures.orders.tied` on the run's
     :func:`time_grid`)."""
     prio, time = priorities(ds), time_grid(ds)
     ranked = [int(s) for s in states.optimal_path(ds) if np.isfinite(prio[s])]

@@ -1,13 +1,13 @@
-"""docs/CLAIMS.md is the registry written out (himo.analysis.report.claims_reference)."""
+"""docs/CLAIMS.md is the registry written out (himo.verdicts.report.claims_reference)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from himo.analysis import report
-from himo.analysis.claims import CLAIMS
-from himo.analysis.judging import VERDICTS, VOCABULARY
+from himo.verdicts import report
+from himo.verdicts.claims import CLAIMS
+from himo.verdicts.judging import VERDICTS, VOCABULARY
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS_MD = ROOT / "docs/CLAIMS.md"
@@ -15,7 +15,7 @@ CLAIMS_MD = ROOT / "docs/CLAIMS.md"
 
 def test_docs_claims_md_is_the_registry():
     assert CLAIMS_MD.read_text() == report.claims_reference(), (
-        "docs/CLAIMS.md is stale: regenerate it with `.venv/bin/python -m himo.analysis.report docs/CLAIMS.md`")
+        "docs/CLAIMS.md is stale: regenerate it with `.venv/bin/python -m himo.verdicts.report docs/CLAIMS.md`")
 
 
 def test_reference_holds_every_claim_verdict_and_word():

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from himo.analysis.orders import (
+from himo.measures.orders import (
     compare_orders,
     grid_resolution,
     kendall_tau,

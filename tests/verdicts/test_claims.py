@@ -1,5 +1,5 @@
-"""Each claim's decision rule (himo.analysis.claims) on small synthetic measures datasets,
-and the runner (himo.analysis.judging) that judges the registry."""
+"""Each claim's decision rule (himo.verdicts.claims) on small synthetic measures datasets,
+and the runner (himo.verdicts.judging) that judges the registry."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from himo.analysis import claims as C
-from himo.analysis import judging as J
-from himo.analysis import report
+from himo.verdicts import claims as C
+from himo.verdicts import judging as J
+from himo.verdicts import report
 
 
 #: The time grid of a fake run: planning times 0 to 10 in steps of 0.01 (resolution 0.01).

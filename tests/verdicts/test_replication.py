@@ -1,8 +1,8 @@
-"""The replication report (``himo replication``, :mod:`himo.analysis.replication`).
+"""The replication report (``himo replication``, :mod:`himo.verdicts.replication`).
 
 The tables are made by hand here with exactly the columns the workflow writes
-(:data:`~himo.analysis.robustness.ROBUSTNESS_COLUMNS`,
-:data:`~himo.analysis.baselines.TABLE_COLUMNS`), so a column the report reads that the
+(:data:`~himo.verdicts.robustness.ROBUSTNESS_COLUMNS`,
+:data:`~himo.verdicts.baselines.TABLE_COLUMNS`), so a column the report reads that the
 tables do not have fails; the workflow test (tests/workflow) writes the report from
 a real run.
 """
@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from himo.analysis import replication
-from himo.analysis.baselines import TABLE_COLUMNS
-from himo.analysis.judging import NOT, PARTLY, REPLICATED
-from himo.analysis.replication import Results, describe_by_foresight
-from himo.analysis.robustness import ROBUSTNESS_COLUMNS
+from himo.verdicts import replication
+from himo.verdicts.baselines import TABLE_COLUMNS
+from himo.verdicts.judging import NOT, PARTLY, REPLICATED
+from himo.verdicts.replication import Results, describe_by_foresight
+from himo.verdicts.robustness import ROBUSTNESS_COLUMNS
 from himo.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
-"""The robustness atlas (himo.analysis.robustness) and what it rests on in the runner
-(himo.analysis.judging): every claim on every run under each priority definition, the
+"""The robustness atlas (himo.verdicts.robustness) and what it rests on in the runner
+(himo.verdicts.judging): every claim on every run under each priority definition, the
 runs' choices read from their attributes, the groups, the tidy tables and their bytes."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import json
 import numpy as np
 import pytest
 
-from himo.analysis import claims as C
-from himo.analysis import judging as J
-from himo.analysis import report
-from himo.analysis import robustness as R
+from himo.verdicts import claims as C
+from himo.verdicts import judging as J
+from himo.verdicts import report
+from himo.verdicts import robustness as R
 from test_claims import HANOI, fake
 
 MAIN_ATTRS = {"method": "newton", "foresight": 0.9, "step": 0.1, "e_form": "exact", "dependent_rule": "argmax",
@@ -202,7 +202,7 @@ def test_rank_table_has_the_ranks_the_claims_read():
 def hanoi_measures(step: float, thin: int = 1):
     """The measures of a real HIMO run on the Tower of Hanoi (foresight 0.9)."""
     import himo
-    from himo.analysis.measures import measures_dataset
+    from himo.measures.dataset import measures_dataset
 
     mdp = himo.make_env("hanoi")
     ds = measures_dataset(himo.solve(mdp, lam=0.9, method="natural", step=step, thin=thin), mdp)
@@ -211,7 +211,7 @@ def hanoi_measures(step: float, thin: int = 1):
 
 def brute_force_ties(time, priority_of: dict) -> dict:
     """``{label: [labels closer than the widest grid spacing between the two]}``: the
-    rule computed directly from the grid, not by himo.analysis.orders."""
+    rule computed directly from the grid, not by himo.measures.orders."""
     spacing = np.diff(time)
 
     def resolution(a, b):

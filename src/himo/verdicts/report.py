@@ -1,14 +1,14 @@
 """The claims written out: the JSON and Markdown reports of a judgement, and docs/CLAIMS.md.
 
 :func:`claims_json` and :func:`claims_markdown` write the records of
-:func:`himo.analysis.judging.evaluate_claims` (``results/claims.json`` and
+:func:`himo.verdicts.judging.evaluate_claims` (``results/claims.json`` and
 ``results/claims.md``; the tidy tables of the robustness atlas are
-:mod:`himo.analysis.robustness`'s); :func:`claims_reference` writes the registry itself, with no
+:mod:`himo.verdicts.robustness`'s); :func:`claims_reference` writes the registry itself, with no
 run: each claim's paper text, operational definition and runs, and the words the
 definitions use. ``docs/CLAIMS.md`` is its output, kept current by a test;
 regenerate it with::
 
-    .venv/bin/python -m himo.analysis.report docs/CLAIMS.md
+    .venv/bin/python -m himo.verdicts.report docs/CLAIMS.md
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from himo.analysis.judging import (
+from himo.verdicts.judging import (
     NOT,
     NOT_EVALUATED,
     PAPER_PRIORITY,
@@ -98,14 +98,14 @@ def claims_markdown(records: dict, claims: Sequence[Claim] | None = None) -> str
     robustness atlas, one compact table per choice varied; then each claim's
     definition and numbers."""
     if claims is None:
-        from himo.analysis.claims import CLAIMS as claims
-    from himo.analysis.robustness import robustness_table
+        from himo.verdicts.claims import CLAIMS as claims
+    from himo.verdicts.robustness import robustness_table
 
     rows = robustness_table(records, claims)
     records = _clean(records)
     lines = [
         "# Claims of the paper and their verdicts", "",
-        "Decided by `himo claims` (himo.analysis.claims) from the measures of each run; the claims and "
+        "Decided by `himo claims` (himo.verdicts.claims) from the measures of each run; the claims and "
         "their definitions are in docs/CLAIMS.md. A verdict is judged with the paper's priority, "
         f"{PRIORITY_NAMES[PAPER_PRIORITY]}; every claim is also judged with "
         + " and ".join(PRIORITY_NAMES[p] for p in PRIORITY_DEFINITIONS if p != PAPER_PRIORITY)
@@ -154,7 +154,7 @@ def _short(value) -> str:
 def _robustness_lines(rows: list[dict]) -> list[str]:
     """One table per group of the atlas (:func:`_group_table`); a cell is the verdict
     letter with the paper's priority, then, when it differs, with the other definitions."""
-    from himo.analysis.robustness import group_order
+    from himo.verdicts.robustness import group_order
 
     others = [p for p in PRIORITY_DEFINITIONS if p != PAPER_PRIORITY]
     lines = [
@@ -182,7 +182,7 @@ def _group_table(groups: list[str], rows: list[dict], others: list[str]) -> list
     per variant after the main run's (the groups of one variant each share a table);
     for the methods, a line per claim and method (HIMO from the main run and the
     foresight variants) and a column per foresight."""
-    from himo.analysis.robustness import GROUPS
+    from himo.verdicts.robustness import GROUPS
 
     if groups == ["method"]:
         members = [r for r in rows if r["group"] in ("main", "foresight", "method")]
@@ -230,15 +230,15 @@ def _cell_text(verdicts: dict, others: list[str]) -> str:
 def claims_reference(claims: Sequence[Claim] | None = None) -> str:
     """docs/CLAIMS.md: the registry ``claims`` (default: the paper's) without any run."""
     if claims is None:
-        from himo.analysis.claims import CLAIMS as claims
+        from himo.verdicts.claims import CLAIMS as claims
     lines = [
         "# The paper's claims and how himo decides them",
         "",
-        "<!-- Generated from the registry himo.analysis.claims.CLAIMS by "
-        "`python -m himo.analysis.report docs/CLAIMS.md`; tests/analysis/test_report.py fails when it is "
+        "<!-- Generated from the registry himo.verdicts.claims.CLAIMS by "
+        "`python -m himo.verdicts.report docs/CLAIMS.md`; tests/verdicts/test_report.py fails when it is "
         "stale. Edit the registry, not this file. -->",
         "",
-        "Each claim of the paper is one object of `himo.analysis.claims.CLAIMS`: what the paper says, "
+        "Each claim of the paper is one object of `himo.verdicts.claims.CLAIMS`: what the paper says, "
         "the operational definition by which `himo claims` decides it from the measures of the runs "
         "(docs/CONTRACTS.md, docs/MATH.md section 7), and the runs it is decided on. The verdicts of a "
         "run of the pipeline, with the numbers they rest on, are in `results/claims.md` and "

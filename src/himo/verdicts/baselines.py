@@ -1,7 +1,7 @@
 """Which runs are compared with which: HIMO, the first-order baselines and the DP order.
 
 The measures of every run carry its comparison with the dynamic-programming order
-(``dp_priority``, ``kendall_tau_dp``, ``priority_rank``; :mod:`himo.analysis.orders`
+(``dp_priority``, ``kendall_tau_dp``, ``priority_rank``; :mod:`himo.measures.orders`
 says what is compared and how near-ties are treated). This module picks, for each
 paper environment, the runs to set side by side, from their attributes
 (``paper_env``, ``method``, ``foresight`` and the choices of :func:`held_fixed`),
@@ -24,9 +24,9 @@ from typing import Sequence
 import numpy as np
 import xarray as xr
 
-from himo.analysis import states
-from himo.analysis.judging import runs_of
-from himo.analysis.orders import path_ranks, precedence_ranks
+from himo.measures import states
+from himo.verdicts.judging import runs_of
+from himo.measures.orders import path_ranks, precedence_ranks
 
 
 # ------------------------------------------------------------ the runs compared
@@ -72,8 +72,8 @@ def _plain(value):
 
 def paper_environments(runs: Sequence[xr.Dataset]) -> list[str]:
     """The paper environments the runs are about, in the paper's order (the order of
-    the claims registry, :data:`himo.analysis.claims.CLAIMS`), others after, sorted."""
-    from himo.analysis.claims import CLAIMS
+    the claims registry, :data:`himo.verdicts.claims.CLAIMS`), others after, sorted."""
+    from himo.verdicts.claims import CLAIMS
 
     present = {str(ds.attrs.get("paper_env", "")) for ds in runs} - {""}
     paper_order = list(dict.fromkeys(c.paper_env for c in CLAIMS if c.paper_env in present))
@@ -82,7 +82,7 @@ def paper_environments(runs: Sequence[xr.Dataset]) -> list[str]:
 
 def main_run(runs: Sequence[xr.Dataset], paper_env: str) -> xr.Dataset | None:
     """The environment's main run, as the claims choose it
-    (:func:`himo.analysis.judging.runs_of`); None if no run has that ``paper_env``."""
+    (:func:`himo.verdicts.judging.runs_of`); None if no run has that ``paper_env``."""
     found = runs_of(runs, paper_env)
     return found[0] if found else None
 

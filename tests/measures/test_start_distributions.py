@@ -17,10 +17,10 @@ import pytest
 from matplotlib.figure import Figure
 
 import himo
-from himo.analysis import states
-from himo.analysis.claims import CLAIMS, decide_H3
-from himo.analysis.judging import NOT_EVALUATED, evaluate_claims
-from himo.analysis.measures import measures_dataset
+from himo.measures import states
+from himo.verdicts.claims import CLAIMS, decide_H3
+from himo.verdicts.judging import NOT_EVALUATED, evaluate_claims
+from himo.measures.dataset import measures_dataset
 from himo.io import read_netcdf, write_netcdf
 from himo.mdp import MDP, path_start
 from himo.plotting import figures, panels

@@ -22,7 +22,7 @@ much the conclusions rest on that choice, is the time at which PD~ first reaches
 Each run is also compared with the dynamic-programming order (docs/MATH.md,
 identity 9): the dataset carries each state's DP sweep and distance to the goal,
 and the Kendall tau-b between the run's on-path priority order and the DP order,
-with priorities closer than the time grid's spacing tied (:mod:`himo.analysis.orders`);
+with priorities closer than the time grid's spacing tied (:mod:`himo.measures.orders`);
 with the order of the optimal-action gaps, the prediction of the mechanism once the
 values have settled (docs/MATH.md, section 10: ``optimal_gap``, ``kendall_tau_gap``),
 and with the order of the prior's rates, its prediction at the start of the run
@@ -30,7 +30,7 @@ and with the order of the prior's rates, its prediction at the start of the run
 
 The dataset also carries the state graph (:func:`state_graph`), so that a figure or
 a claim never has to guess which states are neighbours; its readers are in
-:mod:`himo.analysis.states`.
+:mod:`himo.measures.states`.
 """
 
 from __future__ import annotations
@@ -381,12 +381,12 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     ``goal_distance``; then, for each priority definition ``name`` in
     ``priorities`` (``priority``, ``priority_half``): ``<name>_rank`` (the on-path
     ranks: how many on-path priorities precede it by the time grid's resolution
-    between the two, :func:`himo.analysis.orders.path_ranks`) and the 0-d
+    between the two, :func:`himo.measures.orders.path_ranks`) and the 0-d
     ``kendall_tau_dp`` (for ``priority``) or ``kendall_tau_dp_half`` (for
     ``priority_half``), Kendall's tau-b between the on-path priorities and
     ``dp_priority``, with the resolution used among its attributes; and
     ``priority_normalized``, the paper's priorities normalized per run
-    (:func:`himo.analysis.orders.normalized_times`).
+    (:func:`himo.measures.orders.normalized_times`).
 
     The mechanism's measures: ``optimal_gap`` (:func:`himo.solver.value_iteration.optimal_gap`
     at ``lam``) and ``prior_rate`` (:func:`prior_rate` of the run's ``initial`` policy,
@@ -395,7 +395,7 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     ``kendall_tau_gap`` and ``kendall_tau_prior``, compared exactly as
     ``kendall_tau_dp`` is (:func:`gap_tau`).
     """
-    from himo.analysis.orders import compare_orders
+    from himo.measures.orders import compare_orders
     from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, tie_tolerance, value_iteration
 
     optimum = value_iteration(mdp, lam)
@@ -430,7 +430,7 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "long_name": f"rank of the on-path {name} (0 = earliest; -1 off the path or no priority)",
             "rule": "the number of on-path priorities earlier by at least the widest spacing of the time grid "
                     "between the two (at most the resolution); closer priorities are tied "
-                    "(himo.analysis.orders.precedes)",
+                    "(himo.measures.orders.precedes)",
             "resolution": compared.resolution})
         variables[f"kendall_tau_dp{suffix}"] = ((), compared.tau, tau_attributes(name, "dp_priority", compared))
         if name == "priority":
@@ -446,9 +446,9 @@ def gap_tau(priorities: np.ndarray, on_path: np.ndarray, time: np.ndarray, refer
             tie: float) -> tuple:
     """The 0-d variable of Kendall's tau-b between the on-path ``priorities`` and the
     order of decreasing ``rate`` (a gap or a rate, named ``reference``; :func:`gap_order`
-    with ``tie``), compared by :func:`himo.analysis.orders.compare_orders` as
+    with ``tie``), compared by :func:`himo.measures.orders.compare_orders` as
     ``kendall_tau_dp`` is."""
-    from himo.analysis.orders import compare_orders
+    from himo.measures.orders import compare_orders
 
     compared = compare_orders(priorities, on_path, gap_order(rate, tie), time)
     return ((), compared.tau, dict(
@@ -506,7 +506,7 @@ def gap_order(gap: np.ndarray, tie: float) -> np.ndarray:
     """``(n_states,)`` the order of decreasing gap (``optimal_gap``) or rate (``prior_rate``)
     as ranks (0 = the largest): each state's rank is the number of values larger than
     its own by more than ``tie``, so values within ``tie`` of each other are tied
-    (round-off makes no order; like :func:`himo.analysis.orders.precedes`, ties do not
+    (round-off makes no order; like :func:`himo.measures.orders.precedes`, ties do not
     chain); NaN where the value is NaN (left out of a comparison)."""
     gap = np.asarray(gap, dtype=float)
     ranks = np.full(gap.size, np.nan)
@@ -518,7 +518,7 @@ def gap_order(gap: np.ndarray, tie: float) -> np.ndarray:
 
 def tau_attributes(name: str, reference: str, compared) -> dict:
     """The attributes of a stored Kendall tau: what was compared, and the comparison's
-    resolution and counts (a :class:`himo.analysis.orders.OrderComparison`)."""
+    resolution and counts (a :class:`himo.measures.orders.OrderComparison`)."""
     return {
         "long_name": f"Kendall tau-b between the on-path {name} order and {reference}",
         "units": "1",
@@ -528,7 +528,7 @@ def tau_attributes(name: str, reference: str, compared) -> dict:
         "resolution_rule": "the widest spacing of the stored time grid over the window of the on-path "
                            "priorities (the step size when no step was halved and nothing thinned): the "
                            "coarsest at which two of them are compared, each pair at the widest spacing "
-                           "between the two (himo.analysis.orders.precedes)",
+                           "between the two (himo.measures.orders.precedes)",
         "n_compared": compared.n_compared,
         "n_tie_groups": compared.n_groups,
         "nan_when": "fewer than two on-path states with a priority, or either order ties every pair"}

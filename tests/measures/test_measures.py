@@ -1,4 +1,4 @@
-"""The measures of paper section 4 (himo.analysis.measures) against closed forms."""
+"""The measures of paper section 4 (himo.measures.dataset) against closed forms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import xarray as xr
 
 import himo
-from himo.analysis.measures import (
+from himo.measures.dataset import (
     gap_order,
     half_time,
     max_normalize,

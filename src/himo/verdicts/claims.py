@@ -1,4 +1,4 @@
-"""The paper's claims, one :class:`~himo.analysis.judging.Claim` object each: the registry :data:`CLAIMS`.
+"""The paper's claims, one :class:`~himo.verdicts.judging.Claim` object each: the registry :data:`CLAIMS`.
 
 Each claim holds the paper's text, the operational definition by which himo decides
 it and the decision function that implements that definition (written just above
@@ -6,9 +6,9 @@ the claim), and says which runs it is decided on: H1-H4 on the ``hanoi`` run, R1
 ``fourrooms``, W1 and W2 on ``wormhole`` (W1 also gets the ``fourrooms`` run of the
 same foresight), G1 on every main run. The words of the definitions (priority,
 on-path, resolution, precedes, rank, leads, jumps ahead) and the runner are in
-:mod:`himo.analysis.judging`, the rule by which a priority precedes another in
-:mod:`himo.analysis.orders`; the JSON and Markdown reports and ``docs/CLAIMS.md``
-in :mod:`himo.analysis.report`.
+:mod:`himo.verdicts.judging`, the rule by which a priority precedes another in
+:mod:`himo.measures.orders`; the JSON and Markdown reports and ``docs/CLAIMS.md``
+in :mod:`himo.verdicts.report`.
 
 Adding a claim is adding one ``Claim`` to :data:`CLAIMS` (and regenerating
 ``docs/CLAIMS.md``, which a test compares with the registry).
@@ -22,9 +22,9 @@ from typing import Sequence
 import numpy as np
 import xarray as xr
 
-from himo.analysis import states
-from himo.analysis.orders import pair_resolution, precedes, tied
-from himo.analysis.judging import (
+from himo.measures import states
+from himo.measures.orders import pair_resolution, precedes, tied
+from himo.verdicts.judging import (
     LEAD_SUMMARY,
     NOT,
     PARTLY,
@@ -166,7 +166,7 @@ H2 = Claim(
 # ------------------------------------------------------------------------ H3
 def decide_H3(ds: xr.Dataset) -> Decision:
     """H3 (Fig. 1D): the start's priority is the latest among on-path states (the start of
-    the optimal path, :func:`himo.analysis.states.start`, when paths start in several states)."""
+    the optimal path, :func:`himo.measures.states.start`, when paths start in several states)."""
     prio, labels = priorities(ds), states.labels(ds)
     start, time = require_start(ds), time_grid(ds)
     others = [s for s in states.optimal_path(ds).tolist() if s != start and np.isfinite(prio[s])]
@@ -264,7 +264,7 @@ H4 = Claim(
 # ------------------------------------------------------------------------ R1
 def goal_room_entries(ds: xr.Dataset) -> list[int]:
     """The doorways (role 'bottleneck') that the state graph joins to a state of the
-    goal's room (:func:`himo.analysis.states.rooms`), in state order."""
+    goal's room (:func:`himo.measures.states.rooms`), in state order."""
     room = states.rooms(ds)
     if room is None:
         raise NotEvaluable(f"the run is not a grid world (it lacks one of {', '.join(states.GRID_VARIABLES)})")

@@ -34,7 +34,7 @@ lie between them). ``precedes`` is transitive, because the grid between ``a`` an
 precede it (:func:`precedence_ranks`; 0 = nothing precedes it). States of one rank
 are tied with each other, and a state that precedes another has the smaller rank; a
 state may also be tied with one of a neighbouring rank. The claims
-(:mod:`himo.analysis.judging`), the measures' ``priority_rank`` and
+(:mod:`himo.verdicts.judging`), the measures' ``priority_rank`` and
 ``results/priority_ranks.csv`` (1 + this rank) all read it. A run's
 :func:`path_resolution`, the widest spacing over the window of its on-path
 priorities (stored with ``kendall_tau_dp``), is the coarsest resolution at which two
@@ -56,7 +56,7 @@ their optimal path (the *on-path states*):
   which shows how the run spreads its on-path priorities over its own window.
 
 Which runs are compared with which, and the tables of the comparison, are in
-:mod:`himo.analysis.baselines`.
+:mod:`himo.verdicts.baselines`.
 """
 
 from __future__ import annotations

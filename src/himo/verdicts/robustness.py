@@ -1,24 +1,24 @@
 """The robustness atlas as tidy tables: every claim judged on every run, under each priority definition.
 
-:func:`himo.analysis.judging.evaluate_claims` judges each claim on its main run and
+:func:`himo.verdicts.judging.evaluate_claims` judges each claim on its main run and
 on every run of its paper environment (every run for G1), under each priority
-definition of :data:`~himo.analysis.judging.PRIORITY_DEFINITIONS`. This module lays
+definition of :data:`~himo.verdicts.judging.PRIORITY_DEFINITIONS`. This module lays
 those judgements out for reading and drawing:
 
 * :func:`robustness_table`, ``results/robustness.csv``: one row per claim, run and
   priority definition, with the run's choices (read from its attributes), the
   group of the atlas it belongs to (the choice it varies, :func:`group_of`), its
   label within the group (:func:`variant_of`), the verdict and the numbers the
-  verdict rests on (the claim's summary, :data:`~himo.analysis.judging.SUMMARY_FIELDS`);
+  verdict rests on (the claim's summary, :data:`~himo.verdicts.judging.SUMMARY_FIELDS`);
 * :func:`rank_table`, ``results/priority_ranks.csv``: one row per run, priority
   definition and on-path state, with its priority, its rank and the on-path states
-  tied with it (the ranks and ties the claims read, :func:`himo.analysis.judging.on_path_ranks`
-  and :func:`~himo.analysis.judging.on_path_ties`, by the one rule of
-  :func:`himo.analysis.orders.precedes`) and the claims whose subject it is;
+  tied with it (the ranks and ties the claims read, :func:`himo.verdicts.judging.on_path_ranks`
+  and :func:`~himo.verdicts.judging.on_path_ties`, by the one rule of
+  :func:`himo.measures.orders.precedes`) and the claims whose subject it is;
 * :func:`csv_text`, the same bytes for the same rows.
 
 **Groups.** A run belongs to the group of the choices in which it differs from the
-main run of its paper environment (:func:`himo.analysis.judging.varied_choices`):
+main run of its paper environment (:func:`himo.verdicts.judging.varied_choices`):
 ``main`` (none), ``foresight``, ``step``, ``E form``, ``reward``, ``step rule``
 (HIMO's flow with the multiplicative step), ``dependent rule``, ``placement`` (of
 the start and the goal) and ``method`` (the first-order baselines, at each
@@ -36,8 +36,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import xarray as xr
 
-from himo.analysis import states
-from himo.analysis.judging import (
+from himo.measures import states
+from himo.verdicts.judging import (
     CHOICES,
     PAPER_PRIORITY,
     PRIORITY_DEFINITIONS,
@@ -121,7 +121,7 @@ def _number(value) -> str:
 def robustness_table(records: dict, claims: Sequence[Claim]) -> list[dict]:
     """One row per claim, run and priority definition (columns :data:`ROBUSTNESS_COLUMNS`).
 
-    ``records`` are :func:`~himo.analysis.judging.evaluate_claims`'s on the
+    ``records`` are :func:`~himo.verdicts.judging.evaluate_claims`'s on the
     registry ``claims``; the numbers of each row are the claim's summary of that
     decision (empty where the claim was not evaluated or has no summary).
     """
@@ -158,8 +158,8 @@ def _summary(claim: Claim | None, numbers: dict) -> dict:
 def rank_table(runs: Sequence[xr.Dataset], records: dict, claims: Sequence[Claim]) -> list[dict]:
     """One row per run, priority definition and on-path state with a priority
     (columns :data:`RANK_COLUMNS`): its path position, steps to the goal, priority,
-    rank (:func:`~himo.analysis.judging.on_path_ranks`), the on-path states tied with
-    it (labels in path order, :func:`~himo.analysis.judging.on_path_ties`), its role
+    rank (:func:`~himo.verdicts.judging.on_path_ranks`), the on-path states tied with
+    it (labels in path order, :func:`~himo.verdicts.judging.on_path_ties`), its role
     (``start``, ``goal`` or empty) and the claims whose subject it is in that judgement.
 
     Every run judged by some claim appears (its choices and group are those of

@@ -3,12 +3,12 @@
 A replication article in the spirit of ReScience C, written by ``himo replication``
 from the workflow's tables and nothing else:
 
-* ``results/claims.json`` (:mod:`himo.analysis.report`): each claim's paper text,
+* ``results/claims.json`` (:mod:`himo.verdicts.report`): each claim's paper text,
   operational definition, verdict under each priority definition, the numbers it
   rests on and the choices of the main runs;
-* ``results/robustness.csv`` (:mod:`himo.analysis.robustness`): every claim on every
+* ``results/robustness.csv`` (:mod:`himo.verdicts.robustness`): every claim on every
   variant, with the group of the atlas and the choices of each run;
-* ``results/baselines.csv`` (:mod:`himo.analysis.baselines`): each run's agreement
+* ``results/baselines.csv`` (:mod:`himo.verdicts.baselines`): each run's agreement
   with the dynamic-programming order, by method family and foresight.
 
 **Every number is read, none is typed in.** Each sentence that states a result is
@@ -36,8 +36,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from himo.analysis.judging import NOT, PARTLY, PAPER_PRIORITY, PRIORITY_DEFINITIONS, REPLICATED
-from himo.analysis.robustness import GROUP_OF_CHOICE
+from himo.verdicts.judging import NOT, PARTLY, PAPER_PRIORITY, PRIORITY_DEFINITIONS, REPLICATED
+from himo.verdicts.robustness import GROUP_OF_CHOICE
 
 #: The replicated article (the metadata's ``replication`` field and the report's references).
 ORIGINAL = {
@@ -351,8 +351,8 @@ def results_markdown(results: Results, figures: tuple[str, ...] = ()) -> str:
 
 
 def _registered(results: Results) -> list:
-    """The registry's :class:`~himo.analysis.judging.Claim` objects of the claims in the results."""
-    from himo.analysis.claims import CLAIMS
+    """The registry's :class:`~himo.verdicts.judging.Claim` objects of the claims in the results."""
+    from himo.verdicts.claims import CLAIMS
 
     return [claim for claim in CLAIMS if claim.id in results.claims]
 
@@ -761,7 +761,7 @@ def _main(argv: list[str] | None = None) -> int:
     import sys
 
     parser = argparse.ArgumentParser(
-        prog="python -m himo.analysis.replication",
+        prog="python -m himo.verdicts.replication",
         description="copy the summary of a replication report into the README's Results section")
     parser.add_argument("report", help="results/replication.md")
     parser.add_argument("readme", help="README.md")

@@ -1,4 +1,4 @@
-"""The readers of a measures dataset's states (himo.analysis.states) against the MDP they came from."""
+"""The readers of a measures dataset's states (himo.measures.states) against the MDP they came from."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import xarray as xr
 from scipy.sparse.csgraph import connected_components
 
 import himo
-from himo.analysis import states
-from himo.analysis.measures import measures_dataset, optimal_path
+from himo.measures import states
+from himo.measures.dataset import measures_dataset, optimal_path
 from himo.errors import HimoError
 
 ENVIRONMENTS = ("hanoi", "fourrooms", "wormhole")

@@ -1,10 +1,10 @@
 """What a measures dataset says about its states: one reader per concept.
 
-The claims (:mod:`himo.analysis.claims`), the panels (:mod:`himo.plotting.panels`)
+The claims (:mod:`himo.verdicts.claims`), the panels (:mod:`himo.plotting.panels`)
 and the tests read the states of a run only through these functions, so that a
 role, the start, the goal, the optimal path, the state graph and the rooms have one
 definition each. The dataset is the measures dataset of ``docs/CONTRACTS.md``
-(:func:`himo.analysis.measures.measures_dataset`); every reader returns state
+(:func:`himo.measures.dataset.measures_dataset`); every reader returns state
 indices, positions along the ``state`` coordinate, whose labels are
 :func:`labels`.
 """
@@ -108,7 +108,7 @@ def edges(ds: xr.Dataset) -> np.ndarray | None:
     """``(n_edges, 2)`` the state graph, ``edge_source(edge)`` and ``edge_target(edge)``.
 
     The undirected transition graph of the run's MDP without self-loops, each edge
-    once with the lower state index first (:func:`himo.analysis.measures.state_graph`).
+    once with the lower state index first (:func:`himo.measures.dataset.state_graph`).
     None when the dataset has no graph (a measures file from before it was stored).
     """
     if "edge_source" not in ds or "edge_target" not in ds:

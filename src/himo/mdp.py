@@ -41,9 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from himo.errors import MDPError
-
-#: Tolerance on each pair's transition probabilities summing to one.
-PROBABILITY_ATOL = 1e-9
+from himo.tolerances import PROBABILITY_ATOL, differs_from_one
 #: :attr:`MDP.action_columns` is kept while ``max |A_i| n_states <= COLUMNS_LIMIT n_pairs``.
 COLUMNS_LIMIT = 2
 
@@ -300,7 +298,7 @@ class MDP:
         if not np.all(np.isfinite(self.P.data)):
             raise MDPError(f"{where}: transition probabilities are not all finite")
         sums = np.asarray(self.P.sum(axis=1)).ravel()
-        bad = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_ATOL)
+        bad = np.flatnonzero(differs_from_one(sums))
         if bad.size:
             x = int(bad[0])
             raise MDPError(
@@ -378,7 +376,7 @@ class _TransitionStructure:
 def path_start(start_distribution: np.ndarray) -> int:
     """The state a path starts from when one path is followed (the optimal path of
     the measures, the claims' and the figures' start): the most probable start
-    state; among states whose probability is within :data:`PROBABILITY_ATOL` of the
+    state; among states whose probability is within :data:`~himo.tolerances.PROBABILITY_ATOL` of the
     largest, the first in state order. With one start state, that state.
 
     Taxi's 300 equally likely start states all qualify, so its path starts in the
@@ -480,7 +478,7 @@ def _check_start_distribution(where: str, state_labels: tuple[str, ...], p0: np.
     total = float(p0.sum())
     if total == 0:
         raise MDPError(f"{where}: start_distribution puts no probability on any state")
-    if abs(total - 1.0) > PROBABILITY_ATOL:
+    if differs_from_one(total):
         raise MDPError(f"{where}: start_distribution sums to {total:.6g}, not 1")
 
 

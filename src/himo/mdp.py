@@ -200,6 +200,13 @@ class MDP:
             T.eliminate_zeros()
         return T
 
+    def transition_graph(self) -> sp.csr_matrix:
+        """``(n_states, n_states)``, stored (and positive) at ``(i, k)`` exactly when some
+        action moves ``s_i`` to ``s_k`` with positive probability: :meth:`state_transitions`
+        of the policy that weighs every pair 1. The graph of reachability, distances and
+        neighbours."""
+        return self.state_transitions(np.ones(self.n_pairs))
+
     def system_matrix(self, policy: np.ndarray, lam: float) -> sp.csc_matrix:
         """``I - lambda T_pi`` in CSC form with sorted indices, the matrix of the
         evaluation solves; the same matrix, entry for entry, as

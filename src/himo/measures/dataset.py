@@ -255,7 +255,7 @@ def state_graph(mdp: MDP) -> np.ndarray:
     edges are sorted (by ``i``, then ``k``). A move that stays in place (STOP, a
     bump into a wall) is no edge.
     """
-    reach = mdp.state_transitions(np.ones(mdp.n_pairs)).tocoo()  # T_ik > 0: some action, i -> k
+    reach = mdp.transition_graph().tocoo()  # some action, i -> k
     low, high = np.minimum(reach.row, reach.col), np.maximum(reach.row, reach.col)
     keys = np.unique((low * mdp.n_states + high)[low != high])
     return np.column_stack(np.divmod(keys, mdp.n_states)).astype(np.int64).reshape(-1, 2)

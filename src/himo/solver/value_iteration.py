@@ -143,6 +143,6 @@ def goal_distance(mdp: MDP) -> np.ndarray:
     goal = np.flatnonzero(mdp.role("goal"))
     if goal.size == 0:
         return np.full(mdp.n_states, -1)
-    graph = mdp.state_transitions(np.ones(mdp.n_pairs)).T.tocsr()  # reversed: from the goal back
+    graph = mdp.transition_graph().T.tocsr()  # reversed: from the goal back
     distance = shortest_path(graph, directed=True, unweighted=True, indices=goal).min(axis=0)
     return np.where(np.isfinite(distance), distance, -1).astype(int)

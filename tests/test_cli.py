@@ -177,7 +177,7 @@ def test_the_readme_copier_prints_errors_as_himo_does(tmp_path, capsys, report_t
     himo.cli.exit_status: one line ``himo: error: ...``, status 2, the README untouched."""
     from himo.verdicts.replication import _main as copy_readme_summary
 
-    report, readme = tmp_path / "replication.md", tmp_path / "README.md"
+    report, readme = tmp_path / "report.txt", tmp_path / "readme.txt"
     if report_text is not None:
         report.write_text(report_text)
     readme.write_text("# no marks\n")

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 
 from himo.errors import MDPError
 from himo.tolerances import PROBABILITY_ATOL, differs_from_one
+
 #: :attr:`MDP.action_columns` is kept while ``max |A_i| n_states <= COLUMNS_LIMIT n_pairs``.
 COLUMNS_LIMIT = 2
 
@@ -383,8 +384,9 @@ class _TransitionStructure:
 def path_start(start_distribution: np.ndarray) -> int:
     """The state a path starts from when one path is followed (the optimal path of
     the measures, the claims' and the figures' start): the most probable start
-    state; among states whose probability is within :data:`~himo.tolerances.PROBABILITY_ATOL` of the
-    largest, the first in state order. With one start state, that state.
+    state; among states whose probability is within
+    :data:`~himo.tolerances.PROBABILITY_ATOL` of the largest, the first in state
+    order. With one start state, that state.
 
     Taxi's 300 equally likely start states all qualify, so its path starts in the
     first of them. The one rule of :attr:`MDP.path_start` and of

@@ -19,6 +19,8 @@ from himo.solver.steps import natural_direction, newton_direction
 from himo.solver.value_iteration import value_iteration
 from himo.trajectory import trajectory_dataset
 
+pytestmark = pytest.mark.slow  # large grids and towers
+
 LAM = 0.9
 SMALL = [("hanoi", {"n_disks": 4}), ("grid", {"rows": 6, "cols": 6}), ("wormhole", {})]
 

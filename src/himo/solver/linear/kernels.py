@@ -12,6 +12,23 @@ large MDP nothing else counts. So:
 - :func:`dot` and :func:`axpy` run on blocks short enough for OpenBLAS to keep them
   on one thread; :func:`max_abs` and :func:`sum_abs` are the norms of the residual
   bound.
+
+**SciPy's private kernels.** This module, and no other, imports from SciPy's
+private ``scipy.sparse._sparsetools``: ``csr_matvec`` and ``csc_matvec``, the C++
+loops ``A @ x`` itself runs (:data:`SPARSETOOLS_MATVEC`). SciPy's public API has no
+sparse product into a given vector; ``A @ x`` zeroes a fresh vector each time and,
+copied into the caller's, measured 1.1-1.3 times the in-place product on the systems
+the iterative solve takes (medians, routes interleaved, on 2 busy cores: Hanoi 8
+and 12 disks, 100 x 100 and 500 x 500 grids; one product with ``A^T`` on Hanoi 12 at
+0.95-1.04) and 2.7 times on the paper's 104-state four rooms (the call's fixed
+cost); a whole iterative HIMO iteration differed by less than that machine's noise
+(0.84-1.19). ``python -m benchmarks --products CASE ...`` measures both routes side
+by side. Tested on SciPy 1.17.1, the version requirements.lock pins (signature
+``(n_row, n_col, indptr, indices, data, x, y)``, adding ``A x`` to ``y``). Where a
+SciPy lacks them the import fails,
+:data:`SPARSETOOLS_MATVEC` is ``None`` and :class:`Operator` takes the public route,
+``A @ x`` copied into the caller's vector: the same kernel, so the same numbers, bit
+for bit (tests/solver/test_linear_solver.py removes the module to check).
 """
 
 from __future__ import annotations
@@ -19,7 +36,15 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
-from scipy.sparse import _sparsetools
+
+try:  # SciPy's private sparse kernels, for products into the caller's vector (see the module docstring)
+    from scipy.sparse._sparsetools import csc_matvec, csr_matvec
+except ImportError:  # a SciPy without them: the public route, same bits
+    SPARSETOOLS_MATVEC = None
+else:
+    #: ``y += A x`` of the CSR or CSC arrays of ``A`` (``csr_matvec(n_row, n_col, indptr,
+    #: indices, data, x, y)``), or ``None`` where SciPy does not have them.
+    SPARSETOOLS_MATVEC = {"csr": csr_matvec, "csc": csc_matvec}
 
 
 # ------------------------------------------------------------------ products
@@ -29,10 +54,11 @@ class Operator:
 
     A Krylov solve spends most of its time in these products; ``A @ x`` allocates
     its result every time, and on a large system the fresh pages cost as much as a
-    third of the product (measured on 12-disk Hanoi: 6.5 ms against 4.2 ms). Here
-    the product runs SciPy's own kernel (``csr_matvec`` / ``csc_matvec``, what
-    ``A @ x`` calls) into a reused vector. ``A^T`` of a CSC matrix is the CSR matrix
-    with the same three arrays: no transpose is formed.
+    third of the product. Here the product runs SciPy's own kernel (``csr_matvec`` /
+    ``csc_matvec``, what ``A @ x`` calls) into a reused vector; without it
+    (:data:`SPARSETOOLS_MATVEC` ``None``), ``A @ x`` copied into ``out``, the same
+    numbers. ``A^T`` of a CSC matrix is the CSR matrix with the same three arrays: no
+    transpose is formed.
     """
 
     def __init__(self, A: sp.spmatrix, transposed: bool = False):
@@ -42,7 +68,7 @@ class Operator:
         self.n = A.shape[0]
         self.matrix = A.T if transposed else A
         reads_rows = (A.format == "csr") != transposed  # the arrays are CSR of the operator
-        self._kernel = _sparsetools.csr_matvec if reads_rows else _sparsetools.csc_matvec
+        self._kernel = SPARSETOOLS_MATVEC["csr" if reads_rows else "csc"] if SPARSETOOLS_MATVEC else None
         self._arrays = (A.indptr, A.indices, A.data)
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
@@ -50,6 +76,9 @@ class Operator:
 
     def apply(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``out = A x`` (``out`` must not be ``x``)."""
+        if self._kernel is None:  # the public route: the same kernel, into a fresh vector
+            np.copyto(out, self.matrix @ x)
+            return out
         out.fill(0.0)
         self._kernel(self.n, self.n, *self._arrays, np.ascontiguousarray(x, dtype=np.float64), out)
         return out

@@ -37,8 +37,11 @@ Five groups of rows:
     private kernel into a reused vector (*in place*) and the public ``A @ x`` copied
     into it (*public*, the fallback where the private kernel is missing); then a whole
     iterative HIMO iteration (as ``linear``) by each route. Routes are interleaved
-    (A B B A ...), medians reported with the ratio *public / in place*, and *same
-    bits* checks that both routes' runs end on the same policy, bit for bit.
+    (A B B A ...), with the ratio *public / in place*. A product is timed in blocks
+    of a few milliseconds and the fastest block reported (the product's own cost:
+    on a shared machine a block is either run through or preempted for longer than
+    it lasts, and more than half may be), an iteration by the median of repeats.
+    *same bits* checks that both routes' runs end on the same policy, bit for bit.
 ``converge``
     a whole solve to convergence (dependent ``argmax``, step 0.1, ``tol`` 1e-6) of the
     paper's three environments, against value iteration on the same MDP; *floor*
@@ -287,7 +290,7 @@ def worker_products(case: str, lam: float, iterations: int, repeats: int) -> dic
                 for _ in range(block):
                     operator.apply(x, out)
                 times[route].append((time.perf_counter() - t0) / block)
-        product["AT" if transposed else "A"] = {route: statistics.median(t) for route, t in times.items()}
+        product["AT" if transposed else "A"] = {route: min(t) for route, t in times.items()}
     per_iter, last = {route: [] for route in routes}, {}
     for i in range(2 * repeats):
         for route, kernel in _alternating(routes, i):

@@ -16,19 +16,21 @@ large MDP nothing else counts. So:
 **SciPy's private kernels.** This module, and no other, imports from SciPy's
 private ``scipy.sparse._sparsetools``: ``csr_matvec`` and ``csc_matvec``, the C++
 loops ``A @ x`` itself runs (:data:`SPARSETOOLS_MATVEC`). SciPy's public API has no
-sparse product into a given vector; ``A @ x`` zeroes a fresh vector each time and,
-copied into the caller's, measured 1.1-1.3 times the in-place product on the systems
-the iterative solve takes (medians, routes interleaved, on 2 busy cores: Hanoi 8
-and 12 disks, 100 x 100 and 500 x 500 grids; one product with ``A^T`` on Hanoi 12 at
-0.95-1.04) and 2.7 times on the paper's 104-state four rooms (the call's fixed
-cost); a whole iterative HIMO iteration differed by less than that machine's noise
-(0.84-1.19). ``python -m benchmarks --products CASE ...`` measures both routes side
-by side. Tested on SciPy 1.17.1, the version requirements.lock pins (signature
-``(n_row, n_col, indptr, indices, data, x, y)``, adding ``A x`` to ``y``). Where a
-SciPy lacks them the import fails,
-:data:`SPARSETOOLS_MATVEC` is ``None`` and :class:`Operator` takes the public route,
-``A @ x`` copied into the caller's vector: the same kernel, so the same numbers, bit
-for bit (tests/solver/test_linear_solver.py removes the module to check).
+sparse product into a given vector: ``A @ x`` zeroes a fresh vector each time.
+Copied into the caller's vector, it measured 1.07-1.32 times the in-place product
+with ``A`` or ``A^T`` on the systems the iterative solve takes (Hanoi 8 to 12 disks,
+grids of 100 x 100 to 500 x 500; routes interleaved, on 2 busy cores), and a whole
+iterative HIMO iteration took 0.95-1.17 times as long (1.07-1.17 from Hanoi 10 up;
+the machine's noise is of that size); on the paper's 104-state four rooms, where
+the call's fixed cost dominates, 3.6-5.5 times per product. ``python -m benchmarks
+--products CASE ...`` measures both routes side by side (benchmarks/RESULTS.md).
+
+Tested on SciPy 1.17.1, the version requirements.lock pins (signature ``(n_row,
+n_col, indptr, indices, data, x, y)``, adding ``A x`` to ``y``). Where a SciPy lacks
+them the import fails, :data:`SPARSETOOLS_MATVEC` is ``None`` and :class:`Operator`
+takes the public route, ``A @ x`` copied into the caller's vector: the same kernel,
+so the same numbers, bit for bit (tests/solver/test_linear_solver.py imports this
+module with ``_sparsetools`` removed to check).
 """
 
 from __future__ import annotations

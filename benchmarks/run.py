@@ -5,7 +5,7 @@
     python -m benchmarks --cases hanoi10 grid100 --methods natural
     python -m benchmarks --list          # the known cases
 
-Four groups of rows:
+Five groups of rows:
 
 ``sparse`` (methods ``natural`` and ``multiplicative``)
     *seconds per iteration* is measured on :func:`himo.solver.loop.run_himo` itself
@@ -31,6 +31,17 @@ Four groups of rows:
     the floor is the dense work Algorithm 1 cannot avoid: ``inv(I - lambda T)``
     (the dense successor representation) and the solve of the Fisher system over
     the free pairs; the row also gives the ratio to ``natural`` per iteration.
+``products`` (the Krylov products, two routes side by side)
+    a product with ``A = I - lambda T_pi`` (CSR, as BiCGSTAB takes it) and with
+    ``A^T``, by :class:`himo.solver.linear.kernels.Operator`'s two routes: SciPy's
+    private kernel into a reused vector (*in place*) and the public ``A @ x`` copied
+    into it (*public*, the fallback where the private kernel is missing); then a whole
+    iterative HIMO iteration (as ``linear``) by each route. Routes are interleaved
+    (A B B A ...), with the ratio *public / in place*. A product is timed in blocks
+    of a few milliseconds and the fastest block reported (the product's own cost:
+    on a shared machine a block is either run through or preempted for longer than
+    it lasts, and more than half may be), an iteration by the median of repeats.
+    *same bits* checks that both routes' runs end on the same policy, bit for bit.
 ``converge``
     a whole solve to convergence (dependent ``argmax``, step 0.1, ``tol`` 1e-6) of the
     paper's three environments, against value iteration on the same MDP; *floor*
@@ -81,6 +92,9 @@ FULL_LINEAR = QUICK_LINEAR + tuple(
     (case, lam) for case in ("grid300", "grid500", "hanoi12") for lam in FORESIGHTS
 ) + (("grid1000", 0.95), ("grid1000", 0.99))
 LINEAR_SOLVERS = ("direct", "iterative")
+QUICK_PRODUCTS = ("grid100", "hanoi10")
+FULL_PRODUCTS = QUICK_PRODUCTS + ("grid500", "hanoi12")
+PRODUCTS_LAM = 0.95
 QUICK_NEWTON = ("hanoi3", "hanoi4", "hanoi5", "fourrooms", "wormhole")
 FULL_NEWTON = QUICK_NEWTON + ("hanoi6",)
 
@@ -249,6 +263,57 @@ def _auto_choice(mdp, lam: float) -> str:
     return choice
 
 
+def worker_products(case: str, lam: float, iterations: int, repeats: int) -> dict:
+    """Operator's two routes (in place, public) per product and per iterative iteration."""
+    import numpy as np
+
+    import himo  # noqa: F401
+    from himo.solver.linear import kernels
+
+    in_place = kernels.SPARSETOOLS_MATVEC
+    if in_place is None:
+        return {"error": "this SciPy has no scipy.sparse._sparsetools kernels: only the public route"}
+    routes = {"in_place": in_place, "public": None}
+    mdp = _build(case)
+    A = kernels.SystemRows().matrix(mdp.state_transitions(mdp.uniform_policy()), lam)
+    x = np.random.default_rng(0).normal(size=mdp.n_states)
+    out = np.empty(mdp.n_states)
+    block = max(5, 2_000_000 // int(A.nnz))  # products per timed block (a few ms)
+    product = {}
+    for transposed in (False, True):
+        times = {route: [] for route in routes}
+        for i in range(6 * repeats):
+            for route, kernel in _alternating(routes, i):
+                kernels.SPARSETOOLS_MATVEC = kernel
+                operator = kernels.Operator(A, transposed=transposed)
+                t0 = time.perf_counter()
+                for _ in range(block):
+                    operator.apply(x, out)
+                times[route].append((time.perf_counter() - t0) / block)
+        product["AT" if transposed else "A"] = {route: min(t) for route, t in times.items()}
+    per_iter, last = {route: [] for route in routes}, {}
+    for i in range(2 * repeats):
+        for route, kernel in _alternating(routes, i):
+            kernels.SPARSETOOLS_MATVEC = kernel
+            seconds, run = _per_iteration(mdp, "natural", iterations, lam, "iterative")
+            per_iter[route].append(seconds)
+            last[route] = run.policy[-1]
+    kernels.SPARSETOOLS_MATVEC = in_place
+    return {
+        "group": "products", "case": case, "lam": lam, "n_states": mdp.n_states, "nnz": int(A.nnz),
+        "product_s": product, "per_iter_s": {route: statistics.median(t) for route, t in per_iter.items()},
+        "iterations": iterations, "repeats": repeats,
+        "same_bits": bool(np.array_equal(last["in_place"], last["public"])),
+    }
+
+
+def _alternating(routes: dict, i: int) -> list:
+    """The routes' items in order on even ``i``, reversed on odd (A B, B A, ...): neither
+    route always runs first, or always after the other."""
+    items = list(routes.items())
+    return items if i % 2 == 0 else items[::-1]
+
+
 def worker_converge(case: str, method: str, max_iter: int) -> dict:
     import himo  # noqa: F401
     from himo.solver.loop import SolverSettings, run_himo
@@ -321,6 +386,21 @@ def format_linear_row(r: dict) -> str:
             f"{r['auto']} |")
 
 
+PRODUCTS_HEADER = ("| case | states | nnz(A) | lam | A x in place ms | public ms | ratio | A^T x in place ms | "
+                   "public ms | ratio | s/iter in place | public | ratio | same bits |")
+
+
+def format_products_row(r: dict) -> str:
+    if "error" in r:
+        return f"| {r['case']} | | | {r['lam']} | | | | | | | | | | {r['error']} |"
+    cells = []
+    for times, unit in ((r["product_s"]["A"], 1e3), (r["product_s"]["AT"], 1e3), (r["per_iter_s"], 1)):
+        cells += [f"{times['in_place'] * unit:.4g}", f"{times['public'] * unit:.4g}",
+                  f"{times['public'] / times['in_place']:.2f}"]
+    return (f"| {r['case']} | {r['n_states']} | {r['nnz']} | {r['lam']} | {' | '.join(cells)} | "
+            f"{'yes' if r['same_bits'] else 'NO'} |")
+
+
 HEADER = ("| group | case | states | transitions | method | s/iter | floor s | ratio | "
           "vs natural | build s | tracemalloc MB | maxrss MB | note |")
 
@@ -352,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="linear-solver cases, each at the foresights of --foresights or at @LAM (empty: none)")
     parser.add_argument("--foresights", nargs="+", type=float, default=list(FORESIGHTS),
                         help="foresights of the --linear cases given without @LAM")
+    parser.add_argument("--products", nargs="*", metavar="CASE",
+                        help=f"the Krylov products' two routes, side by side, at foresight {PRODUCTS_LAM} "
+                             "(empty: none)")
     parser.add_argument("--methods", nargs="+", default=["natural", "multiplicative"],
                         choices=["natural", "multiplicative"], help="sparse methods")
     parser.add_argument("--iterations", type=int, default=None, help="K iterations per timed run (default: by size)")
@@ -368,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
             out = worker_iteration(case, method, int(rest[0]), int(rest[1]), rest[2] == "1")
         elif kind == "linear":
             out = worker_linear(case, float(method), rest[0], int(rest[1]), int(rest[2]))
+        elif kind == "products":
+            out = worker_products(case, float(method), int(rest[0]), int(rest[1]))
         else:
             out = worker_converge(case, method, int(rest[0]))
         print(json.dumps(out))
@@ -385,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         linear = [(c.split("@")[0], float(c.split("@")[1])) if "@" in c else (c, lam)
                   for c in args.linear for lam in ([None] if "@" in c else args.foresights)]
-    for name in (*sparse, *newton, *converge, *(case for case, _ in linear)):
+    products = args.products if args.products is not None else (FULL_PRODUCTS if args.full else QUICK_PRODUCTS)
+    for name in (*sparse, *newton, *converge, *(case for case, _ in linear), *products):
         if name not in CASES:
             parser.error(f"unknown case {name!r} (see --list)")
 
@@ -420,7 +506,16 @@ def main(argv: list[str] | None = None) -> int:
                                      **_spawn(["linear", case, str(lam), solver, str(k), str(r)], args.timeout)})
             linear_lines.append(row)
             print(row, flush=True)
-    if linear:
+    products_lines = ["", PRODUCTS_HEADER, "|" + "---|" * (PRODUCTS_HEADER.count("|") - 1)]
+    if products:
+        print("\n".join(products_lines), flush=True)
+    for case in products:
+        k, r = args.iterations or 5, args.repeats or (1 if CASES[case][1].get("n_disks", 0) >= 12 else 3)
+        row = format_products_row({"case": case, "lam": PRODUCTS_LAM,
+                                   **_spawn(["products", case, str(PRODUCTS_LAM), str(k), str(r)], args.timeout)})
+        products_lines.append(row)
+        print(row, flush=True)
+    if linear or products:
         print("\n".join(lines[2:4]), flush=True)  # the main table's header again
     for case in newton:
         k = args.iterations or (2 if CASES[case][1].get("n_disks", 0) >= 6 else 3)
@@ -433,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                   **_spawn(["converge", case, method, "3000"], args.timeout)})
     if args.markdown:
         with open(args.markdown, "w") as f:
-            f.write("\n".join(lines + (linear_lines if linear else [])) + "\n")
+            f.write("\n".join(lines + (linear_lines if linear else []) + (products_lines if products else [])) + "\n")
     return 0
 
 

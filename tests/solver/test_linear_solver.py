@@ -13,6 +13,7 @@ import himo
 from himo.errors import ParameterError
 from himo.solver import linear
 from himo.solver.evaluation import evaluate
+from himo.solver.linear import kernels
 from himo.solver.linear import (
     DECIDED_BY_FILL,
     LINEAR_SOLVER_HELP,
@@ -224,7 +225,7 @@ def test_blocked_dot_and_axpy_equal_the_plain_ones(n):
     x, y = rng.normal(size=n), rng.normal(size=n)
     assert linear.dot(x, y) == pytest.approx(float(x @ y), rel=1e-12, abs=1e-12)
     expected = y + 0.37 * x
-    linear._axpy(y, 0.37, x)  # in place
+    kernels.axpy(y, 0.37, x)  # in place
     np.testing.assert_allclose(y, expected, rtol=1e-15, atol=1e-15)
 
 
@@ -322,7 +323,7 @@ def test_iterative_and_direct_runs_agree_on_a_grid(dependent, step, lam):
 def test_the_fallback_is_taken_and_recorded_in_the_trajectory(monkeypatch):
     mdp = himo.make_env("hanoi", n_disks=3)
     common = dict(lam=0.9, method="natural", step=0.5, max_iter=20, dependent="argmax", store_counters=False)
-    monkeypatch.setattr(linear, "KRYLOV_BUDGET", 3)  # too small to reach 1e-12 from a cold start
+    monkeypatch.setattr(linear.solver, "KRYLOV_BUDGET", 3)  # where LinearSolver reads it  # too small to reach 1e-12 from a cold start
     ds = himo.solve(mdp, linear_solver="iterative", **common)
     assert ds.attrs["linear_solver"] == "iterative" and ds.attrs["linear_solver_used"] == "iterative+direct"
     assert ds.attrs["linear_fallbacks"] > 0
@@ -414,3 +415,73 @@ def test_the_evaluation_names_the_argmax_rules_dependent_actions(random_mdp, ran
         assert np.array_equal(ev.most_probable, dependent_pairs(mdp, "argmax", policy))
         relative = ev.q - ev.q[ev.most_probable][mdp.pair_state]  # Q - Q_im: the reference's advantage is -sum pi (Q - Q_im)
         assert np.all(ev.advantage[ev.most_probable] == -state_sums(mdp, policy * relative))
+
+
+# ------------------------------------------------------------------ SciPy's private kernels
+def kernels_without_sparsetools(monkeypatch):
+    """A fresh copy of himo.solver.linear.kernels, imported where SciPy has no
+    scipy.sparse._sparsetools."""
+    import importlib.util
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.sparse._sparsetools", None)  # its import now fails
+    spec = importlib.util.spec_from_file_location("kernels_without_sparsetools", kernels.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pinned_scipy_has_the_private_kernels():
+    """On the SciPy requirements.lock pins, the products run in place (the kernels'
+    docstring says which versions it is tested on)."""
+    import re
+    from pathlib import Path
+
+    import scipy
+
+    lock = (Path(__file__).resolve().parents[2] / "requirements.lock").read_text()
+    pinned = re.search(r"^scipy==(\S+)$", lock, re.MULTILINE).group(1)
+    assert f"Tested on SciPy {pinned}" in " ".join(kernels.__doc__.split())
+    if scipy.__version__ != pinned:
+        pytest.skip(f"SciPy {scipy.__version__} is not the pinned {pinned}")
+    assert kernels.SPARSETOOLS_MATVEC is not None
+    assert kernels.Operator(sp.identity(3, format="csr"))._kernel is kernels.SPARSETOOLS_MATVEC["csr"]
+
+
+def test_without_the_private_kernels_the_products_are_the_same_bits(monkeypatch):
+    """Where scipy.sparse._sparsetools is missing, Operator falls back to the public
+    A @ x, copied into the caller's vector: the same numbers, bit for bit, for CSR and
+    CSC matrices and their transposes."""
+    public = kernels_without_sparsetools(monkeypatch)
+    assert public.SPARSETOOLS_MATVEC is None and kernels.SPARSETOOLS_MATVEC is not None
+    mdp = himo.make_env("grid", rows=12, cols=9)
+    rng = np.random.default_rng(9)
+    policy = rng.random(mdp.n_pairs)
+    policy /= state_sums(mdp, policy)[mdp.pair_state]  # (the uniform policy's T is symmetric on a grid)
+    csr = kernels.SystemRows().matrix(mdp.state_transitions(policy), 0.9)
+    assert (csr != csr.T).nnz
+    for A in (csr, csr.tocsc()):
+        for transposed in (False, True):
+            x = rng.normal(size=mdp.n_states)
+            fallback, in_place = public.Operator(A, transposed), kernels.Operator(A, transposed)
+            assert fallback._kernel is None and in_place._kernel is not None
+            out = np.full(mdp.n_states, np.nan)
+            assert fallback.apply(x, out) is out
+            assert np.array_equal(out, in_place @ x)
+            assert np.array_equal(out, (A.T if transposed else A) @ x)
+            assert np.array_equal(fallback.residual(x, x, out), in_place.residual(x, x, np.empty_like(x)))
+
+
+def test_a_run_without_the_private_kernels_takes_the_same_steps(monkeypatch):
+    """A whole iterative run on the public route: every iterate equal, bit for bit."""
+    mdp = himo.make_env("grid", rows=20, cols=20)
+    settings = himo.SolverSettings(lam=0.95, method="natural", step=0.1, max_iter=8, dependent="argmax",
+                                   linear_solver="iterative")
+    in_place = himo.solver.run_himo(mdp, settings)
+    monkeypatch.setattr(kernels, "SPARSETOOLS_MATVEC", None)
+    assert kernels.Operator(sp.identity(3, format="csr"))._kernel is None
+    public = himo.solver.run_himo(mdp, settings)
+    assert public.linear == in_place.linear and public.linear.used == "iterative"
+    assert np.array_equal(np.array(public.policy), np.array(in_place.policy))
+    assert np.array_equal(np.array(public.occupancy), np.array(in_place.occupancy))
+    assert np.array_equal(public.objective, in_place.objective)

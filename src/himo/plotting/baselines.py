@@ -207,20 +207,22 @@ def _tau_legend(rows: Sequence[dict], environments: Sequence[str]) -> list[Line2
     return ax
 
 
-def read_measures(path: str) -> xr.Dataset:
-    """The variables of a measures file that the figure reads (:data:`REQUIRED` and the
-    roles), with every attribute; the (iteration, state) measures stay on disk."""
+def read_measures(path: str, required: Sequence[str] = REQUIRED, optional: Sequence[str] = ()) -> xr.Dataset:
+    """The variables of a measures file that a cross-run figure reads: ``required``
+    (default: this figure's :data:`REQUIRED`), those of ``optional`` the file has, and
+    the roles, with every attribute; the (iteration, state) measures stay on disk."""
     from himo.io import read_netcdf
 
     if not Path(path).is_file():
         read_netcdf(path, "measures")  # the error for a missing file
     try:
         with xr.open_dataset(path, engine="netcdf4") as opened:
-            missing = [name for name in REQUIRED if name not in opened.variables]
+            missing = [name for name in required if name not in opened.variables]
             if missing:
                 raise HimoError(f"{path}: the measures dataset misses {', '.join(missing)} "
                                 "(see docs/CONTRACTS.md, 'Measures dataset'; rerun 'himo measures')")
+            present = [name for name in optional if name in opened.variables and name not in required]
             roles = [name for name in opened.data_vars if name.startswith("role_")]
-            return opened[list(REQUIRED) + roles].load()
+            return opened[list(required) + present + roles].load()
     except (OSError, ValueError) as err:
         raise HimoError(f"{path}: not a readable netCDF measures file ({err})") from None

@@ -127,12 +127,19 @@ H1 = Claim(
 
 
 # ------------------------------------------------------------------------ H2
+def bridge_states(ds: xr.Dataset) -> list[int]:
+    """H2's bridge: the consecutive states where the run's optimal path leaves the
+    start's cluster for the goal's (empty when it never crosses)."""
+    cluster = _clusters(ds)
+    goal, start, path = require_goal(ds), require_start(ds), states.optimal_path(ds).tolist()
+    return [s for a, b in zip(path, path[1:])
+            if cluster[a] == cluster[start] and cluster[b] == cluster[goal] for s in (a, b)]
+
+
 def decide_H2(ds: xr.Dataset) -> Decision:
     """H2 (Fig. 1D): the second on-path priority goes to the red-blue bottleneck."""
-    cluster, labels = _clusters(ds), states.labels(ds)
-    goal, start, path = require_goal(ds), require_start(ds), states.optimal_path(ds).tolist()
-    bridge = [s for a, b in zip(path, path[1:])
-              if cluster[a] == cluster[start] and cluster[b] == cluster[goal] for s in (a, b)]
+    labels, goal = states.labels(ds), require_goal(ds)
+    bridge = bridge_states(ds)
     if not bridge:
         return NOT, {"bridge": [], "note": "the optimal path never crosses from the start's to the goal's cluster",
                      "on_path_priority_order": on_path_priority_order(ds)}
@@ -160,6 +167,7 @@ H2 = Claim(
     summarize=lambda numbers: (lead_summary(numbers["bridge_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "bridge_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the bridge states"),
+    claimed=lambda ds: [(s, "bridge") for s in bridge_states(ds)],
 )
 
 
@@ -315,6 +323,7 @@ R1 = Claim(
     summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "entry_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the entry doorways"),
+    claimed=lambda ds: [(s, "entry doorway") for s in goal_room_entries(ds)],
 )
 
 
@@ -406,6 +415,7 @@ W2 = Claim(
     summarize=lambda numbers: lead_summary(numbers["wormhole_status"], numbers["on_path_priority_order"],
                                            numbers["goal"]),
     summary=LEAD_SUMMARY.format(subject="the wormhole's entrance and exit"),
+    claimed=lambda ds: list(zip(_wormhole(ds), ("wormhole entrance", "wormhole exit"))),
 )
 
 

@@ -210,7 +210,11 @@ class Claim:
     ``decide`` gets (one dataset for :class:`MainRun`, a list for
     :class:`EveryMainRun`). ``summarize`` maps the numbers of a decision to the
     columns of :data:`SUMMARY_FIELDS` it fills (the robustness table's), and
-    ``summary`` says in words what it puts there.
+    ``summary`` says in words what it puts there. ``claimed``, for a claim that
+    names states the flow prioritizes (bottlenecks, doorways, the wormhole), maps a
+    run to those states as ``[(state index, role), ...]``: the bottleneck lift
+    (:mod:`himo.verdicts.lift`) follows them on every run of the claim's
+    environment.
     """
 
     id: str
@@ -222,6 +226,7 @@ class Claim:
     runs: RunSelection = MainRun()
     summarize: Callable[[dict], dict] | None = None
     summary: str = ""
+    claimed: Callable[[xr.Dataset], list[tuple[int, str]]] | None = None
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row

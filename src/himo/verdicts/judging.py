@@ -214,7 +214,8 @@ class Claim:
     names states the flow prioritizes (bottlenecks, doorways, the wormhole), maps a
     run to those states as ``[(state index, role), ...]``: the bottleneck lift
     (:mod:`himo.verdicts.lift`) follows them on every run of the claim's
-    environment.
+    environment. ``order_based`` says the rule reads the priority order (so the
+    DP order and random orders can be judged by it: :mod:`himo.verdicts.nulls`).
     """
 
     id: str
@@ -227,6 +228,7 @@ class Claim:
     summarize: Callable[[dict], dict] | None = None
     summary: str = ""
     claimed: Callable[[xr.Dataset], list[tuple[int, str]]] | None = None
+    order_based: bool = True
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row
@@ -264,6 +266,7 @@ def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
     else:
         by_priority = {name: _decide(claim, chosen.main, name) for name in PRIORITY_DEFINITIONS}
     verdict, numbers = by_priority[PAPER_PRIORITY]
+    nulls = {} if verdict == NOT_EVALUATED else null_judgement(claim, chosen.main)
     robustness = {}
     for key, (ds, arguments) in chosen.variants.items():
         decided = {name: _decide(claim, arguments, name) for name in PRIORITY_DEFINITIONS}
@@ -279,7 +282,7 @@ def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
         "statement": claim.paper_text, "definition": claim.definition,
         "verdict": verdict, "numbers": numbers, "priority": PAPER_PRIORITY,
         "verdict_by_priority": {name: v for name, (v, _) in by_priority.items()},
-        **chosen.names, "robustness": robustness,
+        **nulls, **chosen.names, "robustness": robustness,
     }
 
 
@@ -289,6 +292,14 @@ def evaluate_claims(claims: Sequence[Claim], runs: Sequence[xr.Dataset]) -> dict
     if len(set(ids)) != len(ids):
         raise ValueError(f"claim ids must be unique, got {ids}")
     return {claim.id: judge(claim, runs) for claim in claims}
+
+
+def null_judgement(claim: Claim, arguments: tuple) -> dict:
+    """The DP order's and random orders' verdicts on the decision's ``arguments`` (the
+    run first; :func:`himo.verdicts.nulls.null_judgement`)."""
+    from himo.verdicts.nulls import null_judgement as judged
+
+    return judged(claim, arguments[0], others=arguments[1:])
 
 
 def _decide(claim: Claim, arguments: tuple, priority: str = PAPER_PRIORITY) -> Decision:

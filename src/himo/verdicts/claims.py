@@ -26,6 +26,12 @@ from himo.measures import states
 from himo.measures.orders import pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
+    NOT_CONVERGED,
+    SOME_OF_THE_STATES,
+    TIED_OPTIMAL_ACTIONS,
+    WITHIN_RESOLUTION,
+    lead_cause,
+    number,
     NOT,
     PARTLY,
     REPLICATED,
@@ -106,6 +112,14 @@ def summarize_H1(numbers: dict) -> dict:
             "count": len(numbers["states_not_after_goal"]), "resolution": numbers["resolution"]}
 
 
+def cause_H1(numbers: dict) -> str:
+    if numbers["goal_first_among_on_path_states"]:
+        return (f"{SOME_OF_THE_STATES}: the goal precedes every on-path state, not "
+                f"{', '.join(numbers['states_not_after_goal'])}")
+    return (f"{WITHIN_RESOLUTION}: the goal with {', '.join(numbers['states_tied_with_goal'])} "
+            f"(resolution {number(numbers['resolution'])})")
+
+
 def _difference(a, b):
     return None if a is None or b is None else a - b
 
@@ -123,6 +137,7 @@ H1 = Claim(
     summarize=summarize_H1,
     summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
              "does not precede; resolution: the goal's with the rival's"),
+    partly_because=cause_H1,
 )
 
 
@@ -167,6 +182,7 @@ H2 = Claim(
     summarize=lambda numbers: (lead_summary(numbers["bridge_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "bridge_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the bridge states"),
+    partly_because=lambda numbers: lead_cause(numbers["bridge_status"]),
     claimed=lambda ds: [(s, "bridge") for s in bridge_states(ds)],
 )
 
@@ -209,6 +225,8 @@ H3 = Claim(
         "resolution": numbers.get("resolution")},
     summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
              "rival's; resolution: the start's with the rival's"),
+    partly_because=lambda numbers: (f"{WITHIN_RESOLUTION}: the start with {', '.join(numbers['tied_with_start'])} "
+                                    f"(resolution {number(numbers['resolution'])})"),
 )
 
 
@@ -267,6 +285,8 @@ H4 = Claim(
     summary=("count of: the non-goal states of the goal's cluster whose CD~ rises first and then falls; value: "
              "the fraction of the goal's cluster whose CD~ rises first"),
     order_based=False,
+    partly_because=lambda numbers: (f"{SOME_OF_THE_STATES}: {numbers['n_non_goal_rise_then_fall']} of "
+                                    f"{numbers['n_non_goal']} non-goal states rise, then fall"),
 )
 
 
@@ -324,6 +344,7 @@ R1 = Claim(
     summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "entry_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the entry doorways"),
+    partly_because=lambda numbers: lead_cause(numbers["entry_status"]),
     claimed=lambda ds: [(s, "entry doorway") for s in goal_room_entries(ds)],
 )
 
@@ -391,6 +412,11 @@ W1 = Claim(
     summary=("subject: the doorways on the path; count of: the doorways avoided (off the path, final CD < 0); "
              "value: 1 when the path takes the wormhole, else 0"),
     order_based=False,
+    partly_because=lambda numbers: (
+        f"{SOME_OF_THE_STATES}: the path takes the wormhole, but "
+        + ("passes the doorways " + ", ".join(numbers["doorways_on_path"]) if numbers["doorways_on_path"] else
+           "the doorways " + ", ".join(k for k, v in numbers["doorways"].items() if v["final_CD"] >= 0)
+           + " end at or above their prior occupancy")),
 )
 
 
@@ -417,6 +443,7 @@ W2 = Claim(
     summarize=lambda numbers: lead_summary(numbers["wormhole_status"], numbers["on_path_priority_order"],
                                            numbers["goal"]),
     summary=LEAD_SUMMARY.format(subject="the wormhole's entrance and exit"),
+    partly_because=lambda numbers: lead_cause(numbers["wormhole_status"]),
     claimed=lambda ds: list(zip(_wormhole(ds), ("wormhole entrance", "wormhole exit"))),
 )
 
@@ -435,11 +462,35 @@ def _g1_run(ds: xr.Dataset) -> dict:
         "optimal": bool(gap <= VALUE_RTOL),
         "deterministic_on_reached_states": bool(reached.any() and pmax[reached].min() >= DETERMINISTIC_MIN),
         "n_reached_not_deterministic": int(np.sum(reached & (pmax < DETERMINISTIC_MIN))),
+        "n_not_deterministic_tied": (int(np.sum(reached & (pmax < DETERMINISTIC_MIN)
+                                                & (np.asarray(ds["n_optimal_actions"].values) > 1)))
+                                     if "n_optimal_actions" in ds else None),
         "least_deterministic_reached_state": None if worst is None else states.labels(ds)[worst],
         "least_deterministic_probability": None if worst is None else float(pmax[worst]),
         "stop_reason": str(ds.attrs.get("stop_reason", "")),
         "n_iterations": int(ds.attrs.get("n_iterations", -1)),
     }
+
+
+def cause_G1(runs: dict) -> str:
+    """Why every run is optimal but G1 is partly: reached states whose optimal actions
+    tie (the flow keeps them equally likely), other undecided states, runs stopped
+    before the convergence test held."""
+    causes = []
+    undecided = {key: r for key, r in runs.items() if not r["deterministic_on_reached_states"]}
+    tied = {key: r for key, r in undecided.items()
+            if r.get("n_not_deterministic_tied") == r["n_reached_not_deterministic"]}
+    if tied:
+        causes.append(f"{TIED_OPTIMAL_ACTIONS}: " + ", ".join(
+            f"{key} ({r['n_reached_not_deterministic']} reached states)" for key, r in tied.items()))
+    if set(undecided) - set(tied):
+        causes.append(f"{SOME_OF_THE_STATES}: not deterministic on every reached state: " + ", ".join(
+            f"{key} ({r['n_reached_not_deterministic']}, {r.get('n_not_deterministic_tied')} of them tied)"
+            for key, r in undecided.items() if key not in tied))
+    stopped = {key: r["stop_reason"] for key, r in runs.items() if r["stop_reason"] != "converged"}
+    if stopped:
+        causes.append(f"{NOT_CONVERGED}: " + ", ".join(f"{key} ({reason})" for key, reason in stopped.items()))
+    return "; ".join(causes)
 
 
 def decide_G1(runs: Sequence[xr.Dataset]) -> Decision:
@@ -476,6 +527,7 @@ G1 = Claim(
     summary=("value: the relative gap |R - V*| / |V*| (the largest of the runs'); count: the reached states whose "
              "policy is not deterministic (of all the runs); of: the number of runs"),
     order_based=False,
+    partly_because=lambda numbers: cause_G1(numbers["runs"]),
 )
 
 #: The paper's claims, in the order of the paper.

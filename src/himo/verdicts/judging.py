@@ -50,6 +50,20 @@ NOT_EVALUATED = "not evaluated"
 #: Every verdict, from the best to none.
 VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
 
+#: Why a verdict is only partly replicated: the first words of every ``partly_because``.
+#: Unlike cases, kept apart: a claimed state tied with its rival at the time grid's
+#: resolution; a claimed state ahead of only some of the states between it and the goal
+#: (which a scrambled order also does: the claims' null pass rates say how often); some
+#: of several states doing what the claim says; optimal actions that tie in the
+#: environment (the flow keeps them equally likely); runs that stopped before the
+#: convergence test held.
+WITHIN_RESOLUTION = "tied within the resolution"
+JUMPS_AHEAD = "ahead of a few states only"
+SOME_OF_THE_STATES = "some of the states"
+TIED_OPTIMAL_ACTIONS = "tied optimal actions"
+NOT_CONVERGED = "not converged"
+PARTLY_CAUSES = (WITHIN_RESOLUTION, JUMPS_AHEAD, SOME_OF_THE_STATES, TIED_OPTIMAL_ACTIONS, NOT_CONVERGED)
+
 #: The definitions of a state's priority every claim is judged under: name -> the
 #: measures variable that holds it (himo.measures.dataset).
 PRIORITY_DEFINITIONS = {
@@ -216,6 +230,8 @@ class Claim:
     (:mod:`himo.verdicts.lift`) follows them on every run of the claim's
     environment. ``order_based`` says the rule reads the priority order (so the
     DP order and random orders can be judged by it: :mod:`himo.verdicts.nulls`).
+    ``partly_because`` maps the numbers of a partly replicated decision to its cause,
+    ``"<one of PARTLY_CAUSES>: <the states or runs>"``.
     """
 
     id: str
@@ -229,6 +245,7 @@ class Claim:
     summary: str = ""
     claimed: Callable[[xr.Dataset], list[tuple[int, str]]] | None = None
     order_based: bool = True
+    partly_because: Callable[[dict], str] | None = None
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row
@@ -266,6 +283,7 @@ def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
     else:
         by_priority = {name: _decide(claim, chosen.main, name) for name in PRIORITY_DEFINITIONS}
     verdict, numbers = by_priority[PAPER_PRIORITY]
+    because = partly_cause(claim, verdict, numbers)
     nulls = {} if verdict == NOT_EVALUATED else null_judgement(claim, chosen.main)
     robustness = {}
     for key, (ds, arguments) in chosen.variants.items():
@@ -274,13 +292,14 @@ def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
             **choices(ds), "stop_reason": str(ds.attrs.get("stop_reason", "")),
             "varied": varied_choices(ds, main_run_of(ds, runs)),
             "verdict": decided[PAPER_PRIORITY][0],
+            "partly_because": partly_cause(claim, *decided[PAPER_PRIORITY]),
             "verdict_by_priority": {name: v for name, (v, _) in decided.items()},
             "numbers_by_priority": {name: n for name, (_, n) in decided.items()},
         }
     return {
         "id": claim.id, "figure": claim.figure, "paper_env": claim.paper_env,
         "statement": claim.paper_text, "definition": claim.definition,
-        "verdict": verdict, "numbers": numbers, "priority": PAPER_PRIORITY,
+        "verdict": verdict, "partly_because": because, "numbers": numbers, "priority": PAPER_PRIORITY,
         "verdict_by_priority": {name: v for name, (v, _) in by_priority.items()},
         **nulls, **chosen.names, "robustness": robustness,
     }
@@ -292,6 +311,16 @@ def evaluate_claims(claims: Sequence[Claim], runs: Sequence[xr.Dataset]) -> dict
     if len(set(ids)) != len(ids):
         raise ValueError(f"claim ids must be unique, got {ids}")
     return {claim.id: judge(claim, runs) for claim in claims}
+
+
+def partly_cause(claim: Claim, verdict: str, numbers: dict) -> str | None:
+    """Why a partly replicated decision is partly (:data:`PARTLY_CAUSES`); None for
+    any other verdict. A claim without ``partly_because`` never gives partly."""
+    if verdict != PARTLY:
+        return None
+    if claim.partly_because is None:
+        raise ValueError(f"claim {claim.id} gave {PARTLY!r} but has no partly_because to say why")
+    return claim.partly_because(numbers)
 
 
 def null_judgement(claim: Claim, arguments: tuple) -> dict:
@@ -577,6 +606,27 @@ def lead_verdict(status: dict, every: bool) -> str:
     if any(v["leads"] or v["tied_for_lead"] or v["jumps_ahead_of"] for v in status.values()):
         return PARTLY
     return NOT
+
+
+def lead_cause(status: dict) -> str:
+    """Why a :func:`lead_verdict` is partly, from its :func:`lead_status`: some of the
+    claimed states lead (when every one must), one is tied for the lead at the
+    resolution, or one is only ahead of some states between it and the goal."""
+    leading = [label for label, v in status.items() if v["leads"]]
+    if leading:
+        return f"{SOME_OF_THE_STATES}: {len(leading)} of {len(status)} lead ({', '.join(leading)})"
+    tied = {label: v for label, v in status.items() if v["tied_for_lead"]}
+    if tied:
+        return f"{WITHIN_RESOLUTION}: " + ", ".join(
+            f"{label} with {', '.join(v['tied_with']) or 'the rival'} (resolution {number(v['resolution_to_rival'])})"
+            for label, v in tied.items())
+    ahead = sorted(set().union(*(v["jumps_ahead_of"] for v in status.values())))
+    return f"{JUMPS_AHEAD}: of {', '.join(ahead)}"
+
+
+def number(value) -> str:
+    """A number in a sentence: 3 significant digits; ``-`` for none."""
+    return "-" if value is None else f"{float(value):.3g}"
 
 
 def lead_rule(claimed: str, every: bool, otherwise: str = "") -> str:

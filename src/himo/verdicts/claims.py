@@ -26,6 +26,7 @@ from himo.measures import states
 from himo.measures.orders import pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
+    BesideMethod,
     NOT_CONVERGED,
     SOME_OF_THE_STATES,
     TIED_OPTIMAL_ACTIONS,
@@ -448,6 +449,141 @@ W2 = Claim(
 )
 
 
+# ------------------------------------------------------------------------ W3
+def decide_W3(ds: xr.Dataset) -> Decision:
+    """W3 (Fig. S1, Discussion): the flow takes the shortcut from its earliest stages."""
+    entrance, _ = _wormhole(ds)
+    labels, prio, time = states.labels(ds), priorities(ds), time_grid(ds)
+    doors = np.flatnonzero(require_role(ds, "bottleneck"))
+    cdn = np.asarray(ds["CD_norm"].transpose("iteration", "state").values, dtype=float)
+    gains = [int(s) for s in doors if (cdn[:, s] >= RISE_TOL).any()]
+    after = [int(s) for s in doors if np.isfinite(prio[s]) and np.isfinite(prio[entrance])
+             and precedes(prio[entrance], prio[s], time)]
+    numbers = {
+        "entrance": labels[entrance], "entrance_priority": float(prio[entrance]),
+        "doorways": {labels[s]: {"priority": float(prio[s]), "max_CD_norm": float(cdn[:, s].max()),
+                                 "gains_mass": s in gains, "after_entrance": s in after} for s in doors},
+        "n_doorways": len(doors),
+        "n_doorways_gaining_mass": len(gains),
+        "n_doorways_after_entrance": len(after),
+    }
+    never_gain, entrance_first = not gains, len(after) == len(doors)
+    verdict = REPLICATED if never_gain and entrance_first else PARTLY if never_gain or entrance_first else NOT
+    return verdict, numbers
+
+
+def cause_W3(numbers: dict) -> str:
+    doors = numbers["doorways"]
+    if numbers["n_doorways_gaining_mass"]:
+        return (f"{SOME_OF_THE_STATES}: the entrance comes first, but the route through "
+                + ", ".join(k for k, v in doors.items() if v["gains_mass"]) + " gains mass on the way")
+    return (f"{SOME_OF_THE_STATES}: no doorway gains mass, but "
+            + ", ".join(k for k, v in doors.items() if not v["after_entrance"]) + " do not come after the entrance")
+
+
+W3 = Claim(
+    id="W3", figure="S1", paper_env="wormhole",
+    paper_text=("HIMO restructures the policy flow in order to take advantage of shortcuts when available at the "
+                "earliest stages of processing."),
+    definition=(
+        f"States: the doorways (role 'bottleneck') and the wormhole entrance. The route through a doorway gains "
+        f"mass when the doorway's CD~ reaches +{RISE_TOL:g} at some stored time (its expected visits rise above "
+        "the prior's: the flow sends the start that way, if only for a while); the shortcut comes first when the "
+        "entrance's priority precedes every doorway's. replicated: no doorway's route gains mass and the "
+        "shortcut comes first. partly replicated: one of the two. not replicated: neither. (Taking the "
+        "shortcut at all, and avoiding the doorways at the end, is W1.)"),
+    decide=decide_W3,
+    summarize=lambda numbers: {
+        "subject": numbers["entrance"], "subject_priority": numbers["entrance_priority"],
+        "count": numbers["n_doorways_gaining_mass"], "of": numbers["n_doorways"],
+        "value": numbers["n_doorways_after_entrance"] / max(numbers["n_doorways"], 1)},
+    summary=("subject: the wormhole entrance; count of: the doorways whose route gains mass (CD~ rises), of all "
+             "doorways; value: the fraction of the doorways whose priority comes after the entrance's"),
+    partly_because=cause_W3,
+)
+
+
+# ------------------------------------------------------------------------ N1
+#: The state-averaged natural policy gradient that N1 sets HIMO beside (himo.solver.steps).
+STATE_AVERAGED_NPG = "kakade"
+
+
+def _orders_compared(ds: xr.Dataset, other: xr.Dataset) -> dict:
+    """HIMO's on-path order against the state-averaged NPG's on HIMO's optimal path:
+    the pairs each run orders (by the tie rule on its own time grid), and how many of
+    the pairs both order they order alike or the other way round; the NPG's priorities
+    on HIMO's clock (times ``1 / (1 - lambda)``, docs/MATH.md identity 11) against
+    HIMO's."""
+    labels = states.labels(ds)
+    mine, theirs = priorities(ds), priorities(other)
+    t_mine, t_theirs = time_grid(ds), time_grid(other)
+    path = [int(s) for s in states.optimal_path(ds) if np.isfinite(mine[s]) and np.isfinite(theirs[s])]
+    alike = reversed_ = only_one = 0
+    reversed_pairs = []
+    for i, a in enumerate(path):
+        for b in path[i + 1:]:
+            order_mine = _sign(mine[a], mine[b], t_mine)
+            order_theirs = _sign(theirs[a], theirs[b], t_theirs)
+            if order_mine and order_theirs:
+                alike += order_mine == order_theirs
+                if order_mine != order_theirs:
+                    reversed_ += 1
+                    reversed_pairs.append(f"{labels[a]}-{labels[b]}")
+            elif order_mine or order_theirs:
+                only_one += 1
+    lam = float(ds.attrs.get("foresight", math.nan))
+    rescaled = theirs[path] / (1 - lam)
+    relative = np.abs(rescaled - mine[path]) / np.maximum(np.abs(mine[path]), 1e-300)
+    return {"run": run_key(ds), "npg_run": run_key(other), "n_on_path": len(path),
+            "pairs_alike": int(alike), "pairs_reversed": int(reversed_), "pairs_ordered_by_one_only": int(only_one),
+            "reversed_pairs": reversed_pairs,
+            "median_relative_priority_difference": float(np.median(relative)) if path else None}
+
+
+def _sign(a: float, b: float, time: np.ndarray) -> int:
+    """+1 when a precedes b by the tie rule, -1 when b precedes a, 0 when tied."""
+    return 1 if precedes(a, b, time) else -1 if precedes(b, a, time) else 0
+
+
+def decide_N1(pairs: Sequence[tuple[xr.Dataset, xr.Dataset]]) -> Decision:
+    """N1 (Discussion): HIMO's dynamics differ from a state-averaged natural policy gradient's."""
+    if not pairs:
+        raise NotEvaluable(f"no HIMO run has a {STATE_AVERAGED_NPG} run beside it")
+    compared = {run_key(ds): _orders_compared(ds, other) for ds, other in pairs}
+    differ = [key for key, c in compared.items() if c["pairs_reversed"]]
+    verdict = REPLICATED if len(differ) == len(compared) else PARTLY if differ else NOT
+    return verdict, {"runs": compared}
+
+
+N1 = Claim(
+    id="N1", figure="Discussion", paper_env="*",
+    paper_text=("Natural policy gradient methods that average distinct natural gradients localized at each state, "
+                "weighted by the state distribution, do not relate the components of the policy gradient across "
+                "states as HIMO does, and are agnostic to the hierarchical structure of the state-space."),
+    definition=(
+        f"Each HIMO run beside Kakade's natural policy gradient (method '{STATE_AVERAGED_NPG}': softmax policy, "
+        "Fisher information averaged over the discounted state distribution) run with the same choices. "
+        "States: HIMO's on-path states with a priority in both runs. A pair of them is ordered by a run when "
+        "one precedes the other by the tie rule on that run's time grid. The orders differ on a run when some "
+        "pair both runs order is ordered the other way round. replicated: they differ on every paper "
+        "environment's main run. partly replicated: on some. not replicated: on none (wherever both runs "
+        "order a pair, they order it alike). The NPG's priorities on HIMO's clock (times 1/(1 - lambda): "
+        "docs/MATH.md, identity 11) are compared with HIMO's."),
+    decide=decide_N1,
+    runs=BesideMethod(STATE_AVERAGED_NPG),
+    summarize=lambda numbers: {
+        "count": sum(r["pairs_reversed"] for r in numbers["runs"].values()),
+        "of": sum(r["pairs_alike"] + r["pairs_reversed"] for r in numbers["runs"].values()),
+        "value": max(r["median_relative_priority_difference"] or 0.0 for r in numbers["runs"].values())},
+    summary=("count of: the on-path pairs the two runs order the other way round, of the pairs both order (over "
+             "the runs); value: the largest median relative difference of the NPG's rescaled priorities from "
+             "HIMO's"),
+    partly_because=lambda numbers: (f"{SOME_OF_THE_STATES}: the orders differ on "
+                                    + ", ".join(k for k, r in numbers["runs"].items() if r["pairs_reversed"])),
+    order_based=False,
+)
+
+
 # ------------------------------------------------------------------------ G1
 def _g1_run(ds: xr.Dataset) -> dict:
     final = float(ds["objective"].values[-1])
@@ -531,4 +667,4 @@ G1 = Claim(
 )
 
 #: The paper's claims, in the order of the paper.
-CLAIMS: tuple[Claim, ...] = (H1, H2, H3, H4, R1, W1, W2, G1)
+CLAIMS: tuple[Claim, ...] = (H1, H2, H3, H4, R1, W1, W2, W3, G1, N1)

@@ -214,6 +214,51 @@ class EveryMainRun:
 
 
 @dataclass(frozen=True)
+class BesideMethod:
+    """Each HIMO run of a paper environment beside the run of another ``method`` made
+    with the same choices (:func:`reference_run` among that method's runs, the method
+    aside). The main decision gets ``[(main run, its counterpart), ...]``, one pair per
+    paper environment whose main run has one; every HIMO run with a counterpart is
+    also decided alone under robustness, as a list of one pair."""
+
+    method: str
+
+    def pairs(self, runs: Sequence[xr.Dataset]) -> list[tuple[xr.Dataset, xr.Dataset]]:
+        others = [ds for ds in runs if str(ds.attrs.get("method", "")) == self.method]
+        found = []
+        for ds in runs:
+            paper_env = str(ds.attrs.get("paper_env", ""))
+            if not paper_env or str(ds.attrs.get("method", "")) not in HIMO_METHODS:
+                continue
+            match = reference_run(ds, [o for o in others if str(o.attrs.get("paper_env", "")) == paper_env],
+                                  ignore=("method",))
+            if match is not None:
+                found.append((ds, match))
+        return found
+
+    def __call__(self, claim: "Claim", runs: Sequence[xr.Dataset]) -> Selection:
+        pairs = self.pairs(runs)
+        main = [(ds, other) for ds, other in pairs if is_main_run(ds)]
+        if not main:
+            return Selection(None, {"runs": [], "choices": {}},
+                             missing=f"no main run of a paper environment has a {self.method} run beside it")
+        return Selection(
+            main=(main,),
+            names={"runs": [run_key(ds) for ds, _ in main],
+                   "choices": {run_key(ds): choices(ds) for ds, _ in main}},
+            variants={run_key(ds): (ds, ([(ds, other)],)) for ds, other in pairs},
+        )
+
+    def describe(self, claim: "Claim") -> str:
+        return (f"every paper environment's main run beside its `{self.method}` run at the same choices (the method "
+                f"aside); every HIMO run with a `{self.method}` run beside it is also judged alone under robustness")
+
+
+#: The methods that take HIMO's natural step (Algorithm 1 as printed, or computed sparsely).
+HIMO_METHODS = ("newton", "natural")
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim of the paper: what it says, how himo decides it, on which runs.
 
@@ -447,12 +492,12 @@ def main_run_of(ds: xr.Dataset, runs: Sequence[xr.Dataset]) -> xr.Dataset | None
     return found[0] if found else None
 
 
-def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset]) -> xr.Dataset | None:
-    """Among ``references`` (runs of another paper environment), the one made with
-    ``ds``'s choices: all of :data:`CHOICES` alike, else all but the placement; None
-    if there is none. Of several, the first."""
+def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset], ignore: tuple[str, ...] = ()) -> xr.Dataset | None:
+    """Among ``references`` (runs of another paper environment, or of another method),
+    the one made with ``ds``'s choices: all of :data:`CHOICES` but ``ignore`` alike, else
+    all but those and the placement; None if there is none. Of several, the first."""
     mine = choices(ds)
-    for ignored in ((), ("placement",)):
+    for ignored in (ignore, (*ignore, "placement")):
         for ref in references:
             theirs = choices(ref)
             if all(mine[n] == theirs[n] for n in CHOICES if n not in ignored):

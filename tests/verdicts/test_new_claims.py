@@ -84,3 +84,16 @@ def test_beside_method_pairs_each_himo_run_with_its_kakade_run():
     (pair,) = selection.variants["hanoi-lam0.8"][1][0]
     assert pair[1].attrs["env_key"] == "hanoi-kakade-lam0.8"
     assert J.BesideMethod("kakade")(C.N1, runs[:4]).main is None  # no kakade run: not evaluated
+
+
+def test_an_off_path_doorway_is_judged_as_if_its_route_had_been_taken():
+    """R1's second entry doorway (s5, off the path) against the on-path states but the
+    goal and the on-path doorway it stands in for (s2): ahead of all, tied, behind."""
+    path = dict(path=[0, 1, 2, 3, 4], roles={"goal": [4], "bottleneck": [2, 5]})
+    ahead = J.lead_off_path(fake([5, 4, 2, 3, 1, 1.5], **path), 5, goal=4, excluded=[2])
+    assert ahead["leads"] and not ahead["tied_for_lead"]
+    # 3.0 and 3.001 are within the 0.01 grid: tied with s3, not behind it
+    tied = J.lead_off_path(fake([5, 4, 2, 3, 1, 3.001], **path), 5, goal=4, excluded=[2])
+    assert not tied["leads"] and tied["tied_for_lead"] and tied["tied_with"] == ["s3"]
+    behind = J.lead_off_path(fake([5, 4, 2, 3, 1, 4.5], **path), 5, goal=4, excluded=[2])
+    assert not behind["leads"] and not behind["tied_for_lead"]

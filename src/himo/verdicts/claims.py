@@ -32,6 +32,7 @@ from himo.verdicts.judging import (
     TIED_OPTIMAL_ACTIONS,
     WITHIN_RESOLUTION,
     lead_cause,
+    lead_off_path,
     number,
     NOT,
     PARTLY,
@@ -324,11 +325,23 @@ def decide_R1(ds: xr.Dataset) -> Decision:
         "doorway_priorities": {labels[s]: float(prio[s]) for s in doors},
         "on_path_priority_order": on_path_priority_order(ds),
     }
+    numbers["entry_doorways_off_path"] = {
+        labels[s]: lead_off_path(ds, s, goal, excluded=on_path) for s in entries if s not in path}
     if not on_path:
         return NOT, numbers
     status = lead_status(ds, on_path, goal)
     numbers["entry_status"] = status
-    return lead_verdict(status, every=True), numbers
+    verdict = lead_verdict(status, every=True)
+    alternatives = {label: _lead_word(v) for label, v in numbers["entry_doorways_off_path"].items()}
+    numbers["verdict_through_the_other_doorways"] = alternatives
+    numbers["hinges_on_the_route"] = any(word != _lead_word(status[labels[s]]) for s in on_path
+                                         for word in alternatives.values())
+    return verdict, numbers
+
+
+def _lead_word(status: dict) -> str:
+    """How a claimed state stands: ``leads``, ``tied for the lead`` or ``behind``."""
+    return "leads" if status["leads"] else "tied for the lead" if status["tied_for_lead"] else "behind"
 
 
 R1 = Claim(
@@ -340,7 +353,10 @@ R1 = Claim(
         "edge_target) joins to a state of the goal room. "
         "States: on-path states. "
         + lead_rule("the entry doorways on the path", every=True, otherwise=", or no entry doorway is on the path")
-        + " The priorities of the other doorways are reported."),
+        + " The priorities of the other doorways are reported. An entry doorway off the path (the corner "
+          "placement has two tied shortest routes, one through each entry doorway) is judged as if its route "
+          "had been taken: does its priority lead the on-path states but the goal and the doorway it stands in "
+          "for? hinges_on_the_route says whether that stands otherwise than the on-path doorway."),
     decide=decide_R1,
     summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "entry_status" in numbers else {}),

@@ -612,6 +612,23 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     return out
 
 
+def lead_off_path(ds: xr.Dataset, state: int, goal: int, excluded: Sequence[int] = ()) -> dict:
+    """Whether a state off the run's path would lead if its route had been taken: its
+    priority against every on-path state but the goal and ``excluded`` (the state it
+    stands in for), by the tie rule: ``{"priority", "leads", "tied_for_lead",
+    "tied_with"}``. For a claim about states of tied routes (the four-room corner
+    placement enters the goal room through either of two doorways)."""
+    prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
+    others = [int(s) for s in states.optimal_path(ds)
+              if s != goal and s not in excluded and s != state and np.isfinite(prio[s])]
+    if not np.isfinite(prio[state]):
+        return {"priority": float(prio[state]), "leads": False, "tied_for_lead": False, "tied_with": []}
+    leads = all(orders.precedes(prio[state], prio[o], time) for o in others)
+    return {"priority": float(prio[state]), "leads": leads,
+            "tied_for_lead": not leads and not any(orders.precedes(prio[o], prio[state], time) for o in others),
+            "tied_with": [labels[o] for o in others if orders.tied(prio[state], prio[o], time)]}
+
+
 #: What :func:`lead_summary` puts in the :data:`SUMMARY_FIELDS`, in words.
 LEAD_SUMMARY = (
     "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "

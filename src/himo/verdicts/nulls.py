@@ -62,18 +62,18 @@ def dp_order(ds: xr.Dataset, ranked: np.ndarray) -> np.ndarray:
 class OrderedRun:
     """A copy of a run whose on-path priorities can be handed out in any order.
 
-    The (iteration, state) series are left out (the order-based rules read none);
-    :meth:`verdict` assigns the run's sorted on-path priorities to the states of an
-    order, the earliest to the first, and decides the claim on it.
+    The copy is loaded into memory once (a rule that reads a series, such as W3's CD~,
+    reads it from there on every order); :meth:`verdict` assigns the run's sorted
+    on-path priorities to the states of an order, the earliest to the first, and
+    decides the claim on it.
     """
 
     def __init__(self, ds: xr.Dataset, others: tuple = ()):
         self.others = others  # the decision function's other arguments (a reference run)
-        series = [name for name, v in ds.data_vars.items() if {"iteration", "state"} <= set(v.dims)]
         self.ranked = ranked_states(ds)
         prio = priorities(ds)
         self.values = np.sort(prio[self.ranked])
-        self.ds = ds.drop_vars(series).assign(priority=("state", prio.copy(), ds["priority"].attrs))
+        self.ds = ds.assign(priority=("state", prio.copy(), ds["priority"].attrs)).load()
         self._priority = self.ds["priority"].values
 
     def verdict(self, claim: Claim, order: np.ndarray) -> str:

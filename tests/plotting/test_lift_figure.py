@@ -45,13 +45,13 @@ def test_profile_takes_the_runs_that_vary_the_foresight_alone():
 def test_figure_has_a_panel_per_environment_and_method_and_hollow_ties():
     fig = synthetic_figure()
     axes = fig.axes
-    assert len(axes) == 6
-    assert [ax.get_title(loc="left") or ax.get_title() for ax in axes[:3]] == ["HIMO", "gradient", "softmax"]
+    assert len(axes) == 8
+    assert [ax.get_title(loc="left") or ax.get_title() for ax in axes[:4]] == ["HIMO", "gradient", "softmax", "kakade"]
     # hanoi's softmax run at 0.9 ties every priority: its markers are hollow
     softmax = axes[2]
     faces = [line.get_markerfacecolor() for line in softmax.lines if line.get_marker() == "o" and len(line.get_xdata())]
     assert "white" in faces
-    assert axes[5].texts and axes[5].texts[0].get_text() == "no run"
+    assert axes[6].texts and axes[6].texts[0].get_text() == "no run"  # fourrooms has no softmax run
 
 
 @pytest.mark.parametrize("fmt", ["png", "pdf"])

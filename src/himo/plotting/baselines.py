@@ -55,17 +55,17 @@ RANK_CMAP = "YlGnBu"
 RANK_SHADES = (0.08, 0.92)
 NOT_REACHED_COLOUR = "0.85"
 #: Panel D: one colour per method family, one marker and line style per environment.
-FAMILY_COLOURS = {"HIMO": "0.15", "gradient": "#d62728", "softmax": "#1f77b4"}
+FAMILY_COLOURS = {"HIMO": "0.15", "gradient": "#d62728", "softmax": "#1f77b4", "kakade": "#2ca02c"}
 #: Wider lines under narrower ones, so that lines on top of each other stay visible.
-FAMILY_LINEWIDTHS = {"HIMO": 0.9, "gradient": 2.0, "softmax": 0.9}
-FAMILY_MARKER_SIZES = {"HIMO": 3.2, "gradient": 5.0, "softmax": 3.2}
+FAMILY_LINEWIDTHS = {"HIMO": 0.9, "gradient": 2.0, "softmax": 0.9, "kakade": 2.4}
+FAMILY_MARKER_SIZES = {"HIMO": 3.2, "gradient": 5.0, "softmax": 3.2, "kakade": 5.5}
 ENV_MARKERS = ("o", "s", "^", "D", "v")
 ENV_LINESTYLES = ("solid", (0, (4.0, 1.5)), (0, (1.0, 1.2)), "dashdot", (0, (6.0, 1.5, 1.0, 1.5)))
 #: Where panel D draws a run whose on-path priorities are all tied (tau NaN), and a
 #: run that has not escaped its plateau (whatever its tau).
 ALL_TIED_Y = -1.3
 NOT_ESCAPED_Y = -1.6
-COLUMN_TITLES = {"DP": "DP", "HIMO": "HIMO", "gradient": "gradient", "softmax": "softmax"}
+COLUMN_TITLES = {"DP": "DP", "HIMO": "HIMO", "gradient": "gradient", "softmax": "softmax", "kakade": "Kakade"}
 #: What the figure reads from each measures dataset (docs/CONTRACTS.md), besides the roles.
 REQUIRED = ("objective", "priority", "optimal_path_position", "dp_priority", "kendall_tau_dp", "kendall_tau_dp_half",
             "kendall_tau_gap", "kendall_tau_prior")

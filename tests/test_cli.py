@@ -167,6 +167,26 @@ def test_unwritable_output_folder_is_one_line_error(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("himo: error:")
 
 
+@pytest.mark.parametrize("report_text, message", [
+    (None, "No such file or directory"),
+    ("# a report without its summary\n", "no '## Summary' section"),
+    ("## Summary\nthe summary\n\n## Next\n", "the README has no replication summary"),
+])
+def test_the_readme_copier_prints_errors_as_himo_does(tmp_path, capsys, report_text, message):
+    """``python -m himo.verdicts.replication`` (``make readme``) reports through
+    himo.cli.exit_status: one line ``himo: error: ...``, status 2, the README untouched."""
+    from himo.verdicts.replication import _main as copy_readme_summary
+
+    report, readme = tmp_path / "report.txt", tmp_path / "readme.txt"
+    if report_text is not None:
+        report.write_text(report_text)
+    readme.write_text("# no marks\n")
+    assert copy_readme_summary([str(report), str(readme)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("himo: error: ") and message in err[0]
+    assert readme.read_text() == "# no marks\n"
+
+
 def test_import_checks_and_rewrites_an_mdp_file(tmp_path, capsys):
     P = np.zeros((2, 2, 2))
     P[0, 0, 1] = P[0, 1, 0] = P[1, :, 1] = 1.0

@@ -13,8 +13,9 @@ Also checked: every identity that a file citing docs/MATH.md names ("docs/MATH.m
 identity 4", "identities 2 and 3", "Identity 5:") is defined in docs/MATH.md
 (headings ``### Identity N: ...``, numbered 1, 2, ... without gaps); every test
 named in docs/ as ``path::test_name`` exists; every constant quoted in docs/ as
-``himo.<module>.<NAME> = <value>`` in backticks has that value; docs/README.md indexes
-every file of docs/.
+``himo.<module>.<NAME> = <value>`` in backticks has that value; docs/MATH.md's section
+"Tolerances and tie rules" quotes every constant of :mod:`himo.tolerances` and names its
+functions; docs/README.md indexes every file of docs/.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ IDENTITY_CITATION = re.compile(r"\bidentit(?:y|ies)\s+(\d+\b(?:\s*(?:,|and|&|-|â
 IDENTITY_HEADING = re.compile(r"^#{2,4} Identity (\d+):", re.MULTILINE)
 TEST_NAME = re.compile(r"((?:tests|src)/[\w/.-]+\.py)::(\w+)")
 CONSTANT = re.compile(r"`(himo(?:\.\w+)+)\s*=\s*([^`]+)`")
+#: The heading of docs/MATH.md's section on :mod:`himo.tolerances`.
+TOLERANCES_HEADING = re.compile(r"^## (?:\d+\. )?Tolerances and tie rules$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,37 @@ def test_constants_quoted_in_the_docs_have_their_values():
         if actual != ast.literal_eval(m.group(2).strip()):
             wrong.append(f"{mention.where()}: {mention.text}, but the code has {actual!r}")
     fail_listing("constants quoted in docs/ that differ from the code", wrong)
+
+
+def tolerance_names() -> tuple[list[str], list[str]]:
+    """The constants (upper-case names) and the public functions of :mod:`himo.tolerances`."""
+    module = importlib.import_module("himo.tolerances")
+    constants = [name for name in vars(module) if name.isupper() and not name.startswith("_")]
+    functions = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")
+                 and getattr(value, "__module__", None) == module.__name__]
+    return constants, functions
+
+
+def math_section(heading: re.Pattern) -> str:
+    """The text of docs/MATH.md's section under ``heading``, up to the next section."""
+    text = MATH.read_text(encoding="utf-8")
+    found = heading.search(text)
+    assert found, f"docs/MATH.md has no section {heading.pattern!r}"
+    end = text.find("\n## ", found.end())
+    return text[found.start():end if end >= 0 else len(text)]
+
+
+def test_every_tolerance_is_named_in_math_md():
+    """Each constant of himo.tolerances is quoted with its value (`himo.tolerances.NAME =
+    value`, whose value test_constants_quoted_in_the_docs_have_their_values checks) in
+    the section "Tolerances and tie rules" of docs/MATH.md, and each function is named there."""
+    section = math_section(TOLERANCES_HEADING)
+    constants, functions = tolerance_names()
+    assert len(constants) >= 6 and functions, "himo.tolerances lost its constants: is the scan broken?"
+    missing = [f"`himo.tolerances.{name} = <value>`" for name in constants
+               if not re.search(rf"`himo\.tolerances\.{name}\s*=", section)]
+    missing += [f"`himo.tolerances.{name}`" for name in functions if f"`himo.tolerances.{name}`" not in section]
+    fail_listing("docs/MATH.md, 'Tolerances and tie rules', does not name", missing)
 
 
 def test_docs_index_lists_every_docs_file():

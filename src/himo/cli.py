@@ -1,8 +1,11 @@
 """The ``himo`` command line: ``himo --help`` lists the subcommands.
 
 Every subcommand reads and writes files at explicit paths. On bad input it prints
-one line, ``himo: error: ...``, to stderr and exits with status 2; outputs are
-written atomically, so a failed command leaves no file behind, whole or partial.
+one line, ``himo: error: ...``, to stderr and exits with status 2 (:func:`exit_status`,
+the one place that does); outputs are written atomically, so a failed command leaves
+no file behind, whole or partial. Subcommands live beside what they run and register
+with :func:`command`; an option two of them share is declared here once
+(:func:`add_param_option`, :func:`add_form_option`).
 """
 
 from __future__ import annotations
@@ -39,8 +42,15 @@ def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser],
     return register
 
 
+def add_param_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--param KEY=VALUE``, repeatable, read by :func:`parse_params`; ``help`` says
+    whose parameter it is (a builder's, ``gymnasium.make``'s)."""
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
 def parse_params(items: Sequence[str]) -> dict:
-    """``["n_disks=4", "map=x.txt"]`` -> ``{"n_disks": 4, "map": "x.txt"}`` (YAML scalars)."""
+    """The values of :func:`add_param_option`:
+    ``["n_disks=4", "map=x.txt"]`` -> ``{"n_disks": 4, "map": "x.txt"}`` (YAML scalars)."""
     params = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -64,13 +74,19 @@ def _envs(args: argparse.Namespace) -> None:
         print(f"{name}: {params}")
 
 
+def add_form_option(parser: argparse.ArgumentParser) -> None:
+    """``--form``: the form of the MDP file a command writes (:func:`himo.mdpfile.save_mdp`)."""
+    from himo.mdpfile import FORMS
+
+    parser.add_argument("--form", choices=FORMS, default="auto",
+                        help="MDP file form (default: dense unless too large)")
+
+
 def _env_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="a registered environment (see 'himo envs')")
     parser.add_argument("out", help="the MDP file to write (netCDF)")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a builder parameter, repeatable (e.g. --param n_disks=4)")
-    parser.add_argument("--form", choices=["auto", "dense", "sparse"], default="auto",
-                        help="MDP file form (default: dense unless too large)")
+    add_param_option(parser, "a builder parameter, repeatable (e.g. --param n_disks=4)")
+    add_form_option(parser)
 
 
 @command("env", "write a registered environment as an MDP file", _env_args)
@@ -93,11 +109,8 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", default=None, metavar="STATE",
                         help="FILE.npz: the start state, a label or an index (default 0, or the "
                              "file's key start_distribution)")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="gymnasium: a keyword of gymnasium.make, repeatable "
-                             "(e.g. --param is_slippery=false)")
-    parser.add_argument("--form", choices=["auto", "dense", "sparse"], default="auto",
-                        help="MDP file form (default: dense unless too large)")
+    add_param_option(parser, "gymnasium: a keyword of gymnasium.make, repeatable (e.g. --param is_slippery=false)")
+    add_form_option(parser)
 
 
 @command("import", "read an MDP file, arrays (pymdptoolbox, QuantEcon) or a Gymnasium "
@@ -211,12 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     _load_plugins()
     args = build_parser().parse_args(argv)
+    return exit_status(lambda: _COMMANDS[args.command][1](args))
+
+
+def exit_status(run: Callable[[], None]) -> int:
+    """Run a command and return its exit status: 0, or 2 after printing one line
+    ``himo: error: ...`` to stderr for bad input (a :class:`~himo.errors.HimoError`) or a
+    file that cannot be read or written (an ``OSError``: an unwritable output folder,
+    a full disk; no traceback). The one place that prints errors: :func:`main` and
+    ``python -m himo.verdicts.replication`` run through it."""
     try:
-        _COMMANDS[args.command][1](args)
+        run()
     except HimoError as err:
         print(f"himo: error: {err}", file=sys.stderr)
         return 2
-    except OSError as err:  # an unwritable output folder, a full disk: no traceback
+    except OSError as err:
         print(f"himo: error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     return 0

@@ -41,9 +41,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from himo.errors import MDPError
+from himo.tolerances import PROBABILITY_ATOL, differs_from_one
 
-#: Tolerance on each pair's transition probabilities summing to one.
-PROBABILITY_ATOL = 1e-9
 #: :attr:`MDP.action_columns` is kept while ``max |A_i| n_states <= COLUMNS_LIMIT n_pairs``.
 COLUMNS_LIMIT = 2
 
@@ -202,6 +201,13 @@ class MDP:
             T.eliminate_zeros()
         return T
 
+    def transition_graph(self) -> sp.csr_matrix:
+        """``(n_states, n_states)``, stored (and positive) at ``(i, k)`` exactly when some
+        action moves ``s_i`` to ``s_k`` with positive probability: :meth:`state_transitions`
+        of the policy that weighs every pair 1. The graph of reachability, distances and
+        neighbours."""
+        return self.state_transitions(np.ones(self.n_pairs))
+
     def system_matrix(self, policy: np.ndarray, lam: float) -> sp.csc_matrix:
         """``I - lambda T_pi`` in CSC form with sorted indices, the matrix of the
         evaluation solves; the same matrix, entry for entry, as
@@ -300,7 +306,7 @@ class MDP:
         if not np.all(np.isfinite(self.P.data)):
             raise MDPError(f"{where}: transition probabilities are not all finite")
         sums = np.asarray(self.P.sum(axis=1)).ravel()
-        bad = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_ATOL)
+        bad = np.flatnonzero(differs_from_one(sums))
         if bad.size:
             x = int(bad[0])
             raise MDPError(
@@ -378,8 +384,9 @@ class _TransitionStructure:
 def path_start(start_distribution: np.ndarray) -> int:
     """The state a path starts from when one path is followed (the optimal path of
     the measures, the claims' and the figures' start): the most probable start
-    state; among states whose probability is within :data:`PROBABILITY_ATOL` of the
-    largest, the first in state order. With one start state, that state.
+    state; among states whose probability is within
+    :data:`~himo.tolerances.PROBABILITY_ATOL` of the largest, the first in state
+    order. With one start state, that state.
 
     Taxi's 300 equally likely start states all qualify, so its path starts in the
     first of them. The one rule of :attr:`MDP.path_start` and of
@@ -480,7 +487,7 @@ def _check_start_distribution(where: str, state_labels: tuple[str, ...], p0: np.
     total = float(p0.sum())
     if total == 0:
         raise MDPError(f"{where}: start_distribution puts no probability on any state")
-    if abs(total - 1.0) > PROBABILITY_ATOL:
+    if differs_from_one(total):
         raise MDPError(f"{where}: start_distribution sums to {total:.6g}, not 1")
 
 

@@ -36,6 +36,7 @@ Both forms may carry optional plotting metadata: ``layout_x(state)``,
 from __future__ import annotations
 
 import os
+import typing
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,8 @@ SPARSE_FORMAT = "sparse-pairs"
 DENSE_LIMIT = 2_000_000
 
 Form = Literal["auto", "dense", "sparse"]
+#: The forms :func:`save_mdp` writes (``auto``: dense unless :data:`DENSE_LIMIT` is exceeded).
+FORMS = typing.get_args(Form)
 
 
 # ----------------------------------------------------------------------- writing

@@ -219,7 +219,7 @@ def test_state_graph_is_the_graph_of_P(env, random_mdp):
 
 
 def test_final_action_is_the_action_the_path_takes():
-    """Probabilities within PATH_TIE_TOL are tied, and ties go to the first action, in
+    """Probabilities within PATH_ACTION_ATOL are tied, and ties go to the first action, in
     the path and in final_action alike (the largest by round-off does not win)."""
     mdp = two_state_mdp()
     p_go = np.array([0.5, 0.5 - 1e-9])  # 'stay' is larger by 1e-9: tied with 'go'

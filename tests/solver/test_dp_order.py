@@ -15,7 +15,8 @@ import pytest
 
 import himo
 from himo.mdp import MDP
-from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, tie_tolerance, value_iteration
+from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, value_iteration
+from himo.tolerances import action_value_atol
 
 
 def brute_force_dp_order(mdp, lam, sweeps=400, tie=1e-9):
@@ -142,7 +143,7 @@ def test_optimal_gap_is_lambda_to_the_distance_on_the_paper_environments(name, r
     from himo.measures.orders import precedence_ranks
 
     dp_ranks = precedence_ranks(dp_order(mdp, lam).astype(float), None)
-    np.testing.assert_array_equal(gap_order(gap, tie_tolerance(mdp, lam)), dp_ranks)
+    np.testing.assert_array_equal(gap_order(gap, action_value_atol(mdp, lam)), dp_ranks)
 
 
 def test_dp_order_and_optimal_gap_take_a_given_optimum(random_mdp):

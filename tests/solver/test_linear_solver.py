@@ -305,7 +305,7 @@ def test_iterative_runs_take_the_direct_runs_steps(name, lam):
 @pytest.mark.parametrize("dependent, step", [("argmax", 0.5), ("last", 0.1)])
 def test_iterative_and_direct_runs_agree_on_a_grid(dependent, step, lam):
     """On a symmetric grid, where many actions tie (and far from the goal values are
-    tiny): the argmax rule's tie band keeps both runs' choices the same.
+    tiny): the argmax rule's tie tolerance (ARGMAX_RTOL) keeps both runs' choices the same.
 
     (A fixed dependent action with a large step stalls, see himo.solver.steps: the
     halvings then sit at the feasibility boundary, where any rounding, a direct
@@ -360,18 +360,19 @@ def test_the_setting_is_defined_with_the_solvers_constants():
 
 
 def test_argmax_counts_rounding_level_differences_as_ties():
-    """Within ARGMAX_TIE_BAND of the top, the last action is dependent: a direct and an
+    """Within ARGMAX_RTOL of the top, the last action is dependent: a direct and an
     iterative solve, which differ at that level, choose alike."""
-    from himo.solver.policy import ARGMAX_TIE_BAND, dependent_pairs
+    from himo.solver.policy import dependent_pairs
+    from himo.tolerances import ARGMAX_RTOL
 
     mdp = himo.make_env("hanoi", n_disks=2)
     lo, hi = mdp.state_offsets[0], mdp.state_offsets[1]
     policy = mdp.uniform_policy()
-    policy[lo] *= 1 + ARGMAX_TIE_BAND / 10  # the first action ahead by less than the band
+    policy[lo] *= 1 + ARGMAX_RTOL / 10  # the first action ahead by less than the band
     policy[lo + 1:hi] -= (policy[lo] - 1 / (hi - lo)) / (hi - lo - 1)
     assert dependent_pairs(mdp, "argmax", policy)[0] == hi - 1
     policy = mdp.uniform_policy()
-    policy[lo] *= 1 + 10 * ARGMAX_TIE_BAND  # ahead by more: it is the top
+    policy[lo] *= 1 + 10 * ARGMAX_RTOL  # ahead by more: it is the top
     policy[lo + 1:hi] -= (policy[lo] - 1 / (hi - lo)) / (hi - lo - 1)
     assert dependent_pairs(mdp, "argmax", policy)[0] == lo
 

@@ -39,7 +39,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from himo.errors import HimoError, MDPError, MDPFileError
-from himo.mdp import MDP, PROBABILITY_ATOL
+from himo.mdp import MDP
+from himo.tolerances import differs_from_one
 
 LAYOUTS = ("pymdptoolbox", "quantecon")
 
@@ -317,7 +318,7 @@ def _check_rows(key: str, P: sp.csr_matrix, row_index) -> None:
         raise ArrayLayoutError(f"key {key!r}, index {_index(tuple(row_index(row)) + (P.indices[i],))}: "
                                f"negative probability {P.data[i]:.6g}")
     sums = np.asarray(P.sum(axis=1)).ravel()
-    bad = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_ATOL)
+    bad = np.flatnonzero(differs_from_one(sums))
     if bad.size:
         row = int(bad[0])
         raise ArrayLayoutError(f"key {key!r}, index {_index(tuple(row_index(row)) + (':',))}: "

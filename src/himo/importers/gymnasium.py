@@ -37,7 +37,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from himo.errors import HimoError
-from himo.mdp import MDP, PROBABILITY_ATOL
+from himo.mdp import MDP
+from himo.tolerances import differs_from_one
 
 #: The label of the extra absorbing state that terminated outcomes lead to.
 END_STATE = "end"
@@ -169,7 +170,7 @@ def _outcomes(P: dict, where: str, n_states: int) -> list[tuple]:
                     raise GymnasiumError(f"{where}: P[{s}][{a}] holds probability {probability} and reward {reward}")
                 rows.append((s, a, probability, next_state, reward, bool(terminated)))
                 total += probability
-            if abs(total - 1.0) > PROBABILITY_ATOL:
+            if differs_from_one(total):
                 raise GymnasiumError(f"{where}: the probabilities of P[{s}][{a}] sum to {total:.6g}, not 1")
     return rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from himo.cli import COUNTERS, command
+from himo.cli import COUNTERS, add_param_option, command
 from himo.errors import HimoError
 from himo.io import read_netcdf
 
@@ -41,8 +41,7 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
                         help="the MDP file the runs solve (netCDF); or build the MDP with --env")
     parser.add_argument("--env", default=None, metavar="NAME",
                         help="build the registered environment NAME (see 'himo envs') instead of reading an MDP file")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a builder parameter of --env, repeatable (e.g. --param n_disks=4)")
+    add_param_option(parser, "a builder parameter of --env, repeatable (e.g. --param n_disks=4)")
     parser.add_argument("--save-mdp", default=None, metavar="OUT.nc",
                         help="also write the MDP built with --env, as 'himo env NAME OUT.nc' writes it")
     parser.add_argument("--runs", required=True, metavar="JSON",

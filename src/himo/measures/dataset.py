@@ -42,12 +42,7 @@ from himo.errors import HimoError
 from himo.mdp import MDP
 from himo.mdpfile import metadata_variables, start_attrs, start_variables
 from himo.solver.policy import state_argmax
-
-#: A state whose PD never exceeds this (nats) has no priority: its local policy
-#: never moves (single-action states have PD exactly 0).
-PRIORITY_MIN_PD = 1e-12
-#: Action probabilities this close to a state's largest are tied on the optimal path.
-PATH_TIE_TOL = 1e-6
+from himo.tolerances import PATH_ACTION_ATOL, PRIORITY_MIN_PD, action_value_atol
 
 
 # ----------------------------------------------------------------- Eqs. 12-14
@@ -217,14 +212,15 @@ def half_time(pd: np.ndarray, time: np.ndarray, min_pd: float = PRIORITY_MIN_PD)
 def path_actions(mdp: MDP, policy: np.ndarray) -> np.ndarray:
     """``(n_states,)`` the pair each state takes on the optimal path: its most probable action.
 
-    ``policy`` is ``(n_states, n_actions)``. Actions within ``PATH_TIE_TOL`` of the
-    most probable one are tied (equally good actions keep equal probability under the
-    policy flow, up to round-off), and ties go to the first in the order of the
-    ``action`` coordinate (:func:`himo.solver.policy.state_argmax`), so that the
-    choice does not depend on round-off.
+    ``policy`` is ``(n_states, n_actions)``. Actions within
+    :data:`~himo.tolerances.PATH_ACTION_ATOL` of the most probable one are tied
+    (equally good actions keep equal probability under the policy flow, up to
+    round-off), and ties go to the first in the order of the ``action`` coordinate
+    (:func:`himo.solver.policy.state_argmax`), so that the choice does not depend on
+    round-off.
     """
     pair_policy = np.asarray(policy, dtype=float)[mdp.pair_state, mdp.pair_action]
-    return state_argmax(mdp, pair_policy, atol=PATH_TIE_TOL)
+    return state_argmax(mdp, pair_policy, atol=PATH_ACTION_ATOL)
 
 
 def optimal_path(mdp: MDP, policy: np.ndarray) -> list[int]:
@@ -259,7 +255,7 @@ def state_graph(mdp: MDP) -> np.ndarray:
     edges are sorted (by ``i``, then ``k``). A move that stays in place (STOP, a
     bump into a wall) is no edge.
     """
-    reach = mdp.state_transitions(np.ones(mdp.n_pairs)).tocoo()  # T_ik > 0: some action, i -> k
+    reach = mdp.transition_graph().tocoo()  # some action, i -> k
     low, high = np.minimum(reach.row, reach.col), np.maximum(reach.row, reach.col)
     keys = np.unique((low * mdp.n_states + high)[low != high])
     return np.column_stack(np.divmod(keys, mdp.n_states)).astype(np.int64).reshape(-1, 2)
@@ -345,7 +341,7 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
                 "long_name": "expected visits D_0s under the converged policy", "units": "visits"}),
             "final_action": ("state", final_action, {
                 "long_name": "most probable action of the converged policy",
-                "rule": f"ties within {PATH_TIE_TOL:g} to the first action: the action the optimal path takes"}),
+                "rule": f"ties within {PATH_ACTION_ATOL:g} to the first action: the action the optimal path takes"}),
             "final_max_probability": ("state", final.max(axis=1), {
                 "long_name": "probability of the most probable action of the converged policy", "units": "1"}),
             "edge_source": ("edge", edges[:, 0], {
@@ -397,12 +393,11 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     ``kendall_tau_dp`` is (:func:`gap_tau`).
     """
     from himo.measures.orders import compare_orders
-    from himo.solver.value_iteration import (dp_order, goal_distance, optimal_gap, optimal_pairs, tie_tolerance,
-                                             value_iteration)
+    from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, optimal_pairs, value_iteration
 
     optimum = value_iteration(mdp, lam)
     dp = dp_order(mdp, lam, optimum=optimum)
-    tie = tie_tolerance(mdp, lam)
+    tie = action_value_atol(mdp, lam)
     rates = {"optimal_gap": optimal_gap(mdp, lam, optimum=optimum), "prior_rate": prior_rate(mdp, initial, lam)}
     variables = {
         "dp_priority": ("state", dp.astype(np.int64), {
@@ -470,7 +465,7 @@ def prior_rate(mdp: MDP, initial: np.ndarray, lam: float) -> np.ndarray:
     ``initial`` is the run's initial policy ``pi0``, ``(n_pairs,)`` (the uniform prior of
     Eq. 22 unless the run started elsewhere), ``Q0`` its action values at foresight
     ``lam`` (:func:`himo.solver.evaluation.evaluate`), ``B`` the state's best actions
-    (within :func:`himo.solver.value_iteration.tie_tolerance` of the largest ``Q0``:
+    (within :func:`himo.tolerances.action_value_atol` of the largest ``Q0``:
     :func:`himo.solver.value_iteration.best_pairs`, the tie rule of ``optimal_gap``).
     The rate is that of the best actions' log-odds at ``t = 0``,
 
@@ -486,12 +481,12 @@ def prior_rate(mdp: MDP, initial: np.ndarray, lam: float) -> np.ndarray:
     """
     from himo.solver.evaluation import evaluate
     from himo.solver.policy import state_max, state_sums
-    from himo.solver.value_iteration import best_pairs, tie_tolerance
+    from himo.solver.value_iteration import best_pairs
 
     initial = np.asarray(initial, dtype=float)
     q = evaluate(mdp, initial, lam).q
     shortfall = state_max(mdp, q)[mdp.pair_state] - q
-    others = np.where(best_pairs(mdp, q, tie_tolerance(mdp, lam)), 0.0, initial)  # pi0 off the best actions
+    others = np.where(best_pairs(mdp, q, action_value_atol(mdp, lam)), 0.0, initial)  # pi0 off the best actions
     mass = state_sums(mdp, others)  # 1 - pi0_B; 0 where every action is best
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(mass > 0, state_sums(mdp, others * shortfall) / mass, 0.0)

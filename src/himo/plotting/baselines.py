@@ -47,9 +47,9 @@ from matplotlib.patches import Rectangle
 from himo.verdicts import baselines as compared
 from himo.measures import states
 from himo.errors import HimoError
-from himo.plotting.figures import house_style
+from himo.plotting.figures import TEXT_WIDTH, house_style
 
-FIGSIZE = (7.2, 6.4)  # inches: the NeurIPS text width
+FIGSIZE = (TEXT_WIDTH, 6.4)  # inches
 #: Rank colours: the first rank lightest, the last darkest.
 RANK_CMAP = "YlGnBu"
 RANK_SHADES = (0.08, 0.92)

@@ -16,6 +16,14 @@ from himo.errors import HimoError
 REQUIRED = ("time", "objective", "priority")
 
 
+def _draw_off_screen() -> None:
+    """The figure commands write files and show nothing: matplotlib's Agg backend,
+    chosen before pyplot is imported."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def _figure_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("measures", help="a measures dataset (netCDF, from 'himo measures')")
     parser.add_argument("out", help="the PNG file to write")
@@ -34,9 +42,7 @@ def _figure_args(parser: argparse.ArgumentParser) -> None:
 @command("figure", "draw the dynamics figure (paper Figs. 1, 2, S1) of a measures dataset",
          _figure_args)
 def _figure(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _draw_off_screen()
     from himo.io import read_netcdf
     from himo.plotting.figures import dynamics_figure, write_figure
 
@@ -66,9 +72,7 @@ def _baselines_args(parser: argparse.ArgumentParser) -> None:
                       "gradients and dynamic programming, and Kendall tau against the DP order by foresight",
          _baselines_args)
 def _baselines(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _draw_off_screen()
     from himo.verdicts.baselines import comparison_table, paper_environments, table_csv
     from himo.plotting.baselines import baselines_figure, read_measures
     from himo.plotting.figures import write_figure
@@ -131,9 +135,7 @@ def _atlas_args(parser: argparse.ArgumentParser) -> None:
                   "on-path priority ranks against the foresight",
          _atlas_args)
 def _atlas(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _draw_off_screen()
     from himo.plotting.figures import write_figure
     from himo.plotting.robustness import RANKS_NEEDS, ROBUSTNESS_NEEDS, rank_figure, read_table, verdict_heatmap
 

@@ -39,7 +39,9 @@ from himo.plotting import panels
 STYLE_PATH = Path(str(resources.files("himo.plotting").joinpath("himo.mplstyle")))
 #: Panel layout (``subplot_mosaic``): A graph, B-C PD and dPD/dt, D value, E-F CD and dCD/dt.
 MOSAIC = [["A", "B", "C"], ["D", "E", "F"]]
-FIGSIZE = (7.2, 4.6)  # inches: the NeurIPS text width
+#: The width of every figure, inches: the NeurIPS text width.
+TEXT_WIDTH = 7.2
+FIGSIZE = (TEXT_WIDTH, 4.6)  # inches
 DPI = 200
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}

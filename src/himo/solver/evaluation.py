@@ -109,7 +109,7 @@ def reachable_states(mdp: MDP) -> np.ndarray:
     from scipy.sparse.csgraph import breadth_first_order
 
     n = mdp.n_states
-    T = mdp.state_transitions(np.ones(mdp.n_pairs)).tocoo()
+    T = mdp.transition_graph().tocoo()
     starts = mdp.start_states
     rows = np.concatenate([T.row, np.full(starts.size, n)])
     cols = np.concatenate([T.col, starts])

@@ -19,12 +19,10 @@ import scipy.sparse as sp
 
 from himo.errors import ParameterError
 from himo.mdp import MDP
+from himo.tolerances import ARGMAX_RTOL, differs_from_one
 
 DependentRule = Literal["last", "first", "argmax"]
 DEPENDENT_RULES = typing.get_args(DependentRule)
-#: The ``argmax`` dependent rule's ties: within this relative distance of a state's
-#: most probable action (see :func:`dependent_pairs`).
-ARGMAX_TIE_BAND = 1e-9
 
 
 def dependent_pairs(mdp: MDP, rule: DependentRule, policy: np.ndarray | None = None) -> np.ndarray:
@@ -35,13 +33,13 @@ def dependent_pairs(mdp: MDP, rule: DependentRule, policy: np.ndarray | None = N
     of the ``action`` coordinate, ``"first"`` its first one; both stay fixed for a
     whole run. ``"argmax"`` takes the currently most probable action, re-chosen at
     every iteration: the policy flow does not depend on the choice (docs/MATH.md,
-    identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1`` (to the tie band). Its
-    ties go to the last action, so that at the uniform prior it starts as the
-    ``"last"`` rule: a finite step does depend on the choice (tying to the first
+    identity 5), and it keeps ``r_ij = pi_ij / pi_iw <= 1`` (to the tie tolerance
+    below). Its ties go to the last action, so that at the uniform prior it starts as
+    the ``"last"`` rule: a finite step does depend on the choice (tying to the first
     instead moves the Hanoi reference run's value by up to 2 %). Actions within
-    :data:`ARGMAX_TIE_BAND` (relative) of the most probable one count as tied, so
-    that rounding-level differences in the policy, such as those between a direct
-    and an iterative linear solve, do not change the choice.
+    :data:`~himo.tolerances.ARGMAX_RTOL` (relative) of the most probable one count as
+    tied, so that rounding-level differences in the policy, such as those between a
+    direct and an iterative linear solve, do not change the choice.
     """
     offsets = mdp.state_offsets
     if rule == "last":
@@ -51,7 +49,7 @@ def dependent_pairs(mdp: MDP, rule: DependentRule, policy: np.ndarray | None = N
     if rule == "argmax":
         if policy is None:
             raise ParameterError("the 'argmax' dependent rule needs the current policy")
-        return state_argmax(mdp, policy, rtol=ARGMAX_TIE_BAND, ties="last")
+        return state_argmax(mdp, policy, rtol=ARGMAX_RTOL, ties="last")
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 
 
@@ -86,8 +84,8 @@ def validate_policy(mdp: MDP, policy: np.ndarray, where: str = "initial policy")
         raise ParameterError(f"{where} must have one entry per pair ({mdp.n_pairs}), got {policy.shape}")
     if not np.all(np.isfinite(policy)) or np.any(policy <= 0):
         raise ParameterError(f"{where} must be strictly positive in every pair (Eq. 21 takes its log)")
-    sums = np.bincount(mdp.pair_state, weights=policy, minlength=mdp.n_states)
-    bad = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+    sums = state_sums(mdp, policy)
+    bad = np.flatnonzero(differs_from_one(sums))
     if bad.size:
         raise ParameterError(
             f"{where}: probabilities in state {mdp.state_labels[bad[0]]!r} sum to {sums[bad[0]]:.6g}, not 1"

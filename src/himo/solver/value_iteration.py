@@ -14,12 +14,14 @@ and each state's optimal-action gap (:func:`optimal_gap`, section 10).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
-from himo.solver.policy import state_argmax, state_max
+from himo.solver.policy import state_argmax, state_max, state_sums
+from himo.tolerances import action_value_atol
 
 
 @dataclass(frozen=True)
@@ -40,43 +42,47 @@ def greedy_policy(mdp: MDP, q: np.ndarray) -> np.ndarray:
     return policy
 
 
-def value_iteration(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000) -> Optimum:
-    """The optimal values and a greedy optimal policy at foresight ``lam``."""
+def bellman_sweeps(mdp: MDP, lam: float, tol: float, max_iter: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Value iteration from ``V_0 = 0``: yields ``(Q_k, V_{k+1})`` of each sweep ``k``,
+    ``Q_k = R + lambda P V_k`` and ``V_{k+1} = max_j Q_k``, the last one when
+    ``max |V_{k+1} - V_k| < tol (1 - lambda) / lambda`` (then ``V_{k+1}`` is within
+    ``tol`` of ``V*``) or after ``max_iter`` sweeps. The one loop of
+    :func:`value_iteration` and :func:`dp_order`."""
     value = np.zeros(mdp.n_states)
     threshold = tol * (1 - lam) / lam
-    for iteration in range(1, max_iter + 1):
-        new = state_max(mdp, mdp.R + lam * (mdp.P @ value))
-        done = np.max(np.abs(new - value)) < threshold
-        value = new
-        if done:
-            break
+    for _ in range(max_iter):
+        q = mdp.R + lam * (mdp.P @ value)
+        best = state_max(mdp, q)
+        yield q, best
+        if np.max(np.abs(best - value)) < threshold:
+            return
+        value = best
+
+
+def value_iteration(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000) -> Optimum:
+    """The optimal values and a greedy optimal policy at foresight ``lam``."""
+    value, iterations = np.zeros(mdp.n_states), 0
+    for iterations, (_, value) in enumerate(bellman_sweeps(mdp, lam, tol, max_iter), start=1):
+        pass  # run the sweeps to the last
     greedy = greedy_policy(mdp, mdp.R + lam * (mdp.P @ value))
     exact = evaluate(mdp, greedy, lam)
-    return Optimum(value=exact.value, q=exact.q, greedy=greedy, iterations=iteration, objective=exact.objective)
-
-
-#: Two action values closer than this, relative to the reward scale ``max|R| / (1 - lambda)``,
-#: are tied (both greedy). A guard against round-off, far below any real difference.
-TIE_RTOL = 1e-9
-
-
-def tie_tolerance(mdp: MDP, lam: float) -> float:
-    """Action values closer than this are tied: :data:`TIE_RTOL` times the reward scale
-    ``max|R| / (1 - lambda)``."""
-    return TIE_RTOL * max(float(np.abs(mdp.R).max()), 1e-300) / (1 - lam)
+    return Optimum(value=exact.value, q=exact.q, greedy=greedy, iterations=iterations, objective=exact.objective)
 
 
 def optimal_pairs(mdp: MDP, lam: float, optimum: Optimum) -> np.ndarray:
-    """``(n_pairs,)`` mask of the optimal actions: ``Q*_ij`` within :func:`tie_tolerance`
-    of the state's best. ``optimum`` is :func:`value_iteration`'s at foresight ``lam``."""
-    return best_pairs(mdp, optimum.q, tie_tolerance(mdp, lam))
+    """``(n_pairs,)`` mask of the optimal actions: ``Q*_ij`` within
+    :func:`~himo.tolerances.action_value_atol` of the state's best. ``optimum`` is
+    :func:`value_iteration`'s at foresight ``lam``."""
+    return best_pairs(mdp, optimum.q, action_value_atol(mdp, lam))
 
 
-def best_pairs(mdp: MDP, q: np.ndarray, tie: float) -> np.ndarray:
+def best_pairs(mdp: MDP, q: np.ndarray, tie: float, best: np.ndarray | None = None) -> np.ndarray:
     """``(n_pairs,)`` mask of each state's best actions under the action values ``q``
     (``Q*`` for :func:`optimal_pairs`, any policy's ``Q`` otherwise): those within
-    ``tie`` of the state's largest."""
-    return q >= state_max(mdp, q)[mdp.pair_state] - tie
+    ``tie`` (:func:`~himo.tolerances.action_value_atol`) of the state's largest,
+    ``best`` (``state_max`` of ``q``, computed when not given)."""
+    best = state_max(mdp, q) if best is None else best
+    return q >= best[mdp.pair_state] - tie
 
 
 def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000,
@@ -85,7 +91,7 @@ def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000,
 
     Value iteration from ``V_0 = 0``: sweep ``k`` computes ``Q_k = R + lambda P V_k``
     and ``V_{k+1} = max_j Q_k``. A state's DP priority is the first sweep ``k`` from
-    which every greedy action of ``Q_k`` (within :func:`tie_tolerance`) stays an optimal
+    which every greedy action of ``Q_k`` (:func:`best_pairs`) stays an optimal
     action of ``Q*`` (:func:`optimal_pairs`) at every later sweep: the moment value
     iteration has settled that state's decision for good. Reward that spreads from one
     place (the goal) reaches a state after as many sweeps as it is steps away, so with
@@ -97,20 +103,12 @@ def dp_order(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 100_000,
     which each state's greedy actions were not all optimal.
     """
     optimum = value_iteration(mdp, lam, tol=tol, max_iter=max_iter) if optimum is None else optimum
-    tie = tie_tolerance(mdp, lam)
+    tie = action_value_atol(mdp, lam)
     optimal = optimal_pairs(mdp, lam, optimum)
     unsettled_until = np.full(mdp.n_states, -1)
-    value = np.zeros(mdp.n_states)
-    threshold = tol * (1 - lam) / lam
-    for sweep in range(max_iter):
-        q = mdp.R + lam * (mdp.P @ value)
-        best = state_max(mdp, q)
-        greedy = q >= best[mdp.pair_state] - tie
-        unsettled = np.bincount(mdp.pair_state, weights=greedy & ~optimal, minlength=mdp.n_states) > 0
-        unsettled_until[unsettled] = sweep
-        if np.max(np.abs(best - value)) < threshold:
-            break
-        value = best
+    for sweep, (q, best) in enumerate(bellman_sweeps(mdp, lam, tol, max_iter)):
+        greedy = best_pairs(mdp, q, tie, best)
+        unsettled_until[state_sums(mdp, greedy & ~optimal) > 0] = sweep
     return unsettled_until + 1
 
 
@@ -121,9 +119,10 @@ def optimal_gap(mdp: MDP, lam: float, optimum: Optimum | None = None) -> np.ndar
     How much worse than the best the best *wrong* action of the state is, at the
     optimum: the rate at which the replicator flow (identity 10) separates the optimal
     action from its nearest rival once ``Q`` has reached ``Q*``. Optimal actions are
-    those of :func:`optimal_pairs` (ties within :func:`tie_tolerance`). NaN where every
-    action is optimal (a single-action state, or one whose actions all tie): the state
-    has no wrong action to unlearn, so no gap and no place in the gap order.
+    those of :func:`optimal_pairs` (ties within
+    :func:`~himo.tolerances.action_value_atol`). NaN where every action is optimal (a
+    single-action state, or one whose actions all tie): the state has no wrong action
+    to unlearn, so no gap and no place in the gap order.
     ``optimum`` is :func:`value_iteration`'s at ``lam`` (computed when not given).
     """
     optimum = value_iteration(mdp, lam) if optimum is None else optimum
@@ -144,6 +143,6 @@ def goal_distance(mdp: MDP) -> np.ndarray:
     goal = np.flatnonzero(mdp.role("goal"))
     if goal.size == 0:
         return np.full(mdp.n_states, -1)
-    graph = mdp.state_transitions(np.ones(mdp.n_pairs)).T.tocsr()  # reversed: from the goal back
+    graph = mdp.transition_graph().T.tocsr()  # reversed: from the goal back
     distance = shortest_path(graph, directed=True, unweighted=True, indices=goal).min(axis=0)
     return np.where(np.isfinite(distance), distance, -1).astype(int)

@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from himo.errors import HimoError
 from himo.verdicts.judging import NOT, PARTLY, PAPER_PRIORITY, PRIORITY_DEFINITIONS, REPLICATED
 from himo.verdicts.robustness import GROUP_OF_CHOICE
 
@@ -730,15 +731,18 @@ def metadata_yaml(results: Results) -> str:
 # -------------------------------------------------------------- the README's copy
 def readme_summary(report: str) -> str:
     """The summary section of a written report (its text between ``## Summary`` and the next section)."""
-    start = report.index("## Summary\n") + len("## Summary\n")
-    end = report.index("\n## ", start)
-    return report[start:end].strip()
+    heading = "## Summary\n"
+    start = report.find(heading)
+    end = report.find("\n## ", start + len(heading)) if start >= 0 else -1
+    if end < 0:
+        raise HimoError("the report has no '## Summary' section followed by another")
+    return report[start + len(heading):end].strip()
 
 
 def replace_readme_summary(readme: str, summary: str) -> str:
     """``readme`` with the text between :data:`README_START` and :data:`README_END` replaced by ``summary``."""
     if README_START not in readme or README_END not in readme:
-        raise ValueError(f"the README has no replication summary between {README_START!r} and {README_END!r}")
+        raise HimoError(f"the README has no replication summary between {README_START!r} and {README_END!r}")
     head, rest = readme.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
     return f"{head}{README_START}\n{summary}\n{README_END}{tail}"
@@ -760,6 +764,8 @@ def _main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
+    from himo.cli import exit_status
+
     parser = argparse.ArgumentParser(
         prog="python -m himo.verdicts.replication",
         description="copy the summary of a replication report into the README's Results section")
@@ -768,15 +774,14 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="only say whether the README's copy is the report's summary")
     args = parser.parse_args(argv)
-    try:
+
+    def copy_summary() -> None:
         current = update_readme(args.report, args.readme, check=args.check)
-    except (OSError, ValueError) as err:
-        print(f"himo: error: {err}", file=sys.stderr)
-        return 2
-    if args.check and not current:
-        print(f"note: the summary in {args.readme} differs from {args.report}'s; `make readme` copies it",
-              file=sys.stderr)
-    return 0
+        if args.check and not current:
+            print(f"note: the summary in {args.readme} differs from {args.report}'s; `make readme` copies it",
+                  file=sys.stderr)
+
+    return exit_status(copy_summary)
 
 
 if __name__ == "__main__":

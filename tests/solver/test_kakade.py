@@ -13,7 +13,6 @@ from himo.solver.linear import LinearSolver
 from himo.solver.policy import state_sums
 from himo.solver.steps import kakade_direction
 
-from conftest import build_random_mdp, build_random_policy
 
 
 def evaluation_of(mdp, policy, lam):
@@ -22,9 +21,9 @@ def evaluation_of(mdp, policy, lam):
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("lam", [0.5, 0.95])
-def test_direction_is_the_centred_advantage_over_one_minus_lambda(seed, lam):
-    mdp = build_random_mdp(seed, action_counts=(3, 1, 2, 4, 3), unreachable=(4,))
-    policy = build_random_policy(mdp, seed)
+def test_direction_is_the_centred_advantage_over_one_minus_lambda(seed, lam, random_mdp, random_policy):
+    mdp = random_mdp(seed, action_counts=(3, 1, 2, 4, 3), unreachable=(4,))
+    policy = random_policy(mdp, seed)
     evaluation = evaluation_of(mdp, policy, lam)
     direction = kakade_direction(mdp, policy, evaluation, lam)
     advantage = evaluation.advantage
@@ -36,11 +35,11 @@ def test_direction_is_the_centred_advantage_over_one_minus_lambda(seed, lam):
     assert np.all(direction[~reached] == 0)
 
 
-def test_direction_against_a_dense_fisher():
+def test_direction_against_a_dense_fisher(random_mdp, random_policy):
     """F = sum_i d_i F_i and g formed as whole matrices; the minimum-norm solution by lstsq."""
     lam = 0.9
-    mdp = build_random_mdp(3, action_counts=(3, 2, 4, 3))
-    policy = build_random_policy(mdp, 3)
+    mdp = random_mdp(3, action_counts=(3, 2, 4, 3))
+    policy = random_policy(mdp, 3)
     evaluation = evaluation_of(mdp, policy, lam)
     d = (1 - lam) * evaluation.occupancy
     fisher = np.zeros((mdp.n_pairs, mdp.n_pairs))
@@ -63,10 +62,10 @@ def test_iterates_are_the_multiplicative_steps_on_a_faster_clock():
     np.testing.assert_allclose(npg.time.values / (1 - lam), multiplicative.time.values, rtol=1e-12)
 
 
-def test_unreached_states_do_not_move_and_the_run_converges():
+def test_unreached_states_do_not_move_and_the_run_converges(random_mdp):
     """A state the start never reaches keeps the prior (zero Fisher block), yet the run
     is at rest by the occupancy-weighted test and optimal where the start reaches."""
-    mdp = build_random_mdp(5, action_counts=(3, 2, 3, 2), unreachable=(3,))
+    mdp = random_mdp(5, action_counts=(3, 2, 3, 2), unreachable=(3,))
     trajectory = himo.solve(mdp, lam=0.9, method="kakade", step=0.1, step_rule="bounded", max_iter=20000)
     assert trajectory.attrs["stop_reason"] == "converged"
     policy = trajectory.policy.transpose("iteration", "state", "action").values

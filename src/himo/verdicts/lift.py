@@ -47,8 +47,8 @@ from himo.verdicts.baselines import method_family
 from himo.verdicts.judging import Claim, NotEvaluable, priorities, run_key, time_grid
 
 #: The columns of results/bottleneck_lift.csv, in order.
-LIFT_COLUMNS = ("run", "method", "family", "foresight", "paper_env", "state", "role", "on_path", "priority",
-                "dp_rank", "rank", "lift", "tied", "tied_with", "stop_reason")
+LIFT_COLUMNS = ("run", "method", "family", "foresight", "paper_env", "compared", "state", "role", "on_path",
+                "priority", "dp_rank", "rank", "lift", "tied", "tied_with", "stop_reason")
 
 #: The role of the state from which a claimed state of role ``role`` is crossed.
 BEFORE = "before {role}"
@@ -121,8 +121,11 @@ def path_ranks(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rank, dp_rank, ranked
 
 
-def run_rows(ds: xr.Dataset, claims: Sequence[Claim]) -> list[dict]:
-    """The rows of one run (:data:`LIFT_COLUMNS`)."""
+def run_rows(ds: xr.Dataset, claims: Sequence[Claim], compared: bool = False) -> list[dict]:
+    """The rows of one run (:data:`LIFT_COLUMNS`); ``compared``: the run is one of those
+    that vary the foresight alone around its environment's main run, by method family
+    (:func:`himo.verdicts.baselines.comparison_runs`: the runs of the lift figure and of
+    the report's lift table)."""
     followed = followed_states(ds, claims)
     if not followed:
         return []
@@ -137,6 +140,7 @@ def run_rows(ds: xr.Dataset, claims: Sequence[Claim]) -> list[dict]:
         rows.append({
             "run": run_key(ds), "method": str(a.get("method", "")), "family": method_family(ds) or "",
             "foresight": float(a.get("foresight", np.nan)), "paper_env": str(a.get("paper_env", "")),
+            "compared": compared,
             "state": labels[state], "role": role, "on_path": on,
             "priority": float(prio[state]),
             "dp_rank": int(dp_rank[state]) if on else None, "rank": int(rank[state]) if on else None,
@@ -151,10 +155,14 @@ def lift_table(runs: Sequence[xr.Dataset], claims: Sequence[Claim] | None = None
     """One row per run and followed state (module docstring), the runs by paper
     environment and then by name, the states in claim order; runs of no paper
     environment have none."""
+    from himo.verdicts.baselines import METHOD_FAMILIES, comparison_runs, paper_environments
+
     if claims is None:
         from himo.verdicts.claims import CLAIMS as claims
+    compared = {run_key(ds) for env in paper_environments(runs) for family in METHOD_FAMILIES
+                for ds in comparison_runs(runs, env, family).values()}
     ordered = sorted(runs, key=lambda ds: (str(ds.attrs.get("paper_env", "")), run_key(ds)))
-    return [row for ds in ordered for row in run_rows(ds, claims)]
+    return [row for ds in ordered for row in run_rows(ds, claims, run_key(ds) in compared)]
 
 
 def lift_profile(rows: Sequence[dict], runs: Sequence[xr.Dataset]) -> dict:
@@ -171,7 +179,7 @@ def lift_profile(rows: Sequence[dict], runs: Sequence[xr.Dataset]) -> dict:
             names = {run_key(ds) for ds in comparison_runs(runs, env, family).values()}
             lines: dict = {}
             for row in rows:
-                if row["paper_env"] == env and row["run"] in names:
+                if row["paper_env"] == env and row["run"] in names and row["compared"]:
                     lines.setdefault((row["state"], row["role"]), []).append(row)
             if lines:
                 profile.setdefault(env, {})[family] = {

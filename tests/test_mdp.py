@@ -120,12 +120,14 @@ def test_start_distribution_over_several_states():
         pytest.param(dict(pair_action=[0, 1, 2]), r"action index is outside 0\.\.1", id="action-index"),
         pytest.param(dict(layout=np.zeros((3, 2))), r"layout must have shape \(2, 2\)", id="layout-shape"),
         pytest.param(dict(colour=[1, 2]), r"unknown MDP metadata", id="unknown-metadata"),
+        pytest.param(dict(roles={"goal": [True]}), r"role 'goal' must be a mask of 2 states", id="role-shape"),
+        pytest.param(dict(cluster=[0, 1, 2]), r"cluster must have one entry per state", id="cluster-shape"),
     ],
 )
 def test_validation_errors(overrides, match):
     with pytest.raises(MDPError, match=match) as err:
         MDP.from_pairs(**two_state_kwargs(**overrides))
-    assert "MDP 'tiny'" in str(err.value) or "metadata" in str(err.value) or "layout" in str(err.value)
+    assert str(err.value).startswith("MDP 'tiny': "), "every validation error names the MDP first"
 
 
 def test_probability_tolerance():

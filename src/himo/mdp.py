@@ -283,7 +283,7 @@ class MDP:
             P=P,
             R=R,
             start_distribution=p0,
-            **_normalised_metadata(metadata, len(state_labels)),
+            **_normalised_metadata(f"MDP {name!r}", metadata, len(state_labels)),
         )
         mdp.validate()
         return mdp
@@ -491,26 +491,26 @@ def _check_start_distribution(where: str, state_labels: tuple[str, ...], p0: np.
         raise MDPError(f"{where}: start_distribution sums to {total:.6g}, not 1")
 
 
-def _normalised_metadata(metadata: dict, n_states: int) -> dict:
+def _normalised_metadata(where: str, metadata: dict, n_states: int) -> dict:
     unknown = set(metadata) - {"layout", "roles", "cluster", "walls", "cells", "attrs"}
     if unknown:
-        raise MDPError(f"unknown MDP metadata field(s): {sorted(unknown)}")
+        raise MDPError(f"{where}: unknown MDP metadata field(s): {sorted(unknown)}")
     out = dict(metadata)
     if out.get("layout") is not None:
         out["layout"] = np.asarray(out["layout"], dtype=float)
         if out["layout"].shape != (n_states, 2):
-            raise MDPError(f"layout must have shape ({n_states}, 2), got {out['layout'].shape}")
+            raise MDPError(f"{where}: layout must have shape ({n_states}, 2), got {out['layout'].shape}")
     roles = {}
     for role, mask in dict(out.get("roles") or {}).items():
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (n_states,):
-            raise MDPError(f"role {role!r} must be a mask of {n_states} states, got {mask.shape}")
+            raise MDPError(f"{where}: role {role!r} must be a mask of {n_states} states, got {mask.shape}")
         roles[str(role)] = mask
     out["roles"] = roles
     if out.get("cluster") is not None:
         out["cluster"] = np.asarray(out["cluster"], dtype=np.int64)
         if out["cluster"].shape != (n_states,):
-            raise MDPError(f"cluster must have one entry per state, got {out['cluster'].shape}")
+            raise MDPError(f"{where}: cluster must have one entry per state, got {out['cluster'].shape}")
     if out.get("walls") is not None:
         out["walls"] = np.asarray(out["walls"], dtype=bool)
     if out.get("cells") is not None:

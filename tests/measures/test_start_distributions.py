@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 import himo
 from himo.measures import states
 from himo.verdicts.claims import CLAIMS, decide_H3
-from himo.verdicts.judging import NOT_EVALUATED, evaluate_claims
+from himo.verdicts.judging import NOT, NOT_EVALUATED, evaluate_claims
 from himo.measures.dataset import measures_dataset
 from himo.io import read_netcdf, write_netcdf
 from himo.mdp import MDP, path_start
@@ -114,13 +114,19 @@ def test_taxi_claims_run_and_h3_reads_the_path_start():
     assert records["G1"]["verdict"] != NOT_EVALUATED
     verdict, numbers = decide_H3(ds)
     assert numbers["start"] == mdp.state_labels[mdp.path_start]
+    assert numbers["start_priority"] == ds["priority"].values[mdp.path_start]
+    # six iterations: another on-path state peaks later than the path start, by more than
+    # the time grid resolves, so H3 is not replicated on this run
+    assert numbers["latest_other_on_path"] - numbers["start_priority"] > numbers["resolution"]
+    assert verdict == NOT
 
 
 def test_taxi_figure_marks_every_start_state():
     mdp, _, ds = taxi_run()
     fig = figures.dynamics_figure(ds, normalized=False)
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
+    assert [a.get_title(loc="left") for a in fig.axes] == list("ABCDEF")
+    assert fig.axes[1].get_ylabel() == "PD [nats]"  # normalized=False: the raw PD of Eq. 12
+    ax = fig.axes[0]  # panel A, the state space
     starts = [t for t in ax.texts if t.get_gid() == "mark:S"]
     assert len(starts) == 300
     styles = panels.state_styles(ds)

@@ -99,6 +99,7 @@ def test_same_data_same_bytes(build, fmt):
         assert b"Software" not in first
 
 
+@pytest.mark.slow
 def test_cli_writes_png_and_pdf(tmp_path):
     """One run (reproducibility of the bytes is test_same_data_same_bytes)."""
     source = tmp_path / "measures.nc"

@@ -158,6 +158,7 @@ def test_rank_figure_without_a_foresight_series_says_so(change):
 
 
 # ---------------------------------------------------------------------- the command
+@pytest.mark.slow
 def test_atlas_command_writes_both_figures_deterministically(tmp_path):
     robustness, ranks = write_tables(tmp_path)
     outputs = []

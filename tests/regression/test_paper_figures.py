@@ -18,6 +18,8 @@ import pytest
 from himo.plotting import figures
 from reference_runs import reference_measures
 
+pytestmark = pytest.mark.slow  # the paper's runs, solved to convergence
+
 MPL_COMPARE = dict(
     baseline_dir=str(Path(__file__).with_name("baseline")),
     tolerance=2,  # RMS on the 0-255 scale: antialiasing noise passes, a moved curve does not

@@ -9,6 +9,8 @@ import pytest
 
 from reference_runs import ENVIRONMENTS, REFERENCE_FILE, SOLVER, reference_measures, summarize
 
+pytestmark = pytest.mark.slow  # the paper's runs, solved to convergence
+
 #: Relative tolerance: loose enough for a different BLAS summation order, tight
 #: enough that any change of formula, step rule or derivative scheme fails.
 RTOL = 1e-6

@@ -12,6 +12,8 @@ import himo
 from himo.solver.linear import AUTO_MIN_STATES, choose_linear_solver
 from himo.solver.loop import SolverSettings, run_himo
 
+pytestmark = pytest.mark.slow  # large grids and towers
+
 
 def test_auto_takes_the_iterative_solver_on_a_large_grid():
     side = int(np.ceil(np.sqrt(AUTO_MIN_STATES)))

@@ -99,6 +99,7 @@ def test_softmax_step_follows_the_softmax_gradient(random_mdp, random_policy, sp
     np.testing.assert_allclose(step.policy, expected, rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["gradient", "softmax"])
 def test_first_order_baselines_ascend_towards_the_optimum(random_mdp, method):
     """Steps of either baseline raise the objective monotonically, and the gap to value

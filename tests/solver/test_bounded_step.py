@@ -66,6 +66,7 @@ def test_softmax_logits_change_by_at_most_step(random_mdp):
         np.testing.assert_allclose(alpha, run.step_size[k + 1], rtol=1e-7)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["gradient", "softmax"])
 def test_bounded_first_order_runs_reach_the_optimum(random_mdp, method):
     """Within 3000 iterations the bounded run has converged at value iteration's

@@ -74,6 +74,7 @@ def assert_reaches_the_optimum(ds, mdp, lam):
     assert final == pytest.approx(best, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_defaults_converge_on_random_mdps(random_mdp):
     family = random_family(16, seed=700, build=random_mdp)
     # the family has what makes the fixed dependent rules stall
@@ -226,6 +227,7 @@ def corridor(length: int):
     return make_env("grid", rows=1, cols=length)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["gradient", "softmax"])
 def test_a_first_order_plateau_is_not_taken_for_rest(method):
     """Far from the reward the prior's first-order speed is exponentially small: on a

@@ -25,10 +25,11 @@ printed step ``alpha = 1`` (halved only where it would leave the feasible set),
 and stops once the flow's speed is below ``1e-8``, which put the objective within
 ``3e-8`` (relative) of value iteration's optimum on the paper's environments and on
 random MDPs (``tol`` is absolute: ``1e-6`` on a 30 x 30 grid whose optimum is 0.022);
-the README's "Solver settings and their defaults" gives the iteration counts behind
-these choices and ``max_iter``. The fixed rules ``last`` and ``first`` remain
-selectable: with a fixed dependent action that is not optimal the discrete step
-stalls, or Eq. 19 loses its digits, before convergence (a documented finding).
+docs/MATH.md, section 6 ("Methods, defaults and how many iterations they take"),
+gives the iteration counts behind these choices and ``max_iter``. The fixed rules
+``last`` and ``first`` remain selectable: with a fixed dependent action that is not
+optimal the discrete step stalls, or Eq. 19 loses its digits, before convergence (a
+documented finding).
 """
 
 from __future__ import annotations

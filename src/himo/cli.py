@@ -191,9 +191,9 @@ def solve_summary(trajectory, out: str) -> str:
 
 def _relative_tol(trajectory) -> str:
     """How ``tol`` reads for the run's method: relative to the peak speed for a first-order one."""
-    from himo.solver.steps import FIRST_ORDER_METHODS
+    from himo.solver.steps import STATE_AVERAGED_METHODS
 
-    return " times the run's peak speed" if trajectory.attrs["method"] in FIRST_ORDER_METHODS else ""
+    return " times the run's peak speed" if trajectory.attrs["method"] in STATE_AVERAGED_METHODS else ""
 
 
 def _json_object(text: str, where: str) -> dict:

@@ -52,7 +52,7 @@ from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection
 from himo.solver.settings import SolverSettings
-from himo.solver.steps import FIRST_ORDER_METHODS
+from himo.solver.steps import STATE_AVERAGED_METHODS
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
@@ -228,4 +228,4 @@ def counter_snapshots(mdp: MDP, run: Run, settings: SolverSettings, positions: n
 
 def _flow_speed_name(method: str) -> str:
     """What ``flow_speed`` measures for a run of ``method`` (the convergence test's speed)."""
-    return "max |D_0i pi (Q - V)|" if method in FIRST_ORDER_METHODS else "max |pi (Q - V)|"
+    return "max |D_0i pi (Q - V)|" if method in STATE_AVERAGED_METHODS else "max |pi (Q - V)|"

@@ -74,11 +74,13 @@ def distance_order(paper_env: str, spacing: float = 0.5, start: float = 1.0) -> 
 
 
 def baseline_runs() -> list[xr.Dataset]:
-    """HIMO at three foresights (the main run at 0.9), the two first-order baselines,
+    """HIMO at three foresights (the main run at 0.9), the two first-order baselines and
+    the state-averaged natural gradient,
     and runs that must not be compared (another reward convention, map or HIMO step).
 
     hanoi:     HIMO follows the distance except one swap; gradient reversed at 0.9;
-               softmax with every priority tied at 0.9 (tau NaN), not escaped at 0.95.
+               softmax with every priority tied at 0.9 (tau NaN), not escaped at 0.95;
+               Kakade's natural gradient at 0.9, in HIMO's order.
     fourrooms: HIMO follows the distance; gradient at 0.95 only; no softmax run.
     """
     runs = []
@@ -101,6 +103,7 @@ def baseline_runs() -> list[xr.Dataset]:
             runs.append(run(env, "fo-b", "gradient", 0.95, distance_order(env, spacing=0.15), step=1.0))
             runs.append(run(env, "fo-c", "softmax", 0.9, np.full(n, 4.0) + 0.01 * np.arange(n), step=1.0))
             runs.append(run(env, "fo-d", "softmax", 0.95, distance_order(env), step=1.0, reached=0.5))
+            runs.append(run(env, "np-a", "kakade", 0.9, himo_order.copy(), step=1.0))
         else:
             runs.append(run(env, "fo-e", "gradient", 0.95, distance_order(env, spacing=1.0), step=1.0))
     return runs

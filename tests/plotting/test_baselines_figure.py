@@ -44,6 +44,7 @@ def test_runs_are_chosen_by_their_attributes_not_their_keys():
         "HIMO": {0.8: "hanoi-lam0.8", 0.9: "hanoi", 0.95: "hanoi-lam0.95"},
         "gradient": {0.9: "fo-a", 0.95: "fo-b"},
         "softmax": {0.9: "fo-c", 0.95: "fo-d"},
+        "kakade": {0.9: "np-a"},
     }
     assert compared.comparison_runs(runs, "fourrooms", "softmax") == {}
     assert compared.comparison_runs(runs, "wormhole", "HIMO") == {}
@@ -80,7 +81,7 @@ def test_table_csv():
     assert lines[0] == ",".join(compared.TABLE_COLUMNS)
     assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.466667,0.6,0.1,6,6"
     assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,,,0.1,6,1" in lines  # NaN: empty
-    assert len(lines) == 1 + 11 and text.endswith("\n")
+    assert len(lines) == 1 + 12 and text.endswith("\n")
 
 
 def test_order_table():
@@ -91,7 +92,7 @@ def test_order_table():
     assert table.states.tolist() == list(range(PATHS["hanoi"]))
     ranks = {c.name: c.ranks.tolist() for c in table.columns}
     assert ranks == {"DP": [5, 4, 3, 2, 1, 0], "HIMO": [5, 3, 4, 2, 1, 0],
-                     "gradient": [0, 1, 2, 3, 4, 5], "softmax": [0] * 6}
+                     "gradient": [0, 1, 2, 3, 4, 5], "softmax": [0] * 6, "kakade": [5, 3, 4, 2, 1, 0]}
     fourrooms = {c.name: c for c in compared.order_table(baseline_runs(), "fourrooms").columns}
     assert fourrooms["gradient"].ranks is None and fourrooms["softmax"].run is None  # none at 0.9
     assert compared.order_table(baseline_runs(), "wormhole") is None
@@ -130,7 +131,7 @@ def test_order_panel_numbers_are_the_ranks():
     headers = [t.get_text() for t in ax.get_xticklabels()]
     assert headers[1] == "HIMO\nτ = 0.87" and headers[3] == "softmax\nτ: all tied"
     missing = [t.get_gid() for t in panel(fig, "B").texts if (t.get_gid() or "").startswith("missing:")]
-    assert missing == ["missing:gradient", "missing:softmax"]
+    assert missing == ["missing:gradient", "missing:softmax", "missing:kakade"]
 
 
 def test_a_run_that_did_not_escape_is_greyed():
@@ -145,8 +146,8 @@ def test_a_run_that_did_not_escape_is_greyed():
 def test_tau_panel_lines_and_the_all_tied_row():
     ax = panel(figure.baselines_figure(baseline_runs()), "C")
     lines = {line.get_gid(): line for line in ax.get_lines() if line.get_gid()}
-    assert set(lines) == {"tau:hanoi:HIMO", "tau:hanoi:gradient", "tau:hanoi:softmax", "tau:fourrooms:HIMO",
-                          "tau:fourrooms:gradient"}
+    assert set(lines) == {"tau:hanoi:HIMO", "tau:hanoi:gradient", "tau:hanoi:softmax", "tau:hanoi:kakade",
+                          "tau:fourrooms:HIMO", "tau:fourrooms:gradient"}
     np.testing.assert_allclose(lines["tau:hanoi:HIMO"].get_xydata(), [[0.8, 1.0], [0.9, 13 / 15], [0.95, 1.0]])
     markers = [line for line in ax.get_lines() if not line.get_gid()]
     tied = [line for line in markers if figure.ALL_TIED_Y in line.get_ydata()]

@@ -159,4 +159,4 @@ def test_each_rule_takes_the_code_of_the_command_it_runs():
         commands[name] = code
     assert commands == {"environment_file": ["import"], "environment_gymnasium": ["import"], "job": ["run"],
                         "figure": ["figure"], "claims": ["claims"], "robustness_figures": ["atlas"],
-                        "baselines": ["baselines"], "replication": ["replication"]}
+                        "baselines": ["baselines"], "lift": ["lift"], "replication": ["replication"]}

@@ -108,6 +108,7 @@ OUTPUTS = [
     "figures/fig1.png", "figures/fig1.pdf", "figures/robustness.png", "figures/robustness.pdf",
     "figures/priority_ranks.png", "figures/priority_ranks.pdf", "figures/baselines.png", "figures/baselines.pdf",
     "results/baselines.csv", "results/replication.md", "results/metadata.yaml",
+    "results/bottleneck_lift.csv", "figures/lift.png", "figures/lift.pdf",
 ]
 LOGS = ["results/logs/run_hanoi.log", "results/claims.log", "figures/fig1.log", "figures/robustness.log"]
 
@@ -133,7 +134,7 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     runs = pipeline.resolve_runs(pipeline.validate_config(config, SCHEMA_FILE))
     jobs = pipeline.resolve_jobs(runs, config["runs_per_job"])
     assert jobs_of(proc) == {**{name: 1 for name in jobs}, "figure": 3, "claims": 1,
-                             "baselines": 1, "robustness_figures": 1, "replication": 1, "all": 1}
+                             "baselines": 1, "lift": 1, "robustness_figures": 1, "replication": 1, "all": 1}
     for key in ("hanoi", "fourrooms", "wormhole"):
         for variant in ("lam0.8", "lam0.995", "step1", "step0.03", "rule-multiplicative", "dependent-last",
                         "stepcost", "gradient-lam0.9", "softmax-lam0.8"):
@@ -205,7 +206,7 @@ def test_second_run_has_nothing_to_do(first_run, package_copy):
 
 
 #: Every job of the test config.
-EVERY_STAGE = {"run_hanoi", "figure", "claims", "baselines", "robustness_figures", "replication", "all"}
+EVERY_STAGE = {"run_hanoi", "figure", "claims", "baselines", "lift", "robustness_figures", "replication", "all"}
 
 #: {edited file of the package: (the jobs the edit must plan, whether those only)}.
 #: Every `himo` command runs himo/__init__.py (which imports the environments, the
@@ -219,13 +220,15 @@ CODE_EDITS = {
     "mdpfile.py": (EVERY_STAGE, True),
     "envs/hanoi.py": (EVERY_STAGE, True),
     "solver/loop.py": (EVERY_STAGE, True),
-    "measures/dataset.py": ({"run_hanoi", "figure", "claims", "baselines", "robustness_figures", "replication",
-                              "all"}, False),
-    "verdicts/robustness.py": ({"claims", "robustness_figures", "replication", "all"}, True),
+    "measures/dataset.py": ({"run_hanoi", "figure", "claims", "baselines", "lift", "robustness_figures",
+                             "replication", "all"}, False),
+    "verdicts/robustness.py": ({"claims", "lift", "robustness_figures", "replication", "all"}, True),
+    "verdicts/lift.py": ({"lift", "all"}, True),
     "verdicts/replication.py": ({"replication", "all"}, True),
     "plotting/robustness.py": ({"robustness_figures", "replication", "all"}, True),
-    "plotting/panels.py": ({"figure", "baselines", "robustness_figures", "replication", "all"}, True),
-    "plotting/himo.mplstyle": ({"figure", "baselines", "robustness_figures", "replication", "all"}, True),
+    "plotting/panels.py": ({"figure", "baselines", "lift", "robustness_figures", "replication", "all"}, True),
+    "plotting/himo.mplstyle": ({"figure", "baselines", "lift", "robustness_figures", "replication", "all"},
+                               True),
 }
 
 

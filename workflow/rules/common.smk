@@ -162,8 +162,11 @@ def get_final_outputs():
 
 
 def get_baselines_outputs():
-    """The baselines figure and table, when some run is of a paper environment (they compare those)."""
-    return list(rules.baselines.output) if any(run["paper_env"] for run in RUNS.values()) else []
+    """The baselines figure and table and the bottleneck lift's, when some run is of a
+    paper environment (they compare those)."""
+    if not any(run["paper_env"] for run in RUNS.values()):
+        return []
+    return list(rules.baselines.output) + list(rules.lift.output)
 
 
 def get_replication_outputs():

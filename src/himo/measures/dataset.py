@@ -374,7 +374,8 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
 
     ``dp_priority`` (the sweep of value iteration from ``V = 0`` from which each
     state's greedy action is final, at the run's foresight ``lam``) and
-    ``goal_distance``; then, for each priority definition ``name`` in
+    ``goal_distance`` and ``n_optimal_actions`` (how many actions tie for the best
+    at the optimum); then, for each priority definition ``name`` in
     ``priorities`` (``priority``, ``priority_half``): ``<name>_rank`` (the on-path
     ranks: how many on-path priorities precede it by the time grid's resolution
     between the two, :func:`himo.measures.orders.path_ranks`) and the 0-d
@@ -392,7 +393,7 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
     ``kendall_tau_dp`` is (:func:`gap_tau`).
     """
     from himo.measures.orders import compare_orders
-    from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, value_iteration
+    from himo.solver.value_iteration import dp_order, goal_distance, optimal_gap, optimal_pairs, value_iteration
 
     optimum = value_iteration(mdp, lam)
     dp = dp_order(mdp, lam, optimum=optimum)
@@ -405,6 +406,10 @@ def order_variables(mdp: MDP, lam: float, time: np.ndarray, on_path: np.ndarray,
             "rule": f"value iteration from V = 0 at foresight {lam:g} (docs/MATH.md, identity 9)"}),
         "goal_distance": ("state", goal_distance(mdp).astype(np.int64), {
             "long_name": "fewest steps to the goal (-1: no goal reachable)", "units": "steps"}),
+        "n_optimal_actions": ("state", np.bincount(mdp.pair_state, weights=optimal_pairs(mdp, lam, optimum),
+                                                   minlength=mdp.n_states).astype(np.int64), {
+            "long_name": "number of optimal actions (tied at the optimum: the flow keeps them equally likely)",
+            "rule": f"Q* of value iteration at foresight {lam:g}; actions within {tie:.3g} of the best"}),
         "optimal_gap": ("state", rates["optimal_gap"], {
             "long_name": "optimal-action gap V*_i - max over non-optimal actions of Q*_ij "
                          "(NaN: every action optimal)",

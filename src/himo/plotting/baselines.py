@@ -55,17 +55,17 @@ RANK_CMAP = "YlGnBu"
 RANK_SHADES = (0.08, 0.92)
 NOT_REACHED_COLOUR = "0.85"
 #: Panel D: one colour per method family, one marker and line style per environment.
-FAMILY_COLOURS = {"HIMO": "0.15", "gradient": "#d62728", "softmax": "#1f77b4"}
+FAMILY_COLOURS = {"HIMO": "0.15", "gradient": "#d62728", "softmax": "#1f77b4", "kakade": "#2ca02c"}
 #: Wider lines under narrower ones, so that lines on top of each other stay visible.
-FAMILY_LINEWIDTHS = {"HIMO": 0.9, "gradient": 2.0, "softmax": 0.9}
-FAMILY_MARKER_SIZES = {"HIMO": 3.2, "gradient": 5.0, "softmax": 3.2}
+FAMILY_LINEWIDTHS = {"HIMO": 0.9, "gradient": 2.0, "softmax": 0.9, "kakade": 2.4}
+FAMILY_MARKER_SIZES = {"HIMO": 3.2, "gradient": 5.0, "softmax": 3.2, "kakade": 5.5}
 ENV_MARKERS = ("o", "s", "^", "D", "v")
 ENV_LINESTYLES = ("solid", (0, (4.0, 1.5)), (0, (1.0, 1.2)), "dashdot", (0, (6.0, 1.5, 1.0, 1.5)))
 #: Where panel D draws a run whose on-path priorities are all tied (tau NaN), and a
 #: run that has not escaped its plateau (whatever its tau).
 ALL_TIED_Y = -1.3
 NOT_ESCAPED_Y = -1.6
-COLUMN_TITLES = {"DP": "DP", "HIMO": "HIMO", "gradient": "gradient", "softmax": "softmax"}
+COLUMN_TITLES = {"DP": "DP", "HIMO": "HIMO", "gradient": "gradient", "softmax": "softmax", "kakade": "Kakade"}
 #: What the figure reads from each measures dataset (docs/CONTRACTS.md), besides the roles.
 REQUIRED = ("objective", "priority", "optimal_path_position", "dp_priority", "kendall_tau_dp", "kendall_tau_dp_half",
             "kendall_tau_gap", "kendall_tau_prior")
@@ -207,20 +207,22 @@ def _tau_legend(rows: Sequence[dict], environments: Sequence[str]) -> list[Line2
     return ax
 
 
-def read_measures(path: str) -> xr.Dataset:
-    """The variables of a measures file that the figure reads (:data:`REQUIRED` and the
-    roles), with every attribute; the (iteration, state) measures stay on disk."""
+def read_measures(path: str, required: Sequence[str] = REQUIRED, optional: Sequence[str] = ()) -> xr.Dataset:
+    """The variables of a measures file that a cross-run figure reads: ``required``
+    (default: this figure's :data:`REQUIRED`), those of ``optional`` the file has, and
+    the roles, with every attribute; the (iteration, state) measures stay on disk."""
     from himo.io import read_netcdf
 
     if not Path(path).is_file():
         read_netcdf(path, "measures")  # the error for a missing file
     try:
         with xr.open_dataset(path, engine="netcdf4") as opened:
-            missing = [name for name in REQUIRED if name not in opened.variables]
+            missing = [name for name in required if name not in opened.variables]
             if missing:
                 raise HimoError(f"{path}: the measures dataset misses {', '.join(missing)} "
                                 "(see docs/CONTRACTS.md, 'Measures dataset'; rerun 'himo measures')")
+            present = [name for name in optional if name in opened.variables and name not in required]
             roles = [name for name in opened.data_vars if name.startswith("role_")]
-            return opened[list(REQUIRED) + roles].load()
+            return opened[list(required) + present + roles].load()
     except (OSError, ValueError) as err:
         raise HimoError(f"{path}: not a readable netCDF measures file ({err})") from None

@@ -85,6 +85,40 @@ def _baselines(args: argparse.Namespace) -> None:
     write_figure(baselines_figure(runs), args.png, args.pdf, extra)
 
 
+
+def _lift_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("measures", nargs="+",
+                        help="measures files (one per run, from 'himo measures'); every run of a paper "
+                             "environment gets its rows, the figure draws the runs that vary the foresight alone")
+    parser.add_argument("--csv", required=True, metavar="OUT.csv",
+                        help="the table to write, one row per run and followed state "
+                             "(results/bottleneck_lift.csv)")
+    parser.add_argument("--png", required=True, metavar="OUT.png", help="the figure to write (PNG)")
+    parser.add_argument("--pdf", default=None, metavar="OUT.pdf", help="also write the figure as PDF")
+
+
+@command("lift", "the bottleneck lift: each claimed bottleneck's DP rank minus its rank on every run's own "
+                 "optimal path (a table), and the lift against the foresight by method (a figure)",
+         _lift_args)
+def _lift(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from himo.plotting.baselines import read_measures
+    from himo.plotting.figures import write_figure
+    from himo.plotting.lift import lift_figure
+    from himo.verdicts.baselines import paper_environments
+    from himo.verdicts.lift import LIFT_COLUMNS, OPTIONAL, REQUIRED, lift_profile, lift_table
+    from himo.verdicts.robustness import csv_text
+
+    runs = [read_measures(path, REQUIRED, OPTIONAL) for path in args.measures]
+    if not paper_environments(runs):
+        raise HimoError("no run of a paper environment among the measures files (attribute paper_env: "
+                        "hanoi, fourrooms or wormhole): the lift follows their claimed bottlenecks")
+    rows = lift_table(runs)
+    write_figure(lift_figure(lift_profile(rows, runs)), args.png, args.pdf,
+                 {args.csv: csv_text(rows, LIFT_COLUMNS)})
+
 def _atlas_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("robustness", help="the robustness table (results/robustness.csv, from 'himo claims --csv')")
     parser.add_argument("ranks", help="the priority ranks table (results/priority_ranks.csv, from 'himo claims "

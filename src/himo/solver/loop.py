@@ -53,6 +53,7 @@ from himo.solver.steps import (
     gradient_direction,
     improving_pairs,
     logit_step,
+    kakade_direction,
     multiplicative_direction,
     natural_pair_direction,
     newton_direction,
@@ -150,9 +151,11 @@ def _underflow_note(mdp: MDP, evaluation, improving: np.ndarray) -> str:
 
 
 def _take_step(mdp, policy, settings, dependent, evaluation):
-    if settings.method in ("multiplicative", "softmax"):  # every logit moves: no free/dependent split
+    if settings.method in ("multiplicative", "softmax", "kakade"):  # every logit moves: no free/dependent split
         if settings.method == "multiplicative":
             direction = multiplicative_direction(evaluation)
+        elif settings.method == "kakade":
+            direction = kakade_direction(mdp, policy, evaluation, settings.lam)
         else:
             direction = softmax_direction(mdp, policy, evaluation)
         return logit_step(mdp, policy, direction, _step_size(settings, direction))

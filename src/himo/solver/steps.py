@@ -27,6 +27,19 @@ Two first-order baselines, for comparison with the natural (second-order) step:
     always feasible. The natural gradient in this parametrization drops the factor
     ``D_0i pi_ij`` and gives the ``multiplicative`` step.
 
+And the state-averaged natural policy gradient the paper's Discussion sets HIMO
+against:
+
+``kakade``
+    Kakade's (2001) natural policy gradient in the softmax parametrization:
+    ``theta += alpha F^+ g`` with ``g`` the softmax policy gradient (identity 8) and
+    ``F = sum_i d_i F_i`` the Fisher information of the policy averaged over the
+    normalized discounted state distribution ``d_i = (1 - lambda) D_0i``, ``F_i =
+    diag(pi_i) - pi_i pi_i^T`` (``F^+``: the minimum-norm solution, computed block by
+    block with a pseudo-inverse, :func:`kakade_direction`). It moves no state the
+    start never reaches (``d_i = 0``); elsewhere it equals ``multiplicative`` with its
+    step divided by ``1 - lambda`` (docs/MATH.md, identity 11).
+
 **Step rule (newton and natural).** Eq. 20 is printed with step size 1. A step of
 size ``alpha`` on the free preferences, ``A_free += alpha * direction``, may leave
 the feasible set (``sum_{j != w} exp(A_ij) >= 1``: no probability left for the
@@ -77,7 +90,7 @@ from himo.solver.counters import EForm, counter_correlations, fisher_information
 from himo.solver.evaluation import Evaluation
 from himo.solver.policy import score_projection, state_max, state_sums
 
-Method = Literal["newton", "natural", "multiplicative", "gradient", "softmax"]
+Method = Literal["newton", "natural", "multiplicative", "gradient", "softmax", "kakade"]
 METHODS = typing.get_args(Method)
 StepRule = Literal["fixed", "bounded"]
 
@@ -270,6 +283,38 @@ def softmax_direction(mdp: MDP, policy: np.ndarray, evaluation: Evaluation) -> n
     return evaluation.occupancy[mdp.pair_state] * policy * evaluation.advantage
 
 
+def kakade_direction(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, lam: float) -> np.ndarray:
+    """The logit direction of ``kakade``: ``F^+ g``, Kakade's natural policy gradient.
+
+    ``g_ij = D_0i pi_ij (Q_ij - V_i)`` (the softmax policy gradient, identity 8) and the
+    Fisher information ``F`` is block-diagonal over states, ``F_i = d_i (diag(pi_i) -
+    pi_i pi_i^T)`` with ``d_i = (1 - lambda) D_0i``. The minimum-norm solution of each
+    block's system ``F_i x = g_i`` is computed as it stands (states grouped by their
+    number of actions, one batched ``numpy.linalg.pinv`` per group), with one guard:
+    a block's null direction is the all-ones vector (adding a constant to a state's
+    logits leaves its policy alone), on which round-off leaves an eigenvalue of order
+    ``eps max_j pi_ij`` that a pseudo-inverse would amplify. Solving with
+    ``d_i (diag(pi_i) - pi_i pi_i^T + 1 1^T / k)`` instead gives the same minimum-norm
+    solution (``g_i`` sums to zero, so the solution does too and the added term
+    vanishes on it) from a block whose smallest eigenvalue is the policy's own. A state
+    with ``d_i = 0`` has a zero block and does not move. Written out, not simplified,
+    so that identity 11 (the direction is ``(Q_i - V_i - mean_j (Q_ij - V_i)) / (1 -
+    lambda)`` where ``d_i > 0``) is tested against it.
+    """
+    d = (1 - lam) * evaluation.occupancy
+    g = evaluation.occupancy[mdp.pair_state] * policy * evaluation.advantage
+    direction = np.zeros(mdp.n_pairs)
+    first = mdp.state_offsets[:-1]
+    for k in np.unique(mdp.actions_per_state):
+        chosen = np.flatnonzero((mdp.actions_per_state == k) & (d > 0))
+        pairs = first[chosen][:, None] + np.arange(k)[None, :]  # (n, k) the pairs of each state
+        p = policy[pairs]
+        fisher = p[:, :, None] * np.eye(k) - p[:, :, None] * p[:, None, :] + 1.0 / k
+        blocks = d[chosen][:, None, None] * fisher
+        direction[pairs] = np.einsum("nij,nj->ni", np.linalg.pinv(blocks, hermitian=True), g[pairs])
+    return direction
+
+
 def bounded_step_size(direction: np.ndarray, step: float, tol: float) -> float:
     """``alpha_k = min(step / tol, step / max_x |direction_x|)``: the step rule ``bounded``.
 
@@ -309,11 +354,15 @@ def logit_step(mdp: MDP, policy: np.ndarray, direction: np.ndarray, step: float)
 
 #: The first-order methods: their flow at a state is weighted by its occupancy ``D_0i``.
 FIRST_ORDER_METHODS = ("gradient", "softmax")
+#: The methods whose convergence test weighs each state by its occupancy: the
+#: first-order ones, and ``kakade``, which leaves the states the start never reaches
+#: where they are.
+STATE_AVERAGED_METHODS = (*FIRST_ORDER_METHODS, "kakade")
 
 
 def rest_weight(mdp: MDP, method: str, evaluation: Evaluation) -> np.ndarray | None:
     """``(n_pairs,)`` how much each pair's flow counts in the convergence test of ``method``:
-    ``D_0i`` for the first-order methods, ``None`` (1 everywhere) for HIMO's.
+    ``D_0i`` for the :data:`STATE_AVERAGED_METHODS`, ``None`` (1 everywhere) for HIMO's.
 
     A first-order flow moves a state at a rate proportional to its occupancy
     (identities 7 and 8), so it leaves the states the start does not reach where
@@ -321,7 +370,7 @@ def rest_weight(mdp: MDP, method: str, evaluation: Evaluation) -> np.ndarray | N
     gradient in the softmax parametrization, vanishes, not when ``pi_ij (Q_ij - V_i)``
     does (docs/MATH.md, "Convergence criterion").
     """
-    return evaluation.occupancy[mdp.pair_state] if method in FIRST_ORDER_METHODS else None
+    return evaluation.occupancy[mdp.pair_state] if method in STATE_AVERAGED_METHODS else None
 
 
 def flow_speed(policy: np.ndarray, evaluation: Evaluation, weight: np.ndarray | None = None) -> float:

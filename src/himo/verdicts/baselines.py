@@ -31,12 +31,14 @@ from himo.measures.orders import path_ranks, precedence_ranks
 
 # ------------------------------------------------------------ the runs compared
 #: The methods compared, as families: HIMO's natural step (``newton`` is Algorithm 1
-#: as printed, ``natural`` the same step computed sparsely: the same iterates) and the
-#: two first-order baselines. Keys are the labels of the figure and the table.
+#: as printed, ``natural`` the same step computed sparsely: the same iterates), the
+#: two first-order baselines, and Kakade's state-averaged natural policy gradient
+#: (claim N1; docs/MATH.md, identity 11). Keys are the labels of the figure and the table.
 METHOD_FAMILIES = {
     "HIMO": ("newton", "natural"),
     "gradient": ("gradient",),
     "softmax": ("softmax",),
+    "kakade": ("kakade",),
 }
 #: A run whose objective has covered less than this fraction of the way from the
 #: prior's value to the optimum has not escaped its plateau: its optimal path and

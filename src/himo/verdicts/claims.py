@@ -26,6 +26,14 @@ from himo.measures import states
 from himo.measures.orders import pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
+    BesideMethod,
+    NOT_CONVERGED,
+    SOME_OF_THE_STATES,
+    TIED_OPTIMAL_ACTIONS,
+    WITHIN_RESOLUTION,
+    lead_cause,
+    lead_off_path,
+    number,
     NOT,
     PARTLY,
     REPLICATED,
@@ -106,6 +114,14 @@ def summarize_H1(numbers: dict) -> dict:
             "count": len(numbers["states_not_after_goal"]), "resolution": numbers["resolution"]}
 
 
+def cause_H1(numbers: dict) -> str:
+    if numbers["goal_first_among_on_path_states"]:
+        return (f"{SOME_OF_THE_STATES}: the goal precedes every on-path state, not "
+                f"{', '.join(numbers['states_not_after_goal'])}")
+    return (f"{WITHIN_RESOLUTION}: the goal with {', '.join(numbers['states_tied_with_goal'])} "
+            f"(resolution {number(numbers['resolution'])})")
+
+
 def _difference(a, b):
     return None if a is None or b is None else a - b
 
@@ -123,16 +139,24 @@ H1 = Claim(
     summarize=summarize_H1,
     summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
              "does not precede; resolution: the goal's with the rival's"),
+    partly_because=cause_H1,
 )
 
 
 # ------------------------------------------------------------------------ H2
+def bridge_states(ds: xr.Dataset) -> list[int]:
+    """H2's bridge: the consecutive states where the run's optimal path leaves the
+    start's cluster for the goal's (empty when it never crosses)."""
+    cluster = _clusters(ds)
+    goal, start, path = require_goal(ds), require_start(ds), states.optimal_path(ds).tolist()
+    return [s for a, b in zip(path, path[1:])
+            if cluster[a] == cluster[start] and cluster[b] == cluster[goal] for s in (a, b)]
+
+
 def decide_H2(ds: xr.Dataset) -> Decision:
     """H2 (Fig. 1D): the second on-path priority goes to the red-blue bottleneck."""
-    cluster, labels = _clusters(ds), states.labels(ds)
-    goal, start, path = require_goal(ds), require_start(ds), states.optimal_path(ds).tolist()
-    bridge = [s for a, b in zip(path, path[1:])
-              if cluster[a] == cluster[start] and cluster[b] == cluster[goal] for s in (a, b)]
+    labels, goal = states.labels(ds), require_goal(ds)
+    bridge = bridge_states(ds)
     if not bridge:
         return NOT, {"bridge": [], "note": "the optimal path never crosses from the start's to the goal's cluster",
                      "on_path_priority_order": on_path_priority_order(ds)}
@@ -160,6 +184,8 @@ H2 = Claim(
     summarize=lambda numbers: (lead_summary(numbers["bridge_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "bridge_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the bridge states"),
+    partly_because=lambda numbers: lead_cause(numbers["bridge_status"]),
+    claimed=lambda ds: [(s, "bridge") for s in bridge_states(ds)],
 )
 
 
@@ -201,6 +227,8 @@ H3 = Claim(
         "resolution": numbers.get("resolution")},
     summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
              "rival's; resolution: the start's with the rival's"),
+    partly_because=lambda numbers: (f"{WITHIN_RESOLUTION}: the start with {', '.join(numbers['tied_with_start'])} "
+                                    f"(resolution {number(numbers['resolution'])})"),
 )
 
 
@@ -258,6 +286,9 @@ H4 = Claim(
         "value": numbers["n_rise_first"] / len(numbers["goal_cluster"])},
     summary=("count of: the non-goal states of the goal's cluster whose CD~ rises first and then falls; value: "
              "the fraction of the goal's cluster whose CD~ rises first"),
+    order_based=False,
+    partly_because=lambda numbers: (f"{SOME_OF_THE_STATES}: {numbers['n_non_goal_rise_then_fall']} of "
+                                    f"{numbers['n_non_goal']} non-goal states rise, then fall"),
 )
 
 
@@ -294,11 +325,23 @@ def decide_R1(ds: xr.Dataset) -> Decision:
         "doorway_priorities": {labels[s]: float(prio[s]) for s in doors},
         "on_path_priority_order": on_path_priority_order(ds),
     }
+    numbers["entry_doorways_off_path"] = {
+        labels[s]: lead_off_path(ds, s, goal, excluded=on_path) for s in entries if s not in path}
     if not on_path:
         return NOT, numbers
     status = lead_status(ds, on_path, goal)
     numbers["entry_status"] = status
-    return lead_verdict(status, every=True), numbers
+    verdict = lead_verdict(status, every=True)
+    alternatives = {label: _lead_word(v) for label, v in numbers["entry_doorways_off_path"].items()}
+    numbers["verdict_through_the_other_doorways"] = alternatives
+    numbers["hinges_on_the_route"] = any(word != _lead_word(status[labels[s]]) for s in on_path
+                                         for word in alternatives.values())
+    return verdict, numbers
+
+
+def _lead_word(status: dict) -> str:
+    """How a claimed state stands: ``leads``, ``tied for the lead`` or ``behind``."""
+    return "leads" if status["leads"] else "tied for the lead" if status["tied_for_lead"] else "behind"
 
 
 R1 = Claim(
@@ -310,11 +353,16 @@ R1 = Claim(
         "edge_target) joins to a state of the goal room. "
         "States: on-path states. "
         + lead_rule("the entry doorways on the path", every=True, otherwise=", or no entry doorway is on the path")
-        + " The priorities of the other doorways are reported."),
+        + " The priorities of the other doorways are reported. An entry doorway off the path (the corner "
+          "placement has two tied shortest routes, one through each entry doorway) is judged as if its route "
+          "had been taken: does its priority lead the on-path states but the goal and the doorway it stands in "
+          "for? hinges_on_the_route says whether that stands otherwise than the on-path doorway."),
     decide=decide_R1,
     summarize=lambda numbers: (lead_summary(numbers["entry_status"], numbers["on_path_priority_order"],
                                             numbers["goal"]) if "entry_status" in numbers else {}),
     summary=LEAD_SUMMARY.format(subject="the entry doorways"),
+    partly_because=lambda numbers: lead_cause(numbers["entry_status"]),
+    claimed=lambda ds: [(s, "entry doorway") for s in goal_room_entries(ds)],
 )
 
 
@@ -380,6 +428,12 @@ W1 = Claim(
         "of": len(numbers["doorways"]), "value": float(numbers["wormhole_used"])},
     summary=("subject: the doorways on the path; count of: the doorways avoided (off the path, final CD < 0); "
              "value: 1 when the path takes the wormhole, else 0"),
+    order_based=False,
+    partly_because=lambda numbers: (
+        f"{SOME_OF_THE_STATES}: the path takes the wormhole, but "
+        + ("passes the doorways " + ", ".join(numbers["doorways_on_path"]) if numbers["doorways_on_path"] else
+           "the doorways " + ", ".join(k for k, v in numbers["doorways"].items() if v["final_CD"] >= 0)
+           + " end at or above their prior occupancy")),
 )
 
 
@@ -406,6 +460,143 @@ W2 = Claim(
     summarize=lambda numbers: lead_summary(numbers["wormhole_status"], numbers["on_path_priority_order"],
                                            numbers["goal"]),
     summary=LEAD_SUMMARY.format(subject="the wormhole's entrance and exit"),
+    partly_because=lambda numbers: lead_cause(numbers["wormhole_status"]),
+    claimed=lambda ds: list(zip(_wormhole(ds), ("wormhole entrance", "wormhole exit"))),
+)
+
+
+# ------------------------------------------------------------------------ W3
+def decide_W3(ds: xr.Dataset) -> Decision:
+    """W3 (Fig. S1, Discussion): the flow takes the shortcut from its earliest stages."""
+    entrance, _ = _wormhole(ds)
+    labels, prio, time = states.labels(ds), priorities(ds), time_grid(ds)
+    doors = np.flatnonzero(require_role(ds, "bottleneck"))
+    cdn = np.asarray(ds["CD_norm"].transpose("iteration", "state").values, dtype=float)
+    gains = [int(s) for s in doors if (cdn[:, s] >= RISE_TOL).any()]
+    after = [int(s) for s in doors if np.isfinite(prio[s]) and np.isfinite(prio[entrance])
+             and precedes(prio[entrance], prio[s], time)]
+    numbers = {
+        "entrance": labels[entrance], "entrance_priority": float(prio[entrance]),
+        "doorways": {labels[s]: {"priority": float(prio[s]), "max_CD_norm": float(cdn[:, s].max()),
+                                 "gains_mass": s in gains, "after_entrance": s in after} for s in doors},
+        "n_doorways": len(doors),
+        "n_doorways_gaining_mass": len(gains),
+        "n_doorways_after_entrance": len(after),
+    }
+    never_gain, entrance_first = not gains, len(after) == len(doors)
+    verdict = REPLICATED if never_gain and entrance_first else PARTLY if never_gain or entrance_first else NOT
+    return verdict, numbers
+
+
+def cause_W3(numbers: dict) -> str:
+    doors = numbers["doorways"]
+    if numbers["n_doorways_gaining_mass"]:
+        return (f"{SOME_OF_THE_STATES}: the entrance comes first, but the route through "
+                + ", ".join(k for k, v in doors.items() if v["gains_mass"]) + " gains mass on the way")
+    return (f"{SOME_OF_THE_STATES}: no doorway gains mass, but "
+            + ", ".join(k for k, v in doors.items() if not v["after_entrance"]) + " do not come after the entrance")
+
+
+W3 = Claim(
+    id="W3", figure="S1", paper_env="wormhole",
+    paper_text=("HIMO restructures the policy flow in order to take advantage of shortcuts when available at the "
+                "earliest stages of processing."),
+    definition=(
+        f"States: the doorways (role 'bottleneck') and the wormhole entrance. The route through a doorway gains "
+        f"mass when the doorway's CD~ reaches +{RISE_TOL:g} at some stored time (its expected visits rise above "
+        "the prior's: the flow sends the start that way, if only for a while); the shortcut comes first when the "
+        "entrance's priority precedes every doorway's. replicated: no doorway's route gains mass and the "
+        "shortcut comes first. partly replicated: one of the two. not replicated: neither. (Taking the "
+        "shortcut at all, and avoiding the doorways at the end, is W1.)"),
+    decide=decide_W3,
+    summarize=lambda numbers: {
+        "subject": numbers["entrance"], "subject_priority": numbers["entrance_priority"],
+        "count": numbers["n_doorways_gaining_mass"], "of": numbers["n_doorways"],
+        "value": numbers["n_doorways_after_entrance"] / max(numbers["n_doorways"], 1)},
+    summary=("subject: the wormhole entrance; count of: the doorways whose route gains mass (CD~ rises), of all "
+             "doorways; value: the fraction of the doorways whose priority comes after the entrance's"),
+    partly_because=cause_W3,
+)
+
+
+# ------------------------------------------------------------------------ N1
+#: The state-averaged natural policy gradient that N1 sets HIMO beside (himo.solver.steps).
+STATE_AVERAGED_NPG = "kakade"
+
+
+def _orders_compared(ds: xr.Dataset, other: xr.Dataset) -> dict:
+    """HIMO's on-path order against the state-averaged NPG's on HIMO's optimal path:
+    the pairs each run orders (by the tie rule on its own time grid), and how many of
+    the pairs both order they order alike or the other way round; the NPG's priorities
+    on HIMO's clock (times ``1 / (1 - lambda)``, docs/MATH.md identity 11) against
+    HIMO's."""
+    labels = states.labels(ds)
+    mine, theirs = priorities(ds), priorities(other)
+    t_mine, t_theirs = time_grid(ds), time_grid(other)
+    path = [int(s) for s in states.optimal_path(ds) if np.isfinite(mine[s]) and np.isfinite(theirs[s])]
+    alike = reversed_ = only_one = 0
+    reversed_pairs = []
+    for i, a in enumerate(path):
+        for b in path[i + 1:]:
+            order_mine = _sign(mine[a], mine[b], t_mine)
+            order_theirs = _sign(theirs[a], theirs[b], t_theirs)
+            if order_mine and order_theirs:
+                alike += order_mine == order_theirs
+                if order_mine != order_theirs:
+                    reversed_ += 1
+                    reversed_pairs.append(f"{labels[a]}-{labels[b]}")
+            elif order_mine or order_theirs:
+                only_one += 1
+    lam = float(ds.attrs.get("foresight", math.nan))
+    rescaled = theirs[path] / (1 - lam)
+    relative = np.abs(rescaled - mine[path]) / np.maximum(np.abs(mine[path]), 1e-300)
+    return {"run": run_key(ds), "npg_run": run_key(other), "n_on_path": len(path),
+            "pairs_alike": int(alike), "pairs_reversed": int(reversed_), "pairs_ordered_by_one_only": int(only_one),
+            "reversed_pairs": reversed_pairs,
+            "median_relative_priority_difference": float(np.median(relative)) if path else None}
+
+
+def _sign(a: float, b: float, time: np.ndarray) -> int:
+    """+1 when a precedes b by the tie rule, -1 when b precedes a, 0 when tied."""
+    return 1 if precedes(a, b, time) else -1 if precedes(b, a, time) else 0
+
+
+def decide_N1(pairs: Sequence[tuple[xr.Dataset, xr.Dataset]]) -> Decision:
+    """N1 (Discussion): HIMO's dynamics differ from a state-averaged natural policy gradient's."""
+    if not pairs:
+        raise NotEvaluable(f"no HIMO run has a {STATE_AVERAGED_NPG} run beside it")
+    compared = {run_key(ds): _orders_compared(ds, other) for ds, other in pairs}
+    differ = [key for key, c in compared.items() if c["pairs_reversed"]]
+    verdict = REPLICATED if len(differ) == len(compared) else PARTLY if differ else NOT
+    return verdict, {"runs": compared}
+
+
+N1 = Claim(
+    id="N1", figure="Discussion", paper_env="*",
+    paper_text=("Natural policy gradient methods that average distinct natural gradients localized at each state, "
+                "weighted by the state distribution, do not relate the components of the policy gradient across "
+                "states as HIMO does, and are agnostic to the hierarchical structure of the state-space."),
+    definition=(
+        f"Each HIMO run beside Kakade's natural policy gradient (method '{STATE_AVERAGED_NPG}': softmax policy, "
+        "Fisher information averaged over the discounted state distribution) run with the same choices. "
+        "States: HIMO's on-path states with a priority in both runs. A pair of them is ordered by a run when "
+        "one precedes the other by the tie rule on that run's time grid. The orders differ on a run when some "
+        "pair both runs order is ordered the other way round. replicated: they differ on every paper "
+        "environment's main run. partly replicated: on some. not replicated: on none (wherever both runs "
+        "order a pair, they order it alike). The NPG's priorities on HIMO's clock (times 1/(1 - lambda): "
+        "docs/MATH.md, identity 11) are compared with HIMO's."),
+    decide=decide_N1,
+    runs=BesideMethod(STATE_AVERAGED_NPG),
+    summarize=lambda numbers: {
+        "count": sum(r["pairs_reversed"] for r in numbers["runs"].values()),
+        "of": sum(r["pairs_alike"] + r["pairs_reversed"] for r in numbers["runs"].values()),
+        "value": max(r["median_relative_priority_difference"] or 0.0 for r in numbers["runs"].values())},
+    summary=("count of: the on-path pairs the two runs order the other way round, of the pairs both order (over "
+             "the runs); value: the largest median relative difference of the NPG's rescaled priorities from "
+             "HIMO's"),
+    partly_because=lambda numbers: (f"{SOME_OF_THE_STATES}: the orders differ on "
+                                    + ", ".join(k for k, r in numbers["runs"].items() if r["pairs_reversed"])),
+    order_based=False,
 )
 
 
@@ -423,11 +614,35 @@ def _g1_run(ds: xr.Dataset) -> dict:
         "optimal": bool(gap <= VALUE_RTOL),
         "deterministic_on_reached_states": bool(reached.any() and pmax[reached].min() >= DETERMINISTIC_MIN),
         "n_reached_not_deterministic": int(np.sum(reached & (pmax < DETERMINISTIC_MIN))),
+        "n_not_deterministic_tied": (int(np.sum(reached & (pmax < DETERMINISTIC_MIN)
+                                                & (np.asarray(ds["n_optimal_actions"].values) > 1)))
+                                     if "n_optimal_actions" in ds else None),
         "least_deterministic_reached_state": None if worst is None else states.labels(ds)[worst],
         "least_deterministic_probability": None if worst is None else float(pmax[worst]),
         "stop_reason": str(ds.attrs.get("stop_reason", "")),
         "n_iterations": int(ds.attrs.get("n_iterations", -1)),
     }
+
+
+def cause_G1(runs: dict) -> str:
+    """Why every run is optimal but G1 is partly: reached states whose optimal actions
+    tie (the flow keeps them equally likely), other undecided states, runs stopped
+    before the convergence test held."""
+    causes = []
+    undecided = {key: r for key, r in runs.items() if not r["deterministic_on_reached_states"]}
+    tied = {key: r for key, r in undecided.items()
+            if r.get("n_not_deterministic_tied") == r["n_reached_not_deterministic"]}
+    if tied:
+        causes.append(f"{TIED_OPTIMAL_ACTIONS}: " + ", ".join(
+            f"{key} ({r['n_reached_not_deterministic']} reached states)" for key, r in tied.items()))
+    if set(undecided) - set(tied):
+        causes.append(f"{SOME_OF_THE_STATES}: not deterministic on every reached state: " + ", ".join(
+            f"{key} ({r['n_reached_not_deterministic']}, {r.get('n_not_deterministic_tied')} of them tied)"
+            for key, r in undecided.items() if key not in tied))
+    stopped = {key: r["stop_reason"] for key, r in runs.items() if r["stop_reason"] != "converged"}
+    if stopped:
+        causes.append(f"{NOT_CONVERGED}: " + ", ".join(f"{key} ({reason})" for key, reason in stopped.items()))
+    return "; ".join(causes)
 
 
 def decide_G1(runs: Sequence[xr.Dataset]) -> Decision:
@@ -463,7 +678,9 @@ G1 = Claim(
         "of": len(numbers["runs"])},
     summary=("value: the relative gap |R - V*| / |V*| (the largest of the runs'); count: the reached states whose "
              "policy is not deterministic (of all the runs); of: the number of runs"),
+    order_based=False,
+    partly_because=lambda numbers: cause_G1(numbers["runs"]),
 )
 
 #: The paper's claims, in the order of the paper.
-CLAIMS: tuple[Claim, ...] = (H1, H2, H3, H4, R1, W1, W2, G1)
+CLAIMS: tuple[Claim, ...] = (H1, H2, H3, H4, R1, W1, W2, W3, G1, N1)

@@ -50,6 +50,20 @@ NOT_EVALUATED = "not evaluated"
 #: Every verdict, from the best to none.
 VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
 
+#: Why a verdict is only partly replicated: the first words of every ``partly_because``.
+#: Unlike cases, kept apart: a claimed state tied with its rival at the time grid's
+#: resolution; a claimed state ahead of only some of the states between it and the goal
+#: (which a scrambled order also does: the claims' null pass rates say how often); some
+#: of several states doing what the claim says; optimal actions that tie in the
+#: environment (the flow keeps them equally likely); runs that stopped before the
+#: convergence test held.
+WITHIN_RESOLUTION = "tied within the resolution"
+JUMPS_AHEAD = "ahead of a few states only"
+SOME_OF_THE_STATES = "some of the states"
+TIED_OPTIMAL_ACTIONS = "tied optimal actions"
+NOT_CONVERGED = "not converged"
+PARTLY_CAUSES = (WITHIN_RESOLUTION, JUMPS_AHEAD, SOME_OF_THE_STATES, TIED_OPTIMAL_ACTIONS, NOT_CONVERGED)
+
 #: The definitions of a state's priority every claim is judged under: name -> the
 #: measures variable that holds it (himo.measures.dataset).
 PRIORITY_DEFINITIONS = {
@@ -200,6 +214,51 @@ class EveryMainRun:
 
 
 @dataclass(frozen=True)
+class BesideMethod:
+    """Each HIMO run of a paper environment beside the run of another ``method`` made
+    with the same choices (:func:`reference_run` among that method's runs, the method
+    aside). The main decision gets ``[(main run, its counterpart), ...]``, one pair per
+    paper environment whose main run has one; every HIMO run with a counterpart is
+    also decided alone under robustness, as a list of one pair."""
+
+    method: str
+
+    def pairs(self, runs: Sequence[xr.Dataset]) -> list[tuple[xr.Dataset, xr.Dataset]]:
+        others = [ds for ds in runs if str(ds.attrs.get("method", "")) == self.method]
+        found = []
+        for ds in runs:
+            paper_env = str(ds.attrs.get("paper_env", ""))
+            if not paper_env or str(ds.attrs.get("method", "")) not in HIMO_METHODS:
+                continue
+            match = reference_run(ds, [o for o in others if str(o.attrs.get("paper_env", "")) == paper_env],
+                                  ignore=("method",))
+            if match is not None:
+                found.append((ds, match))
+        return found
+
+    def __call__(self, claim: "Claim", runs: Sequence[xr.Dataset]) -> Selection:
+        pairs = self.pairs(runs)
+        main = [(ds, other) for ds, other in pairs if is_main_run(ds)]
+        if not main:
+            return Selection(None, {"runs": [], "choices": {}},
+                             missing=f"no main run of a paper environment has a {self.method} run beside it")
+        return Selection(
+            main=(main,),
+            names={"runs": [run_key(ds) for ds, _ in main],
+                   "choices": {run_key(ds): choices(ds) for ds, _ in main}},
+            variants={run_key(ds): (ds, ([(ds, other)],)) for ds, other in pairs},
+        )
+
+    def describe(self, claim: "Claim") -> str:
+        return (f"every paper environment's main run beside its `{self.method}` run at the same choices (the method "
+                f"aside); every HIMO run with a `{self.method}` run beside it is also judged alone under robustness")
+
+
+#: The methods that take HIMO's natural step (Algorithm 1 as printed, or computed sparsely).
+HIMO_METHODS = ("newton", "natural")
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim of the paper: what it says, how himo decides it, on which runs.
 
@@ -210,7 +269,14 @@ class Claim:
     ``decide`` gets (one dataset for :class:`MainRun`, a list for
     :class:`EveryMainRun`). ``summarize`` maps the numbers of a decision to the
     columns of :data:`SUMMARY_FIELDS` it fills (the robustness table's), and
-    ``summary`` says in words what it puts there.
+    ``summary`` says in words what it puts there. ``claimed``, for a claim that
+    names states the flow prioritizes (bottlenecks, doorways, the wormhole), maps a
+    run to those states as ``[(state index, role), ...]``: the bottleneck lift
+    (:mod:`himo.verdicts.lift`) follows them on every run of the claim's
+    environment. ``order_based`` says the rule reads the priority order (so the
+    DP order and random orders can be judged by it: :mod:`himo.verdicts.nulls`).
+    ``partly_because`` maps the numbers of a partly replicated decision to its cause,
+    ``"<one of PARTLY_CAUSES>: <the states or runs>"``.
     """
 
     id: str
@@ -222,6 +288,9 @@ class Claim:
     runs: RunSelection = MainRun()
     summarize: Callable[[dict], dict] | None = None
     summary: str = ""
+    claimed: Callable[[xr.Dataset], list[tuple[int, str]]] | None = None
+    order_based: bool = True
+    partly_because: Callable[[dict], str] | None = None
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row
@@ -259,6 +328,8 @@ def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
     else:
         by_priority = {name: _decide(claim, chosen.main, name) for name in PRIORITY_DEFINITIONS}
     verdict, numbers = by_priority[PAPER_PRIORITY]
+    because = partly_cause(claim, verdict, numbers)
+    nulls = {} if verdict == NOT_EVALUATED else null_judgement(claim, chosen.main)
     robustness = {}
     for key, (ds, arguments) in chosen.variants.items():
         decided = {name: _decide(claim, arguments, name) for name in PRIORITY_DEFINITIONS}
@@ -266,15 +337,16 @@ def judge(claim: Claim, runs: Sequence[xr.Dataset]) -> dict:
             **choices(ds), "stop_reason": str(ds.attrs.get("stop_reason", "")),
             "varied": varied_choices(ds, main_run_of(ds, runs)),
             "verdict": decided[PAPER_PRIORITY][0],
+            "partly_because": partly_cause(claim, *decided[PAPER_PRIORITY]),
             "verdict_by_priority": {name: v for name, (v, _) in decided.items()},
             "numbers_by_priority": {name: n for name, (_, n) in decided.items()},
         }
     return {
         "id": claim.id, "figure": claim.figure, "paper_env": claim.paper_env,
         "statement": claim.paper_text, "definition": claim.definition,
-        "verdict": verdict, "numbers": numbers, "priority": PAPER_PRIORITY,
+        "verdict": verdict, "partly_because": because, "numbers": numbers, "priority": PAPER_PRIORITY,
         "verdict_by_priority": {name: v for name, (v, _) in by_priority.items()},
-        **chosen.names, "robustness": robustness,
+        **nulls, **chosen.names, "robustness": robustness,
     }
 
 
@@ -284,6 +356,24 @@ def evaluate_claims(claims: Sequence[Claim], runs: Sequence[xr.Dataset]) -> dict
     if len(set(ids)) != len(ids):
         raise ValueError(f"claim ids must be unique, got {ids}")
     return {claim.id: judge(claim, runs) for claim in claims}
+
+
+def partly_cause(claim: Claim, verdict: str, numbers: dict) -> str | None:
+    """Why a partly replicated decision is partly (:data:`PARTLY_CAUSES`); None for
+    any other verdict. A claim without ``partly_because`` never gives partly."""
+    if verdict != PARTLY:
+        return None
+    if claim.partly_because is None:
+        raise ValueError(f"claim {claim.id} gave {PARTLY!r} but has no partly_because to say why")
+    return claim.partly_because(numbers)
+
+
+def null_judgement(claim: Claim, arguments: tuple) -> dict:
+    """The DP order's and random orders' verdicts on the decision's ``arguments`` (the
+    run first; :func:`himo.verdicts.nulls.null_judgement`)."""
+    from himo.verdicts.nulls import null_judgement as judged
+
+    return judged(claim, arguments[0], others=arguments[1:])
 
 
 def _decide(claim: Claim, arguments: tuple, priority: str = PAPER_PRIORITY) -> Decision:
@@ -402,12 +492,12 @@ def main_run_of(ds: xr.Dataset, runs: Sequence[xr.Dataset]) -> xr.Dataset | None
     return found[0] if found else None
 
 
-def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset]) -> xr.Dataset | None:
-    """Among ``references`` (runs of another paper environment), the one made with
-    ``ds``'s choices: all of :data:`CHOICES` alike, else all but the placement; None
-    if there is none. Of several, the first."""
+def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset], ignore: tuple[str, ...] = ()) -> xr.Dataset | None:
+    """Among ``references`` (runs of another paper environment, or of another method),
+    the one made with ``ds``'s choices: all of :data:`CHOICES` but ``ignore`` alike, else
+    all but those and the placement; None if there is none. Of several, the first."""
     mine = choices(ds)
-    for ignored in ((), ("placement",)):
+    for ignored in (ignore, (*ignore, "placement")):
         for ref in references:
             theirs = choices(ref)
             if all(mine[n] == theirs[n] for n in CHOICES if n not in ignored):
@@ -522,6 +612,23 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     return out
 
 
+def lead_off_path(ds: xr.Dataset, state: int, goal: int, excluded: Sequence[int] = ()) -> dict:
+    """Whether a state off the run's path would lead if its route had been taken: its
+    priority against every on-path state but the goal and ``excluded`` (the state it
+    stands in for), by the tie rule: ``{"priority", "leads", "tied_for_lead",
+    "tied_with"}``. For a claim about states of tied routes (the four-room corner
+    placement enters the goal room through either of two doorways)."""
+    prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
+    others = [int(s) for s in states.optimal_path(ds)
+              if s != goal and s not in excluded and s != state and np.isfinite(prio[s])]
+    if not np.isfinite(prio[state]):
+        return {"priority": float(prio[state]), "leads": False, "tied_for_lead": False, "tied_with": []}
+    leads = all(orders.precedes(prio[state], prio[o], time) for o in others)
+    return {"priority": float(prio[state]), "leads": leads,
+            "tied_for_lead": not leads and not any(orders.precedes(prio[o], prio[state], time) for o in others),
+            "tied_with": [labels[o] for o in others if orders.tied(prio[state], prio[o], time)]}
+
+
 #: What :func:`lead_summary` puts in the :data:`SUMMARY_FIELDS`, in words.
 LEAD_SUMMARY = (
     "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "
@@ -561,6 +668,27 @@ def lead_verdict(status: dict, every: bool) -> str:
     if any(v["leads"] or v["tied_for_lead"] or v["jumps_ahead_of"] for v in status.values()):
         return PARTLY
     return NOT
+
+
+def lead_cause(status: dict) -> str:
+    """Why a :func:`lead_verdict` is partly, from its :func:`lead_status`: some of the
+    claimed states lead (when every one must), one is tied for the lead at the
+    resolution, or one is only ahead of some states between it and the goal."""
+    leading = [label for label, v in status.items() if v["leads"]]
+    if leading:
+        return f"{SOME_OF_THE_STATES}: {len(leading)} of {len(status)} lead ({', '.join(leading)})"
+    tied = {label: v for label, v in status.items() if v["tied_for_lead"]}
+    if tied:
+        return f"{WITHIN_RESOLUTION}: " + ", ".join(
+            f"{label} with {', '.join(v['tied_with']) or 'the rival'} (resolution {number(v['resolution_to_rival'])})"
+            for label, v in tied.items())
+    ahead = sorted(set().union(*(v["jumps_ahead_of"] for v in status.values())))
+    return f"{JUMPS_AHEAD}: of {', '.join(ahead)}"
+
+
+def number(value) -> str:
+    """A number in a sentence: 3 significant digits; ``-`` for none."""
+    return "-" if value is None else f"{float(value):.3g}"
 
 
 def lead_rule(claimed: str, every: bool, otherwise: str = "") -> str:

@@ -46,6 +46,7 @@ from himo.verdicts.judging import (
     NotEvaluable,
     on_path_ranks,
     on_path_ties,
+    partly_cause,
     priorities,
     run_key,
     with_priority,
@@ -61,7 +62,8 @@ GROUP_OF_CHOICE = {"foresight": "foresight", "step": "step", "e_form": "E form",
 STEP_RULE_METHODS = ("multiplicative",)
 
 #: The columns of results/robustness.csv.
-ROBUSTNESS_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "group", "variant", *CHOICES,
+ROBUSTNESS_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "partly_because", "group", "variant",
+                      *CHOICES,
                       "stop_reason", *SUMMARY_FIELDS)
 #: The columns of results/priority_ranks.csv.
 RANK_COLUMNS = ("paper_env", "env_key", "priority", "group", "variant", *CHOICES, "state", "path_position",
@@ -131,8 +133,10 @@ def robustness_table(records: dict, claims: Sequence[Claim]) -> list[dict]:
         claim = by_id.get(claim_id)
         for key, run in record["robustness"].items():
             for priority in PRIORITY_DEFINITIONS:
+                verdict, numbers = run["verdict_by_priority"][priority], run["numbers_by_priority"][priority]
                 row = {"claim": claim_id, "paper_env": run["paper_env"], "env_key": key, "priority": priority,
-                       "verdict": run["verdict_by_priority"][priority], "group": group_of(run),
+                       "verdict": verdict, "partly_because": None if claim is None else partly_cause(claim, verdict, numbers),
+                       "group": group_of(run),
                        "variant": variant_of(run), **{name: run[name] for name in CHOICES},
                        "stop_reason": run["stop_reason"]}
                 row.update(_summary(claim, run["numbers_by_priority"][priority]))

@@ -54,7 +54,7 @@ def test_one_schema_per_field_in_field_order():
         assert schema["default"] == getattr(SolverSettings(), name)
         assert jsonschema.Draft202012Validator(schema).is_valid(schema["default"]), name
     # the enum of each choice setting is its Literal's choices
-    assert SCHEMAS["method"]["enum"] == ["newton", "natural", "multiplicative", "gradient", "softmax"]
+    assert SCHEMAS["method"]["enum"] == ["newton", "natural", "multiplicative", "gradient", "softmax", "kakade"]
     assert SCHEMAS["dependent"]["enum"] == ["last", "first", "argmax"]
     assert SCHEMAS["e_form"]["enum"] == ["exact", "printed"]
 

@@ -26,11 +26,9 @@ from himo.measures import states
 from himo.measures.orders import pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
-    NOT,
-    PARTLY,
-    REPLICATED,
     Claim,
     Decision,
+    Discussion,
     EveryMainRun,
     MainRun,
     NotEvaluable,
@@ -47,6 +45,7 @@ from himo.verdicts.judging import (
     run_key,
     time_grid,
 )
+from himo.verdicts.vocabulary import NOT, PARTLY, REPLICATED
 
 #: H4: CD~ must pass +RISE_TOL (a rise) before -RISE_TOL; a fall is a drop of at
 #: least RISE_TOL below the state's CD~ maximum. A guard against round-off only.
@@ -444,6 +443,33 @@ def decide_G1(runs: Sequence[xr.Dataset]) -> Decision:
     return verdict, {"runs": per_run}
 
 
+def fixed_dependent_facts(tables, claim: str) -> dict | None:
+    """The runs with a fixed dependent action (the atlas group ``dependent rule``): how
+    each stopped, the claim's verdict on it, and whether they all stalled."""
+    fixed = [row for row in tables.rows(claim) if row["group"] == "dependent rule"]
+    if not fixed:
+        return None
+    return {"runs": [{"env_key": row["env_key"], "stop_reason": row["stop_reason"], "verdict": row["verdict"]}
+                     for row in fixed],
+            "stalled": all(row["stop_reason"] == "stalled" for row in fixed)}
+
+
+def ties_facts(tables, claim: str) -> dict | None:
+    """The claim's verdict, how many main runs reach the optimum, and for each main run
+    that is not deterministic on its reached states, how many are not and the least
+    deterministic one (its probability)."""
+    record = tables.claims.get(claim)
+    if not record:
+        return None
+    runs = record["numbers"].get("runs", {})
+    return {"verdict": record["verdict"], "n_runs": len(runs),
+            "n_optimal": sum(bool(numbers.get("optimal")) for numbers in runs.values()),
+            "ties": [{"env": env, "n_not_deterministic": numbers.get("n_reached_not_deterministic"),
+                      "state": numbers.get("least_deterministic_reached_state"),
+                      "probability": numbers.get("least_deterministic_probability")}
+                     for env, numbers in runs.items() if not numbers.get("deterministic_on_reached_states", True)]}
+
+
 G1 = Claim(
     id="G1", figure="all", paper_env="*",
     paper_text="HIMO converges to the optimal deterministic policy (footnote 1).",
@@ -463,6 +489,8 @@ G1 = Claim(
         "of": len(numbers["runs"])},
     summary=("value: the relative gap |R - V*| / |V*| (the largest of the runs'); count: the reached states whose "
              "policy is not deterministic (of all the runs); of: the number of runs"),
+    discussion=(Discussion("discussion-fixed-dependent.j2", fixed_dependent_facts),
+                Discussion("discussion-ties.j2", ties_facts)),
 )
 
 #: The paper's claims, in the order of the paper.

@@ -42,22 +42,15 @@ import numpy as np
 import xarray as xr
 
 from himo.measures import orders, states
-
-REPLICATED = "replicated"
-PARTLY = "partly replicated"
-NOT = "not replicated"
-NOT_EVALUATED = "not evaluated"
-#: Every verdict, from the best to none.
-VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
-
-#: The definitions of a state's priority every claim is judged under: name -> the
-#: measures variable that holds it (himo.measures.dataset).
-PRIORITY_DEFINITIONS = {
-    "peak": "priority",  # the paper's: the time at which dPD/dt peaks
-    "half": "priority_half",  # the time at which PD~ first reaches 1/2
-}
-#: The paper's definition: the claims' verdicts are judged under it.
-PAPER_PRIORITY = "peak"
+from himo.verdicts.vocabulary import (  # the verdicts and the priority definitions, defined there
+    NOT,
+    NOT_EVALUATED,
+    PAPER_PRIORITY,
+    PARTLY,
+    PRIORITY_DEFINITIONS,
+    REPLICATED,
+    VERDICTS,
+)
 
 #: The words the operational definitions use, each defined once (docs/CLAIMS.md).
 VOCABULARY = {
@@ -200,6 +193,21 @@ class EveryMainRun:
 
 
 @dataclass(frozen=True)
+class Discussion:
+    """A paragraph that a claim adds to the discussion of the replication report.
+
+    ``facts(tables, claim_id)`` reads what the paragraph states from the workflow's
+    tables (a :class:`himo.verdicts.findings.Tables`) as a dict of plain values, or
+    None when there is nothing to say; ``template`` is the file of
+    :mod:`himo.verdicts.templates` that words them (it gets the dict's items and
+    ``claim``, the claim's id).
+    """
+
+    template: str
+    facts: Callable[..., dict | None]
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim of the paper: what it says, how himo decides it, on which runs.
 
@@ -210,7 +218,9 @@ class Claim:
     ``decide`` gets (one dataset for :class:`MainRun`, a list for
     :class:`EveryMainRun`). ``summarize`` maps the numbers of a decision to the
     columns of :data:`SUMMARY_FIELDS` it fills (the robustness table's), and
-    ``summary`` says in words what it puts there.
+    ``summary`` says in words what it puts there. ``discussion`` holds what the
+    claim adds to the replication report's discussion (:class:`Discussion`), beyond
+    its verdicts.
     """
 
     id: str
@@ -222,6 +232,7 @@ class Claim:
     runs: RunSelection = MainRun()
     summarize: Callable[[dict], dict] | None = None
     summary: str = ""
+    discussion: tuple[Discussion, ...] = ()
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row

@@ -310,7 +310,9 @@ def test_the_report_links_files_that_the_workflow_writes():
 
 def test_metadata_is_rescience_yaml_with_the_journal_fields_empty():
     found = F.findings(make_tables())
-    meta = yaml.safe_load(replication.metadata_yaml(found))
+    text = replication.metadata_yaml(found)
+    meta = yaml.safe_load(text)
+    assert meta == replication.metadata(found) and text.startswith(replication.METADATA_HEADER)
     assert meta["type"] == "Replication" and meta["title"] == replication.title(found)
     assert {"url": replication.ORIGINAL["url"]} in meta["replication"]
     assert {"doi": replication.ORIGINAL["doi"]} in meta["replication"]

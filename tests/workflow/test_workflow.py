@@ -223,6 +223,8 @@ CODE_EDITS = {
                               "all"}, False),
     "verdicts/robustness.py": ({"claims", "robustness_figures", "replication", "all"}, True),
     "verdicts/replication.py": ({"replication", "all"}, True),
+    "verdicts/templates/replication.j2": ({"replication", "all"}, True),
+    "verdicts/templates/claims.j2": ({"claims", "robustness_figures", "replication", "all"}, True),
     "plotting/robustness.py": ({"robustness_figures", "replication", "all"}, True),
     "plotting/panels.py": ({"figure", "baselines", "robustness_figures", "replication", "all"}, True),
     "plotting/himo.mplstyle": ({"figure", "baselines", "robustness_figures", "replication", "all"}, True),

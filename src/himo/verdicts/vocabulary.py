@@ -60,18 +60,17 @@ def alternative_priorities() -> list[str]:
 
 
 # --------------------------------------------------------------------- numbers
-#: The significant digits of a number a verdict rests on, in results/claims.md and
-#: results/replication.md (priorities, margins, values).
-CLAIMS_DIGITS = 4
-REPLICATION_DIGITS = 3
+#: The significant digits of a number a verdict rests on (priorities, margins, values,
+#: probabilities), wherever a report prints one: results/claims.md, results/replication.md.
+REPORT_DIGITS = 4
 #: The decimals of a Kendall tau (in [-1, 1]) in the replication report.
 TAU_DECIMALS = 2
 #: What a report prints for a number that is missing (an empty cell, NaN).
 MISSING = "–"
 
 
-def significant(value, digits: int = CLAIMS_DIGITS) -> str:
-    """A number a verdict rests on, to ``digits`` significant digits (``1.225``, ``1.97e-06``);
+def significant(value, digits: int = REPORT_DIGITS) -> str:
+    """A number a verdict rests on, to ``digits`` significant digits (``1.225``, ``1.974e-06``);
     ``value`` may be a table's text. A count or a label (an int, a text that is no number) is
     printed as it is."""
     if isinstance(value, bool) or isinstance(value, int):

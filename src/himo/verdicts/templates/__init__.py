@@ -31,7 +31,8 @@ import jinja2
 from himo.verdicts import vocabulary
 from himo.verdicts.vocabulary import MISSING, VERDICT_BRIEF, VERDICT_LETTERS, choice_value, fixed, significant
 
-#: The macros of every template (Markdown tables), imported by ``{% import MACROS as md %}``.
+#: The macros every template may use (a table's header, the cells of a row, the separators of a
+#: listing), imported by ``{% import MACROS as md %}``.
 MACROS = "macros.j2"
 
 
@@ -78,7 +79,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(
         fixed=fixed, significant=significant, choice=choice_value, listing=listing, span=span, letter=letter,
-        tau_cell=tau_cell, verdict_cell=verdict_cell, brief=lambda verdict: VERDICT_BRIEF.get(verdict, verdict), oneline=oneline,
+        tau_cell=tau_cell, verdict_cell=verdict_cell, oneline=oneline,
+        brief=lambda verdict: VERDICT_BRIEF.get(verdict, verdict),
         json=lambda value: json.dumps(value, sort_keys=True, indent=1))
     environment.globals.update({name: value for name, value in vars(vocabulary).items() if name.isupper()},
                                alternative_priorities=vocabulary.alternative_priorities, MACROS=MACROS)

@@ -34,13 +34,14 @@ from typing import Sequence
 
 from himo.io import read_csv
 from himo.tolerances import TAU_ATOL
+from himo.verdicts.baselines import METHOD_FAMILIES
 from himo.verdicts.robustness import GROUP_OF_CHOICE
 from himo.verdicts.vocabulary import NOT, PAPER_PRIORITY, alternative_priorities, choice_value
 
 #: The atlas groups of HIMO's own variants (the first-order baselines are group ``method``).
 HIMO_GROUPS = ("step", "E form", "reward", "step rule", "dependent rule", "placement")
 #: The method families of results/baselines.csv, in the order they are shown.
-FAMILIES = ("HIMO", "gradient", "softmax")
+FAMILIES = tuple(METHOD_FAMILIES)
 #: The choices the summary names the main runs' values of (columns of results/robustness.csv).
 MAIN_CHOICES = ("foresight", "step", "dependent_rule", "e_form")
 

@@ -35,12 +35,12 @@ REPORT := results/replication.md
 
 replicate: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
-	@if [ -f $(REPORT) ]; then $(BIN)/python -m himo.verdicts.replication --check $(REPORT) README.md; fi
+	@if [ -f $(REPORT) ]; then $(BIN)/himo readme --check $(REPORT) README.md; fi
 
 # The README's Results section is the summary of the replication report: copy it
 # there after a run whose results you mean to publish.
 readme: setup
-	$(BIN)/python -m himo.verdicts.replication $(REPORT) README.md
+	$(BIN)/himo readme $(REPORT) README.md
 
 # The workflow's checks that run no job: snakemake --lint (lints accepted on
 # purpose are listed in tests/workflow/test_workflow.py), dry runs, the config's

@@ -173,15 +173,13 @@ def test_unwritable_output_folder_is_one_line_error(tmp_path, capsys):
     ("## Summary\nthe summary\n\n## Next\n", "the README has no replication summary"),
 ])
 def test_the_readme_copier_prints_errors_as_himo_does(tmp_path, capsys, report_text, message):
-    """``python -m himo.verdicts.replication`` (``make readme``) reports through
-    himo.cli.exit_status: one line ``himo: error: ...``, status 2, the README untouched."""
-    from himo.verdicts.replication import _main as copy_readme_summary
-
+    """``himo readme`` (``make readme``) reports as every command does: one line
+    ``himo: error: ...``, status 2, the README untouched."""
     report, readme = tmp_path / "report.txt", tmp_path / "readme.txt"
     if report_text is not None:
         report.write_text(report_text)
     readme.write_text("# no marks\n")
-    assert copy_readme_summary([str(report), str(readme)]) == 2
+    assert main(["readme", str(report), str(readme)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("himo: error: ") and message in err[0]
     assert readme.read_text() == "# no marks\n"

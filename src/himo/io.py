@@ -1,12 +1,24 @@
-"""Writing files so that a failure never leaves a half-written output behind."""
+"""Reading and writing files: outputs that a failure never leaves half-written, the CSV tables, netCDF.
+
+The CSV tables of the workflow (results/robustness.csv, results/priority_ranks.csv,
+results/baselines.csv) are written by :func:`csv_text` and read by :func:`read_csv`,
+both through the :mod:`csv` module (so a text with a comma or a quote is quoted and
+escaped); their floats, and those of results/claims.json, keep :data:`TABLE_DIGITS`
+significant digits (:func:`table_number`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 import xarray as xr
 
@@ -41,6 +53,58 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# ------------------------------------------------------------------ CSV tables
+#: Floats in the written tables (CSV and JSON) keep this many significant digits.
+TABLE_DIGITS = 6
+
+
+def table_number(value: float) -> str:
+    """A float as the tables write it: :data:`TABLE_DIGITS` significant digits (``0.9``, ``1.97405e-06``)."""
+    return f"{float(value):.{TABLE_DIGITS}g}"
+
+
+def csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
+    """The rows as CSV text with a header of ``columns`` (a column a row lacks is empty):
+    floats by :func:`table_number`, NaN, infinities and None empty, booleans
+    ``true``/``false``; the same rows give the same bytes."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(name)) for name in columns])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return table_number(value) if math.isfinite(value) else ""
+    return str(value)
+
+
+def read_csv(path: str | os.PathLike, needs: Sequence[str] = (), error: type[HimoError] = HimoError
+             ) -> list[dict[str, str]]:
+    """The rows of a CSV table with a header, each ``{column: text}`` (an empty cell is
+    ``""``); ``error``, naming the file, when it cannot be read or its header lacks a
+    column of ``needs``."""
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise error(f"{path}: not a readable CSV table ({err})") from None
+    missing = [name for name in needs if name not in columns]
+    if missing:
+        raise error(f"{path}: the table misses the column(s) {', '.join(missing)}")
+    return rows
 
 
 #: The compression of large variables: Zstandard at level 1 (with byte shuffling for

@@ -19,8 +19,9 @@ import pytest
 from matplotlib.colors import to_hex
 from test_figures import MPL_COMPARE, render
 
-from himo.verdicts.judging import NOT, NOT_EVALUATED, PARTLY, REPLICATED
-from himo.verdicts.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, csv_text
+from himo.io import csv_text
+from himo.verdicts.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS
+from himo.verdicts.vocabulary import NOT, NOT_EVALUATED, PARTLY, REPLICATED, VERDICT_LETTERS
 from himo.cli import main
 from himo.plotting import robustness as atlas
 
@@ -109,7 +110,7 @@ def test_heatmap_cells_are_the_verdicts():
     paper, alternative = fig.axes[:2]
     assert paper.get_title(loc="left") == atlas.PRIORITY_TITLES["peak"]
     assert alternative.get_title(loc="left") == atlas.PRIORITY_TITLES["half"]
-    codes = {verdict: i for i, verdict in enumerate(atlas.VERDICT_STYLES)}
+    codes = {verdict: i for i, verdict in enumerate(atlas.VERDICT_COLOURS)}
     rows, columns = atlas.heatmap_layout(robustness_table())
     grid = paper.collections[0].get_array().reshape(len(rows), len(columns))
     for (group, variant), verdicts in VERDICTS.items():
@@ -119,7 +120,7 @@ def test_heatmap_cells_are_the_verdicts():
                 assert grid[i, j] == codes[verdicts[row]], (row, group, variant)
             else:
                 assert np.ma.is_masked(grid[i, j]), (row, group, variant)  # blank: no such run
-    letters = [t.get_text() for t in paper.texts if t.get_text() in {"R", "P", "N", "-"}]
+    letters = [t.get_text() for t in paper.texts if t.get_text() in set(VERDICT_LETTERS.values())]
     assert len(letters) == sum(len(v) for v in VERDICTS.values())
     half = alternative.collections[0].get_array().reshape(len(rows), len(columns))
     assert half[0, 0] == codes[PARTLY] and grid[0, 0] == codes[NOT]
@@ -128,7 +129,9 @@ def test_heatmap_cells_are_the_verdicts():
     assert labels == ["main", "0.8", "0.97", "E form: printed", "method: gradient 0.9"]
     assert "foresight" in [t.get_text() for t in paper.texts]
     colours = {to_hex(p.get_facecolor()) for p in fig.legends[0].get_patches()}
-    assert colours == {to_hex(colour) for colour, _ in atlas.VERDICT_STYLES.values()}
+    assert colours == {to_hex(colour) for colour in atlas.VERDICT_COLOURS.values()}
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [f"{VERDICT_LETTERS[verdict]} {verdict}" for verdict in atlas.VERDICT_COLOURS]
 
 
 # --------------------------------------------------------------- the ranks figure
@@ -169,6 +172,17 @@ def test_atlas_command_writes_both_figures_deterministically(tmp_path):
         outputs.append([path.read_bytes() for path in out])
     assert outputs[0] == outputs[1]
     assert outputs[0][0].startswith(b"\x89PNG") and outputs[0][1].startswith(b"%PDF")
+
+
+def test_read_table_reads_the_drawn_columns_as_numbers_and_the_others_as_text(tmp_path):
+    robustness, ranks = write_tables(tmp_path)
+    verdicts = atlas.read_table(robustness, atlas.ROBUSTNESS_NEEDS)
+    assert "0.8" in list(verdicts["variant"]) and verdicts["foresight"].isna().all()  # empty: NaN
+    read = atlas.read_table(ranks, atlas.RANKS_NEEDS)
+    assert read["rank"].dtype.kind == "i" and read["foresight"].dtype.kind == "f"
+    assert list(read["rank"]) == list(ranks_table()["rank"]) and read["claimed_by"].iloc[0] == ""
+    ranks.write_text(ranks.read_text().splitlines()[0] + "\n")  # the header only: no run
+    assert atlas.read_table(ranks, atlas.RANKS_NEEDS).empty
 
 
 def test_atlas_command_errors(tmp_path, capsys):

@@ -1,31 +1,41 @@
-"""The replication report (``himo replication``, :mod:`himo.verdicts.replication`).
+"""The replication report (``himo replication``): its findings (:mod:`himo.verdicts.findings`),
+their wording (:mod:`himo.verdicts.replication`, the templates) and the README's copy (``himo readme``).
 
 The tables are made by hand here with exactly the columns the workflow writes
 (:data:`~himo.verdicts.robustness.ROBUSTNESS_COLUMNS`,
-:data:`~himo.verdicts.baselines.TABLE_COLUMNS`), so a column the report reads that the
-tables do not have fails; the workflow test (tests/workflow) writes the report from
-a real run.
+:data:`~himo.verdicts.baselines.TABLE_COLUMNS`), so a column the findings read that the
+tables do not have fails; the workflow test (tests/workflow) writes the report from a
+real run. The findings are tested as data; the rendered report for its structure (its
+sections, its tables, its links, every verdict), not for its sentences.
 """
 
 from __future__ import annotations
 
-import csv
+import fnmatch
 import json
 import re
+import tomllib
+from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
 import yaml
 
+from himo.cli import main
+from himo.io import csv_text
+from himo.verdicts import claims as registry
+from himo.verdicts import findings as F
 from himo.verdicts import replication
 from himo.verdicts.baselines import TABLE_COLUMNS
-from himo.verdicts.judging import NOT, PARTLY, REPLICATED
-from himo.verdicts.replication import Results, describe_by_foresight
+from himo.verdicts.judging import Discussion
 from himo.verdicts.robustness import ROBUSTNESS_COLUMNS
-from himo.cli import main
+from himo.verdicts.vocabulary import MISSING, NOT, PARTLY, REPLICATED, VERDICT_LETTERS
 
 REPO = Path(__file__).resolve().parents[2]
 VERSIONS = {"python_version": "3.11.7", "himo_version": "0.1.0"}
+SECTIONS = ["Summary", "Introduction", "Methods", "Results", "The robustness atlas", "Baselines", "The mechanism",
+            "Discussion", "Reproducing this report", "Software", "References"]
 
 
 # ----------------------------------------------------------------- the tables
@@ -55,7 +65,7 @@ def claim_record(claim, verdict, figure="1"):
             "verdict_by_priority": {"peak": verdict, "half": verdict}, "numbers": {}, "definition": "..."}
 
 
-def make_results(h2_at_0_97=REPLICATED, tau=0.42) -> Results:
+def make_tables(h2_at_0_97=REPLICATED, tau=0.42) -> F.Tables:
     """H1 replicated, H2 not at 0.9 (replicated at 0.97 unless told), G1 partly on
     hanoi; a step variant that moves nothing, a dependent-rule variant that moves G1."""
     claims = {"G1": claim_record("G1", PARTLY, "all"), "H1": claim_record("H1", REPLICATED),
@@ -78,105 +88,220 @@ def make_results(h2_at_0_97=REPLICATED, tau=0.42) -> Results:
     baselines = [baseline_row("hanoi", family, f, t) for family, taus in
                  (("HIMO", (1.0, tau)), ("gradient", (0.5, 0.6)), ("softmax", (0.3, "")))
                  for f, t in zip((0.9, 0.97), taus)]
-    return Results(claims=claims, robustness=rows, baselines=baselines)
+    return F.Tables(claims=claims, robustness=rows, baselines=baselines)
 
 
-def write_tables(results: Results, folder: Path) -> list[str]:
+def write_tables(tables: F.Tables, folder: Path) -> list[str]:
+    """The tables as the workflow writes them (himo.io.csv_text for the CSV ones)."""
     paths = [folder / "claims.json", folder / "robustness.csv", folder / "baselines.csv"]
-    paths[0].write_text(json.dumps(results.claims))
-    for path, rows, columns in ((paths[1], results.robustness, ROBUSTNESS_COLUMNS),
-                                (paths[2], results.baselines, TABLE_COLUMNS)):
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
+    paths[0].write_text(json.dumps(tables.claims))
+    paths[1].write_text(csv_text(tables.robustness, ROBUSTNESS_COLUMNS))
+    paths[2].write_text(csv_text(tables.baselines, TABLE_COLUMNS))
     return [str(p) for p in paths]
 
 
+def report_of(tables: F.Tables, figures=()) -> str:
+    return replication.replication_markdown(F.findings(tables), VERSIONS, figures)
+
+
+# ------------------------------------------------------------ reading Markdown
+def sections(report: str) -> dict[str, str]:
+    """``{## heading: its text}``, in order."""
+    parts = re.split(r"^## (.+)\n", report, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def tables_of(text: str) -> list[list[list[str]]]:
+    """The Markdown tables of a text, each a list of rows (the header first, the rule left out) of cells."""
+    found, current = [], None
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if current is None:
+                current = []
+                found.append(current)
+            if not set("".join(cells)) <= set("-"):
+                current.append(cells)
+        else:
+            current = None
+    return found
+
+
 # --------------------------------------------------------------- the findings
-def test_describe_by_foresight_groups_consecutive_verdicts():
+def test_stretches_group_consecutive_verdicts():
     pairs = [(0.95, PARTLY), (0.8, NOT), (0.97, REPLICATED), (0.85, NOT), (0.99, REPLICATED)]
-    assert describe_by_foresight(pairs) == "not replicated at 0.8-0.85, partly at 0.95, replicated at 0.97-0.99"
-    assert describe_by_foresight([(0.9, REPLICATED)]) == "replicated at 0.9"
+    assert F.stretches(pairs) == [F.Stretch([0.8, 0.85], NOT), F.Stretch([0.95], PARTLY),
+                                  F.Stretch([0.97, 0.99], REPLICATED)]
+    assert F.stretches([(0.9, REPLICATED)]) == [F.Stretch([0.9], REPLICATED)]
+
+
+def test_findings_state_every_claim_in_the_registrys_order():
+    found = F.findings(make_tables())
+    assert [(c.id, c.verdict) for c in found.claims] == [("H1", REPLICATED), ("H2", NOT), ("G1", PARTLY)]
+    assert found.verdicts == {REPLICATED: ["H1"], NOT: ["H2"], PARTLY: ["G1"]}
+    h2 = found.claims[1]
+    assert h2.profiles == [("hanoi", [F.Stretch([0.9], NOT), F.Stretch([0.97], REPLICATED)])]
+    assert h2.alternative_verdicts == [NOT]
+    assert h2.rests_on == [("hanoi", [("subject", "s1"), ("priority", 1.5), ("rival", "007"),
+                                      ("rival's priority", 2.5), ("margin", 1.0)])]
+    assert found.figures == ["1", "all"] and not found.all_replicated
+    assert found.summaries == [(c.id, c.summary) for c in registry.CLAIMS if c.id in ("H1", "H2", "G1")]
+
+
+def test_findings_change_with_the_tables():
+    """A tau or a verdict changed in the tables changes the findings: none is typed in."""
+    base, other = F.findings(make_tables()), F.findings(make_tables(h2_at_0_97=PARTLY, tau=0.17))
+    himo = {env: table.rows[0] for env, table in base.baselines.tau_tables}["hanoi"]
+    assert himo == (["HIMO"], [1.0, 0.42])
+    assert {env: table.rows[0] for env, table in other.baselines.tau_tables}["hanoi"] == (["HIMO"], [1.0, 0.17])
+    assert base.mechanism.trends == [F.TauTrend("hanoi", 1.0, "0.9", 0.42, "0.97")]
+    assert other.mechanism.trends[0].last == 0.17
+    assert dict(base.baselines.tau_ranges[0][1])["HIMO"] == (0.42, 1.0)
+    assert other.claims[1].profiles == [("hanoi", [F.Stretch([0.9], NOT), F.Stretch([0.97], PARTLY)])]
+    assert base.atlas.verdicts[1] == ("H2", "hanoi", [NOT, REPLICATED])
+    assert other.atlas.verdicts[1] == ("H2", "hanoi", [NOT, PARTLY])
 
 
 def test_moved_verdicts_are_the_variants_that_differ_from_their_main_run():
-    moved = replication.moved_verdicts(make_results(), replication.HIMO_GROUPS)
-    assert [(m["claim"], m["group"], m["variant"], m["main"], m["verdict"]) for m in moved] == [
-        ("G1", "dependent rule", "last", PARTLY, NOT)]
+    moved = F.moved_verdicts(make_tables(), F.HIMO_GROUPS)
+    assert moved == [F.MovedVerdict("G1", "hanoi", "dependent rule", "last", PARTLY, NOT)]
+    found = F.findings(make_tables())
+    assert found.atlas.moved == moved and found.moved_groups == [("dependent rule", "G1")]
+    assert found.foresight_sensitive == [("H2", "hanoi")]  # the foresight moves H2 only
 
 
 def test_priority_disagreements_compare_the_same_run_under_both_definitions():
-    found = replication.priority_disagreements(make_results())
-    assert [(d["claim"], d["env_key"], d["paper"], d["alternative"]) for d in found] == [
-        ("H2", "hanoi-0.97", REPLICATED, PARTLY)]
+    found = F.priority_disagreements(make_tables())
+    assert [(d.claim, d.env_key, d.paper, d.alternative) for d in found] == [("H2", "hanoi-0.97", REPLICATED, PARTLY)]
+    atlas = F.findings(make_tables()).atlas
+    assert atlas.disagreements_by_group == {"foresight": 1} and atlas.n_judgements == 7 and atlas.n_runs == 4
+    assert atlas.foresights == [0.9, 0.97]
+
+
+def test_baselines_findings_leave_a_missing_tau_out():
+    found = F.findings(make_tables()).baselines
+    assert dict(found.tau_ranges[0][1]) == {"HIMO": (0.42, 1.0), "gradient": (0.5, 0.6), "softmax": (0.3, 0.3)}
+    softmax = found.tau_tables[0][1].rows[2][1]
+    assert softmax[0] == 0.3 and softmax[1] != softmax[1]  # NaN: a run without a tau
+    assert [(c.family, c.n_runs, c.not_converged) for c in found.convergence] == [
+        ("HIMO", 2, []), ("gradient", 2, []), ("softmax", 2, [])]
+
+
+def test_mechanism_compares_each_reference_order_with_the_dp_order():
+    mechanism = F.findings(make_tables()).mechanism
+    assert [(c.column, c.same, c.higher, c.lower) for c in mechanism.comparisons] == [
+        ("kendall_tau_gap", 1, 1, 0), ("kendall_tau_prior", 0, 0, 0)]  # prior: empty cells, no run compared
+    assert [names for names, _ in mechanism.taus.rows] == [["hanoi", name] for _, name in F.REFERENCE_ORDERS]
+    tables = make_tables()
+    for row in tables.baselines:
+        del row["kendall_tau_prior"]
+    assert "kendall_tau_prior" not in [c.column for c in F.findings(tables).mechanism.comparisons]
+
+
+def test_taus_within_the_tolerance_are_the_same():
+    from himo.tolerances import TAU_ATOL
+
+    assert F.compare_taus([(0.5, 0.5 + TAU_ATOL / 2), (0.5, 0.6), (0.5, 0.4), (0.5, float("nan"))]) == (1, 1, 1)
+
+
+def test_a_choice_no_variant_varies_reads_every_main_run():
+    """The main runs' form of E is found although no run of the atlas varies it."""
+    found = F.findings(make_tables())
+    assert found.main_choices == {"foresight": "0.9", "step": "0.1", "dependent_rule": "argmax", "e_form": "exact"}
+    choices = {c.name: (c.main, c.judged) for c in found.choices}
+    assert choices["step size alpha"] == (["0.1"], ["0.1", "1"])
+    assert choices["reward convention"] == (["goal 1, step 0"], ["goal 1, step 0"])
+
+
+def test_the_claims_own_discussions_read_the_tables():
+    """G1's paragraphs (a fixed dependent action, the ties) are G1's: its Discussion objects read them."""
+    found = F.findings(make_tables())
+    assert [(d.claim, d.template) for d in found.discussions] == [
+        ("G1", "discussion-fixed-dependent.j2"), ("G1", "discussion-ties.j2")]
+    fixed, ties = (d.facts for d in found.discussions)
+    assert fixed == {"runs": [{"env_key": "hanoi-last", "stop_reason": "stalled", "verdict": NOT}], "stalled": True}
+    assert ties == {"verdict": PARTLY, "n_runs": 1, "n_optimal": 1, "ties": [
+        {"env": "hanoi", "n_not_deterministic": 3, "state": "012", "probability": 0.5}]}
+    tables = make_tables()
+    for row in tables.robustness:
+        if row["group"] == "dependent rule":
+            row["stop_reason"] = "converged"
+    fixed = F.findings(tables).discussions[0].facts
+    assert not fixed["stalled"] and fixed["runs"][0]["stop_reason"] == "converged"
+    del tables.claims["G1"]
+    assert F.findings(F.Tables(tables.claims, [r for r in tables.robustness if r["claim"] != "G1"],
+                               tables.baselines)).discussions == []
+
+
+def test_a_new_claims_discussion_reaches_the_report_without_changing_the_report(monkeypatch):
+    """A claim added to the registry with a Discussion: its paragraph is in the report."""
+    said = {"verdict": "shown", "n_runs": 7, "n_optimal": 5, "ties": []}
+    extra = replace(registry.H1, id="X9", discussion=(Discussion("discussion-ties.j2", lambda t, c: said),))
+    monkeypatch.setattr(registry, "CLAIMS", registry.CLAIMS + (extra,))
+    tables = make_tables()
+    tables.claims["X9"] = claim_record("X9", REPLICATED)
+    discussion = sections(report_of(tables))["Discussion"]
+    assert "X9" in discussion and "shown" in discussion and "5 of 7" in discussion
 
 
 # ------------------------------------------------------------------ the report
 def summary_verdicts(report: str) -> dict[str, str]:
     """Claim -> verdict, read back from the summary's table."""
-    summary = replication.readme_summary(report)
-    return {m.group(1): m.group(2) for m in re.finditer(r"^\| (\w+) \| [^|]+ \| [^|]+ \| \*\*([^*]+)\*\* \|",
-                                                         summary, re.M)}
+    table = tables_of(replication.readme_summary(report))[0]
+    return {row[0]: row[3].strip("*") for row in table[1:]}
+
+
+def test_the_report_has_its_sections_in_order_and_well_formed_tables():
+    report = report_of(make_tables(), ("figures/fig1.png",))
+    assert report.startswith("# [¬Re] ") and report.endswith("\n") and not report.endswith("\n\n")
+    assert list(sections(report)) == SECTIONS
+    for table in tables_of(report):
+        assert len({len(row) for row in table}) == 1, table  # as many cells as the header, every row
+    assert all(text.strip() for text in sections(report).values())
 
 
 def test_the_report_states_every_verdict_as_claims_json_does():
-    results = make_results()
-    report = replication.replication_markdown(results, VERSIONS)
-    assert summary_verdicts(report) == {claim: record["verdict"] for claim, record in results.claims.items()}
+    tables = make_tables()
+    report = report_of(tables)
+    assert summary_verdicts(report) == {claim: record["verdict"] for claim, record in tables.claims.items()}
     assert list(summary_verdicts(report)) == ["H1", "H2", "G1"]  # the registry's order
+    results = tables_of(sections(report)["Results"])[0]
+    assert {row[0]: row[2].strip("*") for row in results[1:]} == summary_verdicts(report)
 
 
-def test_the_report_reads_its_numbers_from_the_tables():
-    """A number or a verdict changed in the tables changes the report: none is typed in."""
-    base = replication.replication_markdown(make_results(), VERSIONS)
-    assert "| HIMO | 1.00 | 0.42 |" in base
-    assert "hanoi: not replicated at 0.9, replicated at 0.97" in base
-    other = replication.replication_markdown(make_results(h2_at_0_97=PARTLY, tau=0.17), VERSIONS)
-    assert "| HIMO | 1.00 | 0.17 |" in other and "0.42" not in other
-    assert "hanoi: not replicated at 0.9, partly at 0.97" in other
+def test_the_atlas_table_is_the_findings_verdicts_in_letters():
+    tables = make_tables()
+    atlas = tables_of(sections(report_of(tables))["The robustness atlas"])[0]
+    assert atlas[0] == ["claim", "environment", "0.9", "0.97"]
+    letter = VERDICT_LETTERS
+    assert atlas[1:] == [["H1", "hanoi", letter[REPLICATED], letter[REPLICATED]],
+                         ["H2", "hanoi", letter[NOT], letter[REPLICATED]],
+                         ["G1", "hanoi", letter[PARTLY], MISSING]]  # G1 has no run at 0.97
 
 
-def test_the_report_names_what_moves_and_what_does_not():
-    report = replication.replication_markdown(make_results(), VERSIONS)
-    assert "the verdicts of H2 (hanoi) depend" in report  # the foresight moves H2 only
-    assert "| G1 | hanoi | dependent rule | last | partly replicated | not replicated |" in report
-    assert "hanoi-last stopped as `stalled` (G1 not replicated)" in report
-    assert "3 reached states are not deterministic, the least 012 at probability 0.5" in report
-    assert "gives another verdict on 1 of the 7 judgements" in report
-    assert "softmax 0.30 to 0.30" in report  # an empty tau (NaN) is left out of the range
-
-
-def test_the_mechanism_section_compares_each_reference_order_with_the_dp_order():
-    report = replication.replication_markdown(make_results(), VERSIONS)
-    mechanism = report.split("## The mechanism")[1].split("\n## ")[0]
-    assert "| hanoi | the DP order (distance to the goal) | 1.00 | 0.42 |" in mechanism
-    assert "Against the DP order: hanoi 1.00 at 0.9 to 0.42 at 0.97." in mechanism
-    assert "the same tau as against the DP order on 1 of the 2 HIMO runs, a higher one on 1, a lower one on 0." in mechanism
-    prior = dict(replication.REFERENCE_ORDERS)["kendall_tau_prior"]
-    assert f"| hanoi | {prior} |" in mechanism  # a column of results/baselines.csv
-    results = make_results()
-    for row in results.baselines:
-        del row["kendall_tau_prior"]
-    assert prior not in replication.replication_markdown(results, VERSIONS)  # a column the table lacks
+def test_a_changed_table_changes_the_report():
+    assert report_of(make_tables()) != report_of(make_tables(tau=0.17))
+    assert report_of(make_tables()) != report_of(make_tables(h2_at_0_97=PARTLY))
 
 
 def test_the_title_says_whether_every_claim_replicated():
-    results = make_results()
-    assert replication.title(results).startswith("[¬Re] ")
-    for record in results.claims.values():
+    tables = make_tables()
+    assert replication.title(F.findings(tables)).startswith("[¬Re] ")
+    for record in tables.claims.values():
         record["verdict"] = REPLICATED
-    assert replication.title(results).startswith("[Re] ")
+    assert replication.title(F.findings(tables)).startswith("[Re] ")
 
 
 def test_the_report_links_files_that_the_workflow_writes():
     """Every file the report links (figures, tables, docs) is an output of the workflow or in the repository."""
-    report = replication.replication_markdown(make_results(), VERSIONS, ("figures/fig1.png",))
+    report = report_of(make_tables(), ("figures/fig1.png",))
     workflow = "\n".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
     links = re.findall(r"\]\(\.\./([^)]+)\)", report)
     assert "figures/fig1.png" in links  # a figure given is shown
     for link in links:
         assert f'"{link}"' in workflow or link == "figures/fig1.png", link
+    for table in re.findall(r"\bresults/\w+\.\w+", report):
+        assert f'"{table}"' in workflow, table
     for doc in re.findall(r"\bdocs/\w+\.md", report):
         assert (REPO / doc).is_file(), doc
     for test in re.findall(r"(tests/[\w/]+\.py)::(\w+)", report):
@@ -184,18 +309,30 @@ def test_the_report_links_files_that_the_workflow_writes():
 
 
 def test_metadata_is_rescience_yaml_with_the_journal_fields_empty():
-    meta = yaml.safe_load(replication.metadata_yaml(make_results()))
-    assert meta["type"] == "Replication" and meta["title"].startswith("[¬Re] Hierarchical")
+    found = F.findings(make_tables())
+    text = replication.metadata_yaml(found)
+    meta = yaml.safe_load(text)
+    assert meta == replication.metadata(found) and text.startswith(replication.METADATA_HEADER)
+    assert meta["type"] == "Replication" and meta["title"] == replication.title(found)
     assert {"url": replication.ORIGINAL["url"]} in meta["replication"]
     assert {"doi": replication.ORIGINAL["doi"]} in meta["replication"]
     assert all(next(iter(entry.values())) is None for entry in meta["article"] + meta["dates"])
     assert {"volume": None} in meta["journal"] and {"name": "ReScience C"} in meta["journal"]
-    assert "3 of 3 claims" not in meta["abstract"] and "1 of 3 claims are replicated (H1)" in meta["abstract"]
+    assert meta["abstract"].endswith(replication.summary_markdown(found).split("\n")[0])
+
+
+def test_the_templates_are_package_data():
+    """Every template is installed with the package (pyproject's package-data) and found by the loader."""
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["himo"]
+    templates = [p for p in resources.files("himo.verdicts.templates").iterdir() if p.name.endswith(".j2")]
+    assert {"replication.j2", "summary.j2", "claims.j2"} <= {p.name for p in templates}
+    for template in templates:
+        assert any(fnmatch.fnmatch(f"verdicts/templates/{template.name}", pattern) for pattern in patterns)
 
 
 # ------------------------------------------------------------------- the command
 def test_command_writes_both_files_and_the_same_bytes_twice(tmp_path):
-    tables = write_tables(make_results(), tmp_path)
+    tables = write_tables(make_tables(), tmp_path)
     outputs = []
     for run in ("a", "b"):
         md, meta = tmp_path / f"{run}.md", tmp_path / f"{run}.yaml"
@@ -203,39 +340,63 @@ def test_command_writes_both_files_and_the_same_bytes_twice(tmp_path):
         outputs.append((md.read_bytes(), meta.read_bytes()))
     assert outputs[0] == outputs[1]
     assert summary_verdicts(outputs[0][0].decode()) == {"H1": REPLICATED, "H2": NOT, "G1": PARTLY}
+    assert summary_verdicts(report_of(F.Tables.read(*tables))) == summary_verdicts(outputs[0][0].decode())
 
 
-def test_a_missing_table_is_one_error_and_no_output(tmp_path, capsys):
-    tables = write_tables(make_results(), tmp_path)
-    tables[2] = str(tmp_path / "missing.csv")
+@pytest.mark.parametrize("broken", [0, 2])
+def test_a_missing_table_is_one_error_and_no_output(tmp_path, capsys, broken):
+    tables = write_tables(make_tables(), tmp_path)
+    tables[broken] = str(tmp_path / "missing.file")
     md, meta = (tmp_path / "report").with_suffix(".md"), tmp_path / "r.yaml"
     assert main(["replication", *tables, "--md", str(md), "--metadata", str(meta)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("himo: error: ") and "missing.csv" in err and err.count("\n") == 1
+    assert err.startswith("himo: error: ") and "missing.file" in err and err.count("\n") == 1
     assert not md.exists() and not meta.exists()
 
 
 # -------------------------------------------------------------- the README's copy
-def test_readme_summary_round_trip():
-    report = replication.replication_markdown(make_results(), VERSIONS)
-    summary = replication.readme_summary(report)
-    readme = f"# x\n\n{replication.README_START}\nold text\n{replication.README_END}\n\nafter\n"
-    updated = replication.replace_readme_summary(readme, summary)
-    assert summary in updated and "old text" not in updated and updated.endswith("\n\nafter\n")
-    assert replication.replace_readme_summary(updated, summary) == updated
-    with pytest.raises(ValueError, match="no replication summary"):
-        replication.replace_readme_summary("# no marks\n", summary)
+README = f"# x\n\n{replication.README_START}\nold text\n{replication.README_END}\n\nafter\n"
+
+
+def test_readme_round_trip(tmp_path, capsys):
+    """`himo readme` (make readme) copies the summary between the marks; `--check` then finds it current,
+    and after a rerun with other results says so without writing."""
+    tables = write_tables(make_tables(), tmp_path)
+    report, readme = tmp_path / "the-report", tmp_path / "README.md"
+    readme.write_text(README)
+    assert main(["replication", *tables, "--md", str(report), "--metadata", str(tmp_path / "m.yaml")]) == 0
+    assert main(["readme", str(report), str(readme)]) == 0
+    text = readme.read_text()
+    summary = replication.readme_summary(report.read_text())
+    assert f"{replication.README_START}\n{summary}\n{replication.README_END}" in text
+    assert "old text" not in text and text.startswith("# x\n\n") and text.endswith("\n\nafter\n")
+    capsys.readouterr()
+    assert main(["readme", "--check", str(report), str(readme)]) == 0
+    assert capsys.readouterr().err == "" and readme.read_text() == text
+    tables = write_tables(make_tables(tau=0.17), tmp_path)
+    assert main(["replication", *tables, "--md", str(report), "--metadata", str(tmp_path / "m.yaml")]) == 0
+    assert main(["readme", "--check", str(report), str(readme)]) == 0
+    assert "differs" in capsys.readouterr().err and readme.read_text() == text  # --check writes nothing
+    assert main(["readme", str(report), str(readme)]) == 0 and readme.read_text() != text
+
+
+def test_readme_errors_are_one_line(tmp_path, capsys):
+    report, readme = tmp_path / "the-report", tmp_path / "README.md"
+    report.write_text(report_of(make_tables()))
+    readme.write_text("# no marks\n")
+    assert main(["readme", str(report), str(readme)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("himo: error: ") and "README.md" in err and err.count("\n") == 1
+    assert readme.read_text() == "# no marks\n"
+    readme.write_text(README)
+    report.write_text("# not a report\n")
+    assert main(["readme", str(report), str(readme)]) == 2
+    assert "the-report" in capsys.readouterr().err and readme.read_text() == README
 
 
 def test_the_readme_carries_a_summary_between_the_marks():
-    """The README's Results section holds the report's summary (`make readme` writes it)."""
+    """The README's Results section holds a report's summary (`make readme` writes it)."""
     readme = (REPO / "README.md").read_text()
     assert readme.count(replication.README_START) == 1 and readme.count(replication.README_END) == 1
     block = readme.split(replication.README_START)[1].split(replication.README_END)[0]
-    assert "claims are replicated" in block and "| H2 |" in block
-
-
-def test_a_choice_no_variant_varies_reads_every_main_run():
-    """The summary names the main runs' form of E although no run of the atlas varies it."""
-    summary = replication.summary_markdown(make_results())
-    assert "E with the factor lambda, the erratum corrected" in summary and "foresight 0.9," in summary
+    assert set(summary_verdicts(f"## Summary\n{block}\n## End\n")) == {claim.id for claim in registry.CLAIMS}

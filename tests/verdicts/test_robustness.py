@@ -4,13 +4,13 @@ runs' choices read from their attributes, the groups, the tidy tables and their 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import numpy as np
 import pytest
 
+from himo.errors import HimoError
+from himo.io import csv_text, read_csv
 from himo.verdicts import claims as C
 from himo.verdicts import judging as J
 from himo.verdicts import report
@@ -170,16 +170,31 @@ def test_every_claim_summary_uses_the_summary_fields():
                     assert set(claim.summarize(numbers)) <= set(J.SUMMARY_FIELDS), claim.id
 
 
-def test_csv_bytes_are_deterministic_and_read_back():
+def test_csv_bytes_are_deterministic_and_read_back(tmp_path):
     runs = atlas_runs()
-    text = R.csv_text(R.robustness_table(J.evaluate_claims(C.CLAIMS, runs), C.CLAIMS), R.ROBUSTNESS_COLUMNS)
-    again = R.csv_text(R.robustness_table(J.evaluate_claims(C.CLAIMS, runs[::-1]), C.CLAIMS),
-                       R.ROBUSTNESS_COLUMNS)
+    text = csv_text(R.robustness_table(J.evaluate_claims(C.CLAIMS, runs), C.CLAIMS), R.ROBUSTNESS_COLUMNS)
+    again = csv_text(R.robustness_table(J.evaluate_claims(C.CLAIMS, runs[::-1]), C.CLAIMS), R.ROBUSTNESS_COLUMNS)
     assert text == again
-    rows = list(csv.DictReader(io.StringIO(text)))
+    (tmp_path / "t.csv").write_text(text)
+    rows = read_csv(tmp_path / "t.csv", needs=R.ROBUSTNESS_COLUMNS)
     assert list(rows[0]) == list(R.ROBUSTNESS_COLUMNS)
-    assert R.csv_text([{"a": 1 / 3, "b": float("nan"), "c": True, "d": None, "e": np.int64(2)}], "abcde") == \
+    assert csv_text([{"a": 1 / 3, "b": float("nan"), "c": True, "d": None, "e": np.int64(2)}], "abcde") == \
         "a,b,c,d,e\n0.333333,,true,,2\n"
+
+
+def test_csv_quotes_and_escapes_text_and_reads_it_back(tmp_path):
+    """A text with a comma, a quote or a newline is quoted, its quotes doubled (the csv module's
+    rules), and read back as it was; a missing column or file is one error naming the file."""
+    rows = [{"a": 'say "hi", twice', "b": "two\nlines"}, {"a": "plain", "b": ""}]
+    text = csv_text(rows, ["a", "b"])
+    assert text.splitlines()[1] == '"say ""hi"", twice","two'
+    path = tmp_path / "q.csv"
+    path.write_text(text)
+    assert read_csv(path, needs=["a", "b"]) == rows
+    with pytest.raises(HimoError, match=r"q\.csv: the table misses the column\(s\) c"):
+        read_csv(path, needs=["a", "c"])
+    with pytest.raises(HimoError, match="nothing.csv"):
+        read_csv(tmp_path / "nothing.csv")
 
 
 def test_rank_table_has_the_ranks_the_claims_read():

@@ -145,6 +145,18 @@ def test_himo_commands():
     assert "measures/dataset.py" in himo_sources("measures")
 
 
+def test_the_report_templates_are_inputs_of_the_commands_that_render_them():
+    """Each template is named by the module that renders it (its file name a string constant),
+    so it is a code input of the commands that render it, and of no per-run command."""
+    template = "verdicts/templates/{}".format
+    replication, claims = himo_sources("replication"), himo_sources("claims")
+    assert {template(name) for name in ("replication.j2", "summary.j2", "sentences.j2", "macros.j2",
+                                        "discussion-ties.j2")} <= replication
+    assert template("claims.j2") in claims and template("replication.j2") not in claims
+    for command in ("solve", "measures", "run", "figure"):
+        assert not any("templates" in f for f in himo_sources(command)), command
+
+
 def test_each_rule_takes_the_code_of_the_command_it_runs():
     """In workflow/rules/*.smk a rule whose shell runs `himo X` has `code=get_code("X")`
     (a rule made in a loop, named by its `name:`, counts once)."""

@@ -225,6 +225,8 @@ CODE_EDITS = {
     "verdicts/robustness.py": ({"claims", "lift", "robustness_figures", "replication", "all"}, True),
     "verdicts/lift.py": ({"lift", "all"}, True),
     "verdicts/replication.py": ({"replication", "all"}, True),
+    "verdicts/templates/replication.j2": ({"replication", "all"}, True),
+    "verdicts/templates/claims.j2": ({"claims", "robustness_figures", "replication", "all"}, True),
     "plotting/robustness.py": ({"robustness_figures", "replication", "all"}, True),
     "plotting/panels.py": ({"figure", "baselines", "lift", "robustness_figures", "replication", "all"}, True),
     "plotting/himo.mplstyle": ({"figure", "baselines", "lift", "robustness_figures", "replication", "all"},

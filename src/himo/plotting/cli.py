@@ -101,15 +101,13 @@ def _lift_args(parser: argparse.ArgumentParser) -> None:
                  "optimal path (a table), and the lift against the foresight by method (a figure)",
          _lift_args)
 def _lift(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    _draw_off_screen()
+    from himo.io import csv_text
     from himo.plotting.baselines import read_measures
     from himo.plotting.figures import write_figure
     from himo.plotting.lift import lift_figure
     from himo.verdicts.baselines import paper_environments
     from himo.verdicts.lift import LIFT_COLUMNS, OPTIONAL, REQUIRED, lift_profile, lift_table
-    from himo.verdicts.robustness import csv_text
 
     runs = [read_measures(path, REQUIRED, OPTIONAL) for path in args.measures]
     if not paper_environments(runs):
@@ -118,6 +116,7 @@ def _lift(args: argparse.Namespace) -> None:
     rows = lift_table(runs)
     write_figure(lift_figure(lift_profile(rows, runs)), args.png, args.pdf,
                  {args.csv: csv_text(rows, LIFT_COLUMNS)})
+
 
 def _atlas_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("robustness", help="the robustness table (results/robustness.csv, from 'himo claims --csv')")

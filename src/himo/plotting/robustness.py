@@ -36,27 +36,34 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from himo.verdicts.judging import NOT, NOT_EVALUATED, PAPER_PRIORITY, PARTLY, REPLICATED
-from himo.verdicts.robustness import group_order
 from himo.errors import HimoError
+from himo.io import read_csv
 from himo.plotting.figures import house_style
+from himo.verdicts.robustness import group_order
+from himo.verdicts.vocabulary import (
+    NOT,
+    NOT_EVALUATED,
+    PAPER_PRIORITY,
+    PARTLY,
+    PRIORITY_TITLES,
+    REPLICATED,
+    VERDICT_LETTERS,
+)
 
-#: The verdicts in the order of their colour codes, with their colours and letters.
-VERDICT_STYLES = {  # green to purple (ColorBrewer PRGn): apart for red-green colour blindness too
-    REPLICATED: ("#1b7837", "R"),
-    PARTLY: ("#a6dba0", "P"),
-    NOT: ("#762a83", "N"),
-    NOT_EVALUATED: ("0.85", "-"),
+#: The verdicts in the order of their colour codes, with their colours (their letters
+#: are :data:`~himo.verdicts.vocabulary.VERDICT_LETTERS`).
+VERDICT_COLOURS = {  # green to purple (ColorBrewer PRGn): apart for red-green colour blindness too
+    REPLICATED: "#1b7837",
+    PARTLY: "#a6dba0",
+    NOT: "#762a83",
+    NOT_EVALUATED: "0.85",
 }
-#: How the figures name the priority definitions.
-PRIORITY_TITLES = {"peak": "priority: peak of dPD/dt (paper)", "half": "priority: PD~ reaches 1/2"}
 #: The columns each table must have (the others are ignored).
 ROBUSTNESS_NEEDS = ("claim", "paper_env", "priority", "verdict", "group", "variant")
 RANKS_NEEDS = ("paper_env", "env_key", "priority", "group", "foresight", "state", "steps_to_goal", "rank",
                "role", "claimed_by")
-#: The text columns (read as text even when they look like numbers, e.g. a variant "0.8").
-TEXT_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "group", "variant", "method", "e_form",
-                "dependent_rule", "placement", "stop_reason", "subject", "rival", "state", "role", "claimed_by")
+#: The columns the figures draw as numbers (the others stay text, e.g. a variant "0.8"; an empty cell is NaN).
+NUMBER_COLUMNS = ("foresight", "steps_to_goal", "rank")
 #: Colours of the rank lines: claimed states (one each), states between them and the goal, others.
 CLAIMED_COLOURS = ("#d62728", "#ff7f0e", "#1f4e9c", "#9467bd")
 BETWEEN_COLOUR = "0.35"
@@ -64,17 +71,17 @@ OTHER_COLOUR = "0.8"
 
 
 def read_table(path: str | Path, needs: tuple[str, ...]) -> pd.DataFrame:
-    """A table written by :func:`himo.verdicts.robustness.csv_text`, checked for the
-    columns ``needs``; text columns stay text, empty cells are NaN in number columns."""
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-        table = pd.read_csv(path, dtype={name: str for name in TEXT_COLUMNS if name in header},
-                            keep_default_na=False, na_values={name: [""] for name in header if name not in TEXT_COLUMNS})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise HimoError(f"{path}: not a readable CSV table ({err})") from None
-    missing = [name for name in needs if name not in table.columns]
-    if missing:
-        raise HimoError(f"{path}: the table misses the column(s) {', '.join(missing)}")
+    """A table written by :func:`himo.io.csv_text` (:func:`himo.io.read_csv`), checked for
+    the columns ``needs``; the :data:`NUMBER_COLUMNS` are numbers (an empty cell NaN), the
+    others text."""
+    rows = read_csv(path, needs)
+    table = pd.DataFrame(rows, columns=list(rows[0]) if rows else list(needs))
+    for name in NUMBER_COLUMNS:
+        if name in table:
+            try:
+                table[name] = pd.to_numeric(table[name].replace("", np.nan))
+            except ValueError as err:
+                raise HimoError(f"{path}: the column {name} is not numbers ({err})") from None
     return table
 
 
@@ -98,8 +105,8 @@ def verdict_heatmap(table: pd.DataFrame) -> Figure:
 
     rows, columns = heatmap_layout(table)
     priorities = sorted(set(table["priority"]), key=lambda p: (p != PAPER_PRIORITY, p))
-    codes = {verdict: i for i, verdict in enumerate(VERDICT_STYLES)}
-    cmap = ListedColormap([colour for colour, _ in VERDICT_STYLES.values()])
+    codes = {verdict: i for i, verdict in enumerate(VERDICT_COLOURS)}
+    cmap = ListedColormap(list(VERDICT_COLOURS.values()))
     width = min(max(3.6, 1.2 + 0.17 * len(columns)), 10.0)
     height = 1.0 + len(priorities) * (0.9 + 0.17 * len(rows))
     with house_style():
@@ -115,8 +122,8 @@ def verdict_heatmap(table: pd.DataFrame) -> Figure:
                                                            part["variant"], part["verdict"]):
                 i, j = index_row[(claim, env)], index_col[(group, variant)]
                 grid[i, j] = codes[verdict]
-                letters[i, j] = VERDICT_STYLES[verdict][1]
-            sns.heatmap(grid, ax=ax, cmap=cmap, vmin=-0.5, vmax=len(VERDICT_STYLES) - 0.5, cbar=False,
+                letters[i, j] = VERDICT_LETTERS[verdict]
+            sns.heatmap(grid, ax=ax, cmap=cmap, vmin=-0.5, vmax=len(VERDICT_COLOURS) - 0.5, cbar=False,
                         annot=letters, fmt="", annot_kws={"fontsize": 4.5},
                         linewidths=0.4, linecolor="white", square=False)
             ax.set_yticks(np.arange(len(rows)) + 0.5, [_row_label(rows, r) for r in rows], rotation=0)
@@ -124,9 +131,9 @@ def verdict_heatmap(table: pd.DataFrame) -> Figure:
             ax.tick_params(length=0)
             _group_brackets(ax, columns)
             ax.set_title(PRIORITY_TITLES.get(priority, f"priority: {priority}"), loc="left", pad=14)
-        fig.legend(handles=[Patch(facecolor=colour, label=f"{letter} {verdict}")
-                            for verdict, (colour, letter) in VERDICT_STYLES.items()],
-                   loc="outside lower center", ncols=len(VERDICT_STYLES) if width >= 5 else 2, frameon=False)
+        fig.legend(handles=[Patch(facecolor=colour, label=f"{VERDICT_LETTERS[verdict]} {verdict}")
+                            for verdict, colour in VERDICT_COLOURS.items()],
+                   loc="outside lower center", ncols=len(VERDICT_COLOURS) if width >= 5 else 2, frameon=False)
     return fig
 
 

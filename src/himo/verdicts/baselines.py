@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 import xarray as xr
 
+from himo.io import csv_text
 from himo.measures import states
 from himo.verdicts.judging import runs_of
 from himo.measures.orders import path_ranks, precedence_ranks
@@ -206,16 +207,6 @@ def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None
 
 
 def table_csv(rows: Sequence[dict]) -> str:
-    """:func:`comparison_table` as CSV text: the :data:`TABLE_COLUMNS`, floats to 6
-    significant digits, NaN and missing values empty; the same rows give the same bytes."""
-    def cell(value) -> str:
-        if value is None or (isinstance(value, float) and not np.isfinite(value)):
-            return ""
-        if isinstance(value, float):
-            return f"{value:.6g}"
-        text = str(value)
-        return f'"{text}"' if any(c in text for c in ',"\n') else text
-
-    lines = [",".join(TABLE_COLUMNS)]
-    lines += [",".join(cell(row[name]) for name in TABLE_COLUMNS) for row in rows]
-    return "\n".join(lines) + "\n"
+    """:func:`comparison_table` as CSV text (results/baselines.csv): the :data:`TABLE_COLUMNS`,
+    written by :func:`himo.io.csv_text`."""
+    return csv_text(rows, TABLE_COLUMNS)

@@ -27,21 +27,14 @@ from himo.measures.orders import pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
     BesideMethod,
-    NOT_CONVERGED,
-    SOME_OF_THE_STATES,
-    TIED_OPTIMAL_ACTIONS,
-    WITHIN_RESOLUTION,
-    lead_cause,
-    lead_off_path,
-    number,
-    NOT,
-    PARTLY,
-    REPLICATED,
     Claim,
     Decision,
+    Discussion,
     EveryMainRun,
     MainRun,
     NotEvaluable,
+    lead_cause,
+    lead_off_path,
     lead_rule,
     lead_status,
     lead_summary,
@@ -54,6 +47,16 @@ from himo.verdicts.judging import (
     require_start,
     run_key,
     time_grid,
+)
+from himo.verdicts.vocabulary import (
+    NOT,
+    NOT_CONVERGED,
+    PARTLY,
+    REPLICATED,
+    SOME_OF_THE_STATES,
+    TIED_OPTIMAL_ACTIONS,
+    WITHIN_RESOLUTION,
+    significant,
 )
 
 #: H4: CD~ must pass +RISE_TOL (a rise) before -RISE_TOL; a fall is a drop of at
@@ -119,7 +122,7 @@ def cause_H1(numbers: dict) -> str:
         return (f"{SOME_OF_THE_STATES}: the goal precedes every on-path state, not "
                 f"{', '.join(numbers['states_not_after_goal'])}")
     return (f"{WITHIN_RESOLUTION}: the goal with {', '.join(numbers['states_tied_with_goal'])} "
-            f"(resolution {number(numbers['resolution'])})")
+            f"(resolution {significant(numbers['resolution'])})")
 
 
 def _difference(a, b):
@@ -228,7 +231,7 @@ H3 = Claim(
     summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
              "rival's; resolution: the start's with the rival's"),
     partly_because=lambda numbers: (f"{WITHIN_RESOLUTION}: the start with {', '.join(numbers['tied_with_start'])} "
-                                    f"(resolution {number(numbers['resolution'])})"),
+                                    f"(resolution {significant(numbers['resolution'])})"),
 )
 
 
@@ -659,6 +662,33 @@ def decide_G1(runs: Sequence[xr.Dataset]) -> Decision:
     return verdict, {"runs": per_run}
 
 
+def fixed_dependent_facts(tables, claim: str) -> dict | None:
+    """The runs with a fixed dependent action (the atlas group ``dependent rule``): how
+    each stopped, the claim's verdict on it, and whether they all stalled."""
+    fixed = [row for row in tables.rows(claim) if row["group"] == "dependent rule"]
+    if not fixed:
+        return None
+    return {"runs": [{"env_key": row["env_key"], "stop_reason": row["stop_reason"], "verdict": row["verdict"]}
+                     for row in fixed],
+            "stalled": all(row["stop_reason"] == "stalled" for row in fixed)}
+
+
+def ties_facts(tables, claim: str) -> dict | None:
+    """The claim's verdict, how many main runs reach the optimum, and for each main run
+    that is not deterministic on its reached states, how many are not and the least
+    deterministic one (its probability)."""
+    record = tables.claims.get(claim)
+    if not record:
+        return None
+    runs = record["numbers"].get("runs", {})
+    return {"verdict": record["verdict"], "n_runs": len(runs),
+            "n_optimal": sum(bool(numbers.get("optimal")) for numbers in runs.values()),
+            "ties": [{"env": env, "n_not_deterministic": numbers.get("n_reached_not_deterministic"),
+                      "state": numbers.get("least_deterministic_reached_state"),
+                      "probability": numbers.get("least_deterministic_probability")}
+                     for env, numbers in runs.items() if not numbers.get("deterministic_on_reached_states", True)]}
+
+
 G1 = Claim(
     id="G1", figure="all", paper_env="*",
     paper_text="HIMO converges to the optimal deterministic policy (footnote 1).",
@@ -680,6 +710,8 @@ G1 = Claim(
              "policy is not deterministic (of all the runs); of: the number of runs"),
     order_based=False,
     partly_because=lambda numbers: cause_G1(numbers["runs"]),
+    discussion=(Discussion("discussion-fixed-dependent.j2", fixed_dependent_facts),
+                Discussion("discussion-ties.j2", ties_facts)),
 )
 
 #: The paper's claims, in the order of the paper.

@@ -1,4 +1,6 @@
-"""The cross-run subcommands ``himo claims`` and ``himo replication`` (registered on import)."""
+"""The cross-run subcommands (registered on import): ``himo claims`` and ``himo replication``, which
+the workflow runs, and ``himo claims-doc`` and ``himo readme``, which write the repository's
+generated documents (docs/CLAIMS.md, the README's summary of the results)."""
 
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ def _claims_args(parser: argparse.ArgumentParser) -> None:
 def _claims(args: argparse.Namespace) -> None:
     from himo.verdicts.claims import CLAIMS
     from himo.verdicts.judging import evaluate_claims
+    from himo.io import csv_text, write_texts
     from himo.verdicts.report import claims_json, claims_markdown
-    from himo.verdicts.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, csv_text, rank_table, robustness_table
-    from himo.io import write_texts
+    from himo.verdicts.robustness import RANK_COLUMNS, ROBUSTNESS_COLUMNS, rank_table, robustness_table
 
     # The claims read the small variables of each run (and the CD series of a few):
     # the long time series stay on disk until a claim reads them.
@@ -65,14 +67,50 @@ def _replication_args(parser: argparse.ArgumentParser) -> None:
                         "the robustness atlas and the baselines tables",
          _replication_args)
 def _replication(args: argparse.Namespace) -> None:
-    from himo.verdicts.replication import Results, metadata_yaml, replication_markdown
     from himo.io import write_texts
     from himo.provenance import package_versions
+    from himo.verdicts.findings import Tables
+    from himo.verdicts.replication import write_report
 
     try:
-        results = Results.read(args.claims, args.robustness, args.baselines)
+        tables = Tables.read(args.claims, args.robustness, args.baselines)
     except (OSError, ValueError, KeyError) as err:
         raise HimoError(f"cannot read the results tables: {err}") from None
-    texts = {args.md: replication_markdown(results, package_versions(), tuple(args.figure)),
-             args.metadata: metadata_yaml(results)}
-    write_texts(texts)
+    report, metadata = write_report(tables, package_versions(), tuple(args.figure))
+    write_texts({args.md: report, args.metadata: metadata})
+
+
+def _claims_doc_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", help="the Markdown file to write (docs/CLAIMS.md)")
+
+
+@command("claims-doc", "write the reference of the claims registry, what docs/CLAIMS.md holds", _claims_doc_args)
+def _claims_doc(args: argparse.Namespace) -> None:
+    from himo.io import write_texts
+    from himo.verdicts.report import claims_reference
+
+    write_texts({args.out: claims_reference()})
+
+
+def _readme_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("report", help="the replication report (results/replication.md)")
+    parser.add_argument("readme", help="the README whose summary of the results to update (README.md)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; only say (on stderr) whether the README's copy is the report's summary")
+
+
+@command("readme", "copy the summary of a replication report into the README, between its marks", _readme_args)
+def _readme(args: argparse.Namespace) -> None:
+    import sys
+
+    from himo.io import write_texts
+    from himo.verdicts.replication import updated_readme
+
+    readme, updated = updated_readme(args.report, args.readme)
+    if updated == readme:
+        return
+    if args.check:
+        print(f"note: the summary in {args.readme} differs from {args.report}'s; `make readme` copies it",
+              file=sys.stderr)
+    else:
+        write_texts({args.readme: updated})

@@ -42,36 +42,19 @@ import numpy as np
 import xarray as xr
 
 from himo.measures import orders, states
-
-REPLICATED = "replicated"
-PARTLY = "partly replicated"
-NOT = "not replicated"
-NOT_EVALUATED = "not evaluated"
-#: Every verdict, from the best to none.
-VERDICTS = (REPLICATED, PARTLY, NOT, NOT_EVALUATED)
-
-#: Why a verdict is only partly replicated: the first words of every ``partly_because``.
-#: Unlike cases, kept apart: a claimed state tied with its rival at the time grid's
-#: resolution; a claimed state ahead of only some of the states between it and the goal
-#: (which a scrambled order also does: the claims' null pass rates say how often); some
-#: of several states doing what the claim says; optimal actions that tie in the
-#: environment (the flow keeps them equally likely); runs that stopped before the
-#: convergence test held.
-WITHIN_RESOLUTION = "tied within the resolution"
-JUMPS_AHEAD = "ahead of a few states only"
-SOME_OF_THE_STATES = "some of the states"
-TIED_OPTIMAL_ACTIONS = "tied optimal actions"
-NOT_CONVERGED = "not converged"
-PARTLY_CAUSES = (WITHIN_RESOLUTION, JUMPS_AHEAD, SOME_OF_THE_STATES, TIED_OPTIMAL_ACTIONS, NOT_CONVERGED)
-
-#: The definitions of a state's priority every claim is judged under: name -> the
-#: measures variable that holds it (himo.measures.dataset).
-PRIORITY_DEFINITIONS = {
-    "peak": "priority",  # the paper's: the time at which dPD/dt peaks
-    "half": "priority_half",  # the time at which PD~ first reaches 1/2
-}
-#: The paper's definition: the claims' verdicts are judged under it.
-PAPER_PRIORITY = "peak"
+from himo.verdicts.vocabulary import (  # the verdicts, their causes and the priority definitions, defined there
+    JUMPS_AHEAD,
+    NOT,
+    NOT_EVALUATED,
+    PAPER_PRIORITY,
+    PARTLY,
+    PRIORITY_DEFINITIONS,
+    REPLICATED,
+    SOME_OF_THE_STATES,
+    VERDICTS,
+    WITHIN_RESOLUTION,
+    significant,
+)
 
 #: The words the operational definitions use, each defined once (docs/CLAIMS.md).
 VOCABULARY = {
@@ -259,6 +242,21 @@ HIMO_METHODS = ("newton", "natural")
 
 
 @dataclass(frozen=True)
+class Discussion:
+    """A paragraph that a claim adds to the discussion of the replication report.
+
+    ``facts(tables, claim_id)`` reads what the paragraph states from the workflow's
+    tables (a :class:`himo.verdicts.findings.Tables`) as a dict of plain values, or
+    None when there is nothing to say; ``template`` is the file of
+    :mod:`himo.verdicts.templates` that words them (it gets the dict's items and
+    ``claim``, the claim's id).
+    """
+
+    template: str
+    facts: Callable[..., dict | None]
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim of the paper: what it says, how himo decides it, on which runs.
 
@@ -276,7 +274,9 @@ class Claim:
     environment. ``order_based`` says the rule reads the priority order (so the
     DP order and random orders can be judged by it: :mod:`himo.verdicts.nulls`).
     ``partly_because`` maps the numbers of a partly replicated decision to its cause,
-    ``"<one of PARTLY_CAUSES>: <the states or runs>"``.
+    ``"<one of PARTLY_CAUSES>: <the states or runs>"``. ``discussion`` holds what the
+    claim adds to the replication report's discussion (:class:`Discussion`), beyond
+    its verdicts.
     """
 
     id: str
@@ -291,6 +291,7 @@ class Claim:
     claimed: Callable[[xr.Dataset], list[tuple[int, str]]] | None = None
     order_based: bool = True
     partly_because: Callable[[dict], str] | None = None
+    discussion: tuple[Discussion, ...] = ()
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row
@@ -680,15 +681,10 @@ def lead_cause(status: dict) -> str:
     tied = {label: v for label, v in status.items() if v["tied_for_lead"]}
     if tied:
         return f"{WITHIN_RESOLUTION}: " + ", ".join(
-            f"{label} with {', '.join(v['tied_with']) or 'the rival'} (resolution {number(v['resolution_to_rival'])})"
+            f"{label} with {', '.join(v['tied_with']) or 'the rival'} (resolution {significant(v['resolution_to_rival'])})"
             for label, v in tied.items())
     ahead = sorted(set().union(*(v["jumps_ahead_of"] for v in status.values())))
     return f"{JUMPS_AHEAD}: of {', '.join(ahead)}"
-
-
-def number(value) -> str:
-    """A number in a sentence: 3 significant digits; ``-`` for none."""
-    return "-" if value is None else f"{float(value):.3g}"
 
 
 def lead_rule(claimed: str, every: bool, otherwise: str = "") -> str:

@@ -15,7 +15,7 @@ those judgements out for reading and drawing:
   tied with it (the ranks and ties the claims read, :func:`himo.verdicts.judging.on_path_ranks`
   and :func:`~himo.verdicts.judging.on_path_ties`, by the one rule of
   :func:`himo.measures.orders.precedes`) and the claims whose subject it is;
-* :func:`csv_text`, the same bytes for the same rows.
+* both written by :func:`himo.io.csv_text`, the same bytes for the same rows.
 
 **Groups.** A run belongs to the group of the choices in which it differs from the
 main run of its paper environment (:func:`himo.verdicts.judging.varied_choices`):
@@ -28,19 +28,14 @@ choices joined with ``+``.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from typing import Iterable, Sequence
 
-import numpy as np
 import xarray as xr
 
+from himo.io import table_number
 from himo.measures import states
 from himo.verdicts.judging import (
     CHOICES,
-    PAPER_PRIORITY,
-    PRIORITY_DEFINITIONS,
     SUMMARY_FIELDS,
     Claim,
     NotEvaluable,
@@ -51,6 +46,7 @@ from himo.verdicts.judging import (
     run_key,
     with_priority,
 )
+from himo.verdicts.vocabulary import PAPER_PRIORITY, PRIORITY_DEFINITIONS
 
 #: The groups of the atlas in the order they are shown; a group is named by the
 #: choices its runs vary (``reward`` stands for goal_reward and step_reward).
@@ -68,8 +64,6 @@ ROBUSTNESS_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "p
 #: The columns of results/priority_ranks.csv.
 RANK_COLUMNS = ("paper_env", "env_key", "priority", "group", "variant", *CHOICES, "state", "path_position",
                 "steps_to_goal", "priority_time", "rank", "tied_with", "role", "claimed_by")
-#: Floats in the tables are written with this many significant digits.
-SIGNIFICANT = 6
 
 
 # ------------------------------------------------------------------- the groups
@@ -116,7 +110,7 @@ def _sortable(value) -> tuple:
 
 
 def _number(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return table_number(value) if isinstance(value, float) else str(value)
 
 
 # ---------------------------------------------------------- results/robustness.csv
@@ -217,30 +211,7 @@ def _subjects(records: dict, claims: Sequence[Claim]) -> dict[tuple[str, str], d
     return found
 
 
-# --------------------------------------------------------------------- writing
-def csv_text(rows: Iterable[dict], columns: Sequence[str]) -> str:
-    """The rows as CSV with a header: floats to :data:`SIGNIFICANT` digits, NaN and
-    None empty, booleans ``true``/``false``; the same rows give the same bytes."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(name)) for name in columns])
-    return out.getvalue()
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return "" if not math.isfinite(value) else f"{float(value):.{SIGNIFICANT}g}"
-    return str(value)
-
-
+# ----------------------------------------------------------------- selecting
 def paper_rows(rows: Iterable[dict]) -> list[dict]:
     """The rows judged under the paper's priority definition."""
     return [row for row in rows if row["priority"] == PAPER_PRIORITY]

@@ -29,12 +29,13 @@ from himo.verdicts import findings as F
 from himo.verdicts import replication
 from himo.verdicts.baselines import TABLE_COLUMNS
 from himo.verdicts.judging import Discussion
+from himo.verdicts.lift import LIFT_COLUMNS
 from himo.verdicts.robustness import ROBUSTNESS_COLUMNS
 from himo.verdicts.vocabulary import MISSING, NOT, PARTLY, REPLICATED, VERDICT_LETTERS
 
 REPO = Path(__file__).resolve().parents[2]
 VERSIONS = {"python_version": "3.11.7", "himo_version": "0.1.0"}
-SECTIONS = ["Summary", "Introduction", "Methods", "Results", "The robustness atlas", "Baselines", "The mechanism",
+SECTIONS = ["Summary", "Conclusion", "Introduction", "Methods", "Results", "The robustness atlas", "Baselines", "The mechanism",
             "Discussion", "Reproducing this report", "Software", "References"]
 
 
@@ -60,12 +61,29 @@ def baseline_row(env, family, foresight, tau):
     return row
 
 
+def lift_row(run, family, foresight, state, lift, tied=False):
+    """A row of results/bottleneck_lift.csv of a compared run on hanoi."""
+    row = dict.fromkeys(LIFT_COLUMNS, "")
+    row.update(run=run, method={"HIMO": "natural"}.get(family, family), family=family, foresight=str(foresight),
+               paper_env="hanoi", compared="true", state=state, role="bridge", on_path="true", priority="1",
+               dp_rank="3", rank="3", lift=str(lift), tied="true" if tied else "false", stop_reason="converged")
+    return row
+
+
+def lift_rows(sign=1):
+    """HIMO lifts 011 by 2 at 0.97 (and defers 211 by 1); the gradient lifts 011 by 3, tied."""
+    return [lift_row("hanoi", "HIMO", 0.9, "011", 0), lift_row("hanoi", "HIMO", 0.9, "211", 0),
+            lift_row("hanoi-0.97", "HIMO", 0.97, "011", 2 * sign), lift_row("hanoi-0.97", "HIMO", 0.97, "211", -sign),
+            lift_row("hanoi-gradient-0.9", "gradient", 0.9, "011", 3, tied=True),
+            lift_row("hanoi-gradient-0.9", "gradient", 0.9, "211", 0)]
+
+
 def claim_record(claim, verdict, figure="1"):
     return {"id": claim, "figure": figure, "statement": f"the paper's words for {claim}", "verdict": verdict,
             "verdict_by_priority": {"peak": verdict, "half": verdict}, "numbers": {}, "definition": "..."}
 
 
-def make_tables(h2_at_0_97=REPLICATED, tau=0.42) -> F.Tables:
+def make_tables(h2_at_0_97=REPLICATED, tau=0.42, lift_sign=1) -> F.Tables:
     """H1 replicated, H2 not at 0.9 (replicated at 0.97 unless told), G1 partly on
     hanoi; a step variant that moves nothing, a dependent-rule variant that moves G1."""
     claims = {"G1": claim_record("G1", PARTLY, "all"), "H1": claim_record("H1", REPLICATED),
@@ -88,15 +106,16 @@ def make_tables(h2_at_0_97=REPLICATED, tau=0.42) -> F.Tables:
     baselines = [baseline_row("hanoi", family, f, t) for family, taus in
                  (("HIMO", (1.0, tau)), ("gradient", (0.5, 0.6)), ("softmax", (0.3, "")))
                  for f, t in zip((0.9, 0.97), taus)]
-    return F.Tables(claims=claims, robustness=rows, baselines=baselines)
+    return F.Tables(claims=claims, robustness=rows, baselines=baselines, lift=lift_rows(lift_sign))
 
 
 def write_tables(tables: F.Tables, folder: Path) -> list[str]:
     """The tables as the workflow writes them (himo.io.csv_text for the CSV ones)."""
-    paths = [folder / "claims.json", folder / "robustness.csv", folder / "baselines.csv"]
+    paths = [folder / "claims.json", folder / "robustness.csv", folder / "baselines.csv", folder / "lift.csv"]
     paths[0].write_text(json.dumps(tables.claims))
     paths[1].write_text(csv_text(tables.robustness, ROBUSTNESS_COLUMNS))
     paths[2].write_text(csv_text(tables.baselines, TABLE_COLUMNS))
+    paths[3].write_text(csv_text(tables.lift, LIFT_COLUMNS))
     return [str(p) for p in paths]
 
 
@@ -230,7 +249,7 @@ def test_the_claims_own_discussions_read_the_tables():
     assert not fixed["stalled"] and fixed["runs"][0]["stop_reason"] == "converged"
     del tables.claims["G1"]
     assert F.findings(F.Tables(tables.claims, [r for r in tables.robustness if r["claim"] != "G1"],
-                               tables.baselines)).discussions == []
+                               tables.baselines, tables.lift)).discussions == []
 
 
 def test_a_new_claims_discussion_reaches_the_report_without_changing_the_report(monkeypatch):
@@ -247,8 +266,8 @@ def test_a_new_claims_discussion_reaches_the_report_without_changing_the_report(
 # ------------------------------------------------------------------ the report
 def summary_verdicts(report: str) -> dict[str, str]:
     """Claim -> verdict, read back from the summary's table."""
-    table = tables_of(replication.readme_summary(report))[0]
-    return {row[0]: row[3].strip("*") for row in table[1:]}
+    table = tables_of(replication.report_section(report, "Summary"))[0]
+    return {row[0]: re.match(r"\*\*(.+?)\*\*", row[3]).group(1) for row in table[1:]}
 
 
 def test_the_report_has_its_sections_in_order_and_well_formed_tables():
@@ -282,6 +301,40 @@ def test_the_atlas_table_is_the_findings_verdicts_in_letters():
 def test_a_changed_table_changes_the_report():
     assert report_of(make_tables()) != report_of(make_tables(tau=0.17))
     assert report_of(make_tables()) != report_of(make_tables(h2_at_0_97=PARTLY))
+
+
+def test_the_conclusion_follows_the_lift_table():
+    """Flipping the lift table flips what the conclusion says HIMO moves ahead and defers,
+    and its lift table; the summary's together-sentence reads the bottleneck claims."""
+    lifted = sections(report_of(make_tables()))["Conclusion"]
+    flipped = sections(report_of(make_tables(lift_sign=-1)))["Conclusion"]
+    assert lifted != flipped
+    assert "HIMO moves 011 ahead of the DP order at 0.97" in lifted and "defers 211 at 0.97" in lifted
+    assert "HIMO moves 211 ahead of the DP order at 0.97" in flipped and "defers 011 at 0.97" in flipped
+    (table,) = tables_of(lifted)[1:]  # after the nulls' table
+    assert table[0] == ["hanoi", "0.9", "0.97"] and table[1] == ["HIMO", "0", "+1"] and table[2] == ["gradient", "+3*", ""]
+    assert tables_of(flipped)[1][1] == ["HIMO", "0", "-1"]
+
+
+def test_the_conclusion_answers_the_natural_gradient_question_from_n1():
+    tables = make_tables()
+    assert "Not judged" in sections(report_of(tables))["Conclusion"]
+    tables.claims["N1"] = claim_record("N1", NOT, "Discussion")
+    tables.claims["N1"]["numbers"] = {"runs": {"hanoi": {"pairs_reversed": 0, "pairs_alike": 27,
+                                                         "median_relative_priority_difference": 0.05}}}
+    same = sections(report_of(tables))["Conclusion"]
+    assert "**Is HIMO distinct from the state-averaged natural gradient?** No" in same and "0 of the 27" in same
+    tables.claims["N1"]["verdict"] = REPLICATED
+    tables.claims["N1"]["numbers"]["runs"]["hanoi"]["pairs_reversed"] = 4
+    assert "**Is HIMO distinct from the state-averaged natural gradient?** Yes" in sections(report_of(tables))[
+        "Conclusion"]
+
+
+def test_the_readme_carries_the_summary_and_the_conclusion():
+    report = report_of(make_tables())
+    carried = replication.readme_summary(report)
+    assert carried.startswith(sections(report)["Summary"].strip()) and "\n### Conclusion\n" in carried
+    assert carried.endswith(sections(report)["Conclusion"].strip())
 
 
 def test_the_title_says_whether_every_claim_replicated():
@@ -343,7 +396,7 @@ def test_command_writes_both_files_and_the_same_bytes_twice(tmp_path):
     assert summary_verdicts(report_of(F.Tables.read(*tables))) == summary_verdicts(outputs[0][0].decode())
 
 
-@pytest.mark.parametrize("broken", [0, 2])
+@pytest.mark.parametrize("broken", [0, 2, 3])
 def test_a_missing_table_is_one_error_and_no_output(tmp_path, capsys, broken):
     tables = write_tables(make_tables(), tmp_path)
     tables[broken] = str(tmp_path / "missing.file")

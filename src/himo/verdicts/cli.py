@@ -55,6 +55,7 @@ def _replication_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("claims", help="results/claims.json (from 'himo claims')")
     parser.add_argument("robustness", help="results/robustness.csv (from 'himo claims --csv')")
     parser.add_argument("baselines", help="results/baselines.csv (from 'himo baselines')")
+    parser.add_argument("lift", help="results/bottleneck_lift.csv (from 'himo lift')")
     parser.add_argument("--md", required=True, help="the report to write (results/replication.md)")
     parser.add_argument("--metadata", required=True, metavar="OUT.yaml",
                         help="its ReScience C metadata to write (results/metadata.yaml)")
@@ -64,7 +65,7 @@ def _replication_args(parser: argparse.ArgumentParser) -> None:
 
 
 @command("replication", "write the replication report (ReScience C style) and its metadata from the claims, "
-                        "the robustness atlas and the baselines tables",
+                        "the robustness atlas, the baselines and the bottleneck lift tables",
          _replication_args)
 def _replication(args: argparse.Namespace) -> None:
     from himo.io import write_texts
@@ -73,7 +74,7 @@ def _replication(args: argparse.Namespace) -> None:
     from himo.verdicts.replication import write_report
 
     try:
-        tables = Tables.read(args.claims, args.robustness, args.baselines)
+        tables = Tables.read(args.claims, args.robustness, args.baselines, args.lift)
     except (OSError, ValueError, KeyError) as err:
         raise HimoError(f"cannot read the results tables: {err}") from None
     report, metadata = write_report(tables, package_versions(), tuple(args.figure))

@@ -36,7 +36,8 @@ from himo.io import read_csv
 from himo.tolerances import TAU_ATOL
 from himo.verdicts.baselines import METHOD_FAMILIES
 from himo.verdicts.robustness import GROUP_OF_CHOICE
-from himo.verdicts.vocabulary import NOT, PAPER_PRIORITY, alternative_priorities, choice_value
+from himo.verdicts.thesis import Thesis, thesis_findings
+from himo.verdicts.vocabulary import NOT, PAPER_PRIORITY, PARTLY, REPLICATED, alternative_priorities, choice_value
 
 #: The atlas groups of HIMO's own variants (the first-order baselines are group ``method``).
 HIMO_GROUPS = ("step", "E form", "reward", "step rule", "dependent rule", "placement")
@@ -84,12 +85,13 @@ class Tables:
     claims: dict  # results/claims.json: claim id -> record
     robustness: list[dict]  # results/robustness.csv rows (text cells)
     baselines: list[dict]  # results/baselines.csv rows (text cells)
+    lift: list[dict]  # results/bottleneck_lift.csv rows (text cells)
 
     @classmethod
-    def read(cls, claims: str | Path, robustness: str | Path, baselines: str | Path) -> "Tables":
-        """Read the three tables (:func:`himo.io.read_csv` for the CSV ones)."""
+    def read(cls, claims: str | Path, robustness: str | Path, baselines: str | Path, lift: str | Path) -> "Tables":
+        """Read the four tables (:func:`himo.io.read_csv` for the CSV ones)."""
         return cls(claims=json.loads(Path(claims).read_text()), robustness=read_csv(robustness),
-                   baselines=read_csv(baselines))
+                   baselines=read_csv(baselines), lift=read_csv(lift))
 
     def registered(self) -> list:
         """The registry's :class:`~himo.verdicts.judging.Claim` objects of the claims in the tables."""
@@ -271,6 +273,11 @@ class ClaimFinding:
     alternative_verdicts: list[str]  # under each alternative priority definition
     profiles: list[tuple[str, list[Stretch]]]  # (environment, HIMO's verdicts by foresight)
     rests_on: list[tuple[str, list[tuple[str, str | float]]]]  # (environment, [(name, value)])
+    partly_because: str | None  # why a partly verdict is partly (himo.verdicts.vocabulary.PARTLY_CAUSES)
+    dp_order_verdict: str | None  # the verdict of the DP order under the claim's rule (None: not order-based)
+    null_pass_rate: float | None  # the fraction of random orders the rule replicates
+    null_standard_error: float | None
+    stopped_early: list[str]  # the main runs judged that stopped at max_iter (their env_key)
 
 
 def rests_on(tables: Tables, claim: str, paper_env: str) -> list[tuple[str, str | float]]:
@@ -290,7 +297,11 @@ def claim_findings(tables: Tables) -> list[ClaimFinding]:
             id=claim, figure=record["figure"], statement=record["statement"], verdict=record["verdict"],
             alternative_verdicts=[record["verdict_by_priority"].get(name, "–") for name in alternative_priorities()],
             profiles=[(env, stretches(foresight_profile(tables, claim, env))) for env in envs],
-            rests_on=[(env, rests_on(tables, claim, env)) for env in envs]))
+            rests_on=[(env, rests_on(tables, claim, env)) for env in envs],
+            partly_because=record.get("partly_because"), dp_order_verdict=record.get("dp_order_verdict"),
+            null_pass_rate=record.get("null_pass_rate"), null_standard_error=record.get("null_standard_error"),
+            stopped_early=sorted({row["env_key"] for row in tables.rows(claim, group="main")
+                                  if row["stop_reason"] == "max_iter"})))
     return found
 
 
@@ -510,6 +521,64 @@ def discussions(tables: Tables) -> list[ClaimDiscussion]:
 
 
 # ------------------------------------------------------------------ everything
+# ------------------------------------------------- what the paper states, literally
+#: The runs of Eq. 20 as printed: the atlas group and variant of each of its two literal choices.
+LITERAL_CHOICES = (("step", "step", "1"), ("E form", "e_form", "printed"))
+
+
+@dataclass(frozen=True)
+class LiteralVerdict:
+    """A claim on an environment under one of Eq. 20's literal choices, beside its main verdict."""
+
+    claim: str
+    paper_env: str
+    choice: str  # the column of results/robustness.csv
+    value: str
+    main: str | None
+    verdict: str
+
+
+def literal_verdicts(tables: Tables) -> list[LiteralVerdict]:
+    """Every claim on the runs that take Eq. 20 as printed (:data:`LITERAL_CHOICES`)."""
+    found = []
+    for claim in tables.claim_ids():
+        main = {row["paper_env"]: row["verdict"] for row in tables.rows(claim, group="main")}
+        for group, column, value in LITERAL_CHOICES:
+            for row in tables.rows(claim, group=group):
+                if row[column] == value:
+                    found.append(LiteralVerdict(claim, row["paper_env"], column, value, main.get(row["paper_env"]),
+                                                row["verdict"]))
+    return found
+
+
+@dataclass(frozen=True)
+class Together:
+    """The claims about bottlenecks (those that name states: each ``Claim.claimed``), each on
+    its environment, at every foresight of HIMO's grid: which foresights replicate them all,
+    and which comes closest (the most replicated, then the most partly)."""
+
+    claims: list[tuple[str, str]]  # (claim, environment)
+    by_foresight: list[tuple[float, list[str | None]]]  # foresight -> the verdicts, in claims' order
+    all_replicated: list[float]
+    closest: list[float]  # the foresights with the best count
+    best: tuple[int, int]  # (replicated, partly) at the closest
+
+
+def together(tables: Tables) -> Together:
+    named = [claim.id for claim in tables.registered() if claim.claimed is not None]
+    claims = [(claim, env) for claim in named for env in claim_environments(tables, claim)]
+    profiles = {key: dict(foresight_profile(tables, *key)) for key in claims}
+    foresights = sorted({f for profile in profiles.values() for f in profile})
+    rows = [(f, [profiles[key].get(f) for key in claims]) for f in foresights]
+
+    def score(verdicts: list[str | None]) -> tuple[int, int]:
+        return sum(v == REPLICATED for v in verdicts), sum(v == PARTLY for v in verdicts)
+
+    best = max((score(v) for _, v in rows), default=(0, 0))
+    return Together(claims, rows, [f for f, v in rows if claims and score(v)[0] == len(claims)],
+                    [f for f, v in rows if score(v) == best], best)
+
+
 @dataclass(frozen=True)
 class Findings:
     """Everything results/replication.md states, read from the tables (:func:`findings`)."""
@@ -525,6 +594,9 @@ class Findings:
     discussions: list[ClaimDiscussion]
     foresight_sensitive: list[tuple[str, str]]
     summaries: list[tuple[str, str]]  # (claim, what the numbers its verdict rests on are)
+    thesis: Thesis  # the answers to the paper's thesis (himo.verdicts.thesis)
+    literal: list[LiteralVerdict]  # the claims under Eq. 20 as printed (step 1, E as printed)
+    together: Together  # the bottleneck claims at each foresight, side by side
 
     @property
     def all_replicated(self) -> bool:
@@ -551,4 +623,7 @@ def findings(tables: Tables) -> Findings:
         discussions=discussions(tables),
         foresight_sensitive=foresight_sensitive(tables),
         summaries=[(claim.id, claim.summary) for claim in tables.registered() if claim.summary],
+        thesis=thesis_findings(tables.lift, tables.claims, present_families(tables)),
+        literal=literal_verdicts(tables),
+        together=together(tables),
     )

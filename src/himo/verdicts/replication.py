@@ -48,6 +48,7 @@ README_END = "<!-- end of the replication summary -->"
 #: (:mod:`himo.verdicts.templates`; the templates import the last as ``SENTENCES``).
 REPORT_TEMPLATE = "replication.j2"
 SUMMARY_TEMPLATE = "summary.j2"
+CONCLUSION_TEMPLATE = "conclusion.j2"
 SENTENCES_TEMPLATE = "sentences.j2"
 
 
@@ -62,12 +63,17 @@ def summary_markdown(found: Findings) -> str:
     return render(SUMMARY_TEMPLATE, f=found, SENTENCES=SENTENCES_TEMPLATE).strip("\n")
 
 
+def conclusion_markdown(found: Findings) -> str:
+    """The report's conclusion: the paper's thesis answered (:mod:`himo.verdicts.thesis`), without a final newline."""
+    return render(CONCLUSION_TEMPLATE, t=found.thesis, claims=found.claims).strip("\n")
+
+
 def replication_markdown(found: Findings, versions: dict[str, str], figures: tuple[str, ...] = ()) -> str:
     """The whole report; ``versions`` are :func:`himo.provenance.package_versions`, ``figures``
     the paths of the figures it shows (``figures/fig1.png``, ...)."""
     discussions = [render(d.template, claim=d.claim, **d.facts) for d in found.discussions]
     return render(REPORT_TEMPLATE, f=found, SENTENCES=SENTENCES_TEMPLATE, title=title(found), original=ORIGINAL,
-                  summary=summary_markdown(found),
+                  summary=summary_markdown(found), conclusion=conclusion_markdown(found),
                   discussions=discussions, figures=[(Path(path).stem, path) for path in figures],
                   software=[(name.removesuffix("_version"), version) for name, version in versions.items()])
 
@@ -122,14 +128,26 @@ def metadata_yaml(found: Findings) -> str:
 
 
 # -------------------------------------------------------------- the README's copy
-def readme_summary(report: str) -> str:
-    """The summary section of a written report (its text between ``## Summary`` and the next section)."""
-    heading = "## Summary\n"
+#: The sections of a written report that the README carries, in order: the first under
+#: the README's own heading, the others under a heading one level down.
+README_SECTIONS = ("Summary", "Conclusion")
+
+
+def report_section(report: str, name: str) -> str:
+    """The text of a written report's section ``## name`` (up to the next section)."""
+    heading = f"## {name}\n"
     start = report.find(heading)
     end = report.find("\n## ", start + len(heading)) if start >= 0 else -1
     if end < 0:
-        raise HimoError("the report has no '## Summary' section followed by another")
+        raise HimoError(f"the report has no '## {name}' section followed by another")
     return report[start + len(heading):end].strip()
+
+
+def readme_summary(report: str) -> str:
+    """What the README carries of a written report: its :data:`README_SECTIONS`."""
+    first, *others = README_SECTIONS
+    return "\n\n".join([report_section(report, first)]
+                       + [f"### {name}\n\n{report_section(report, name)}" for name in others])
 
 
 def replace_readme_summary(readme: str, summary: str) -> str:
@@ -147,8 +165,8 @@ def updated_readme(report_path: str | Path, readme_path: str | Path) -> tuple[st
     report, readme = Path(report_path).read_text(), Path(readme_path).read_text()
     try:
         summary = readme_summary(report)
-    except ValueError:
-        raise HimoError(f"{report_path}: not a replication report (no '## Summary' section)") from None
+    except ValueError as err:
+        raise HimoError(f"{report_path}: not a replication report ({err})") from None
     try:
         return readme, replace_readme_summary(readme, summary)
     except ValueError as err:

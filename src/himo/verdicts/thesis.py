@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from himo.verdicts.judging import REPLICATED
+from himo.verdicts.vocabulary import REPLICATED
 
 #: The method family the thesis is about (a key of himo.verdicts.baselines.METHOD_FAMILIES).
 HIMO = "HIMO"
@@ -57,6 +57,7 @@ class EnvironmentLift:
     paper_env: str
     main_foresight: float | None
     cells: dict[str, dict[float, LiftCell]]
+    himo_lifts: list[float]  # the foresights at which HIMO's summed lift is positive
     ahead: dict[str, list[float]]  # HIMO: state -> the foresights at which its lift is positive
     behind: dict[str, list[float]]  # HIMO: state -> the foresights at which its lift is negative
     at_least_as_far: dict[str, list[float]]  # family -> foresights where its total >= HIMO's (HIMO's > 0)
@@ -73,6 +74,7 @@ class Thesis:
 
     environments: list[EnvironmentLift]
     families: list[str]
+    first_order: list[str]  # the families of first-order methods (himo.solver.steps.FIRST_ORDER_METHODS)
     npg_verdict: str | None  # claim N1's verdict (None: not judged)
     npg_pairs_reversed: int | None
     npg_pairs_compared: int | None
@@ -84,6 +86,16 @@ class Thesis:
     def himo_ahead_somewhere(self) -> list[str]:
         """The environments where HIMO moves some claimed state ahead of the DP order."""
         return [e.paper_env for e in self.environments if e.ahead]
+
+    @property
+    def himo_defers_somewhere(self) -> list[str]:
+        """The environments where HIMO puts some claimed state behind the DP order."""
+        return [e.paper_env for e in self.environments if e.behind]
+
+    @property
+    def main_ahead(self) -> list[str]:
+        """The environments where HIMO's summed lift is positive at the main foresight."""
+        return [e.paper_env for e in self.environments if e.main_cell() is not None and e.main_cell().total > 0]
 
     @property
     def distinct_from_npg(self) -> bool | None:
@@ -133,20 +145,29 @@ def environment_lift(paper_env: str, cells: dict[str, dict[float, LiftCell]],
         shared[family] = common
         at_least[family] = [f for f in common if himo[f].total > 0 and by_foresight[f].total >= himo[f].total]
         farther[family] = [f for f in common if by_foresight[f].total > himo[f].total]
-    return EnvironmentLift(paper_env, main_foresight, cells, ahead, behind, at_least, farther, shared)
+    lifts = [f for f, cell in himo.items() if cell.total > 0]
+    return EnvironmentLift(paper_env, main_foresight, cells, lifts, ahead, behind, at_least, farther, shared)
 
 
 def thesis_findings(lift_rows: list[dict], claims: dict, families: list[str]) -> Thesis:
     """The thesis's findings from results/bottleneck_lift.csv's rows and
     results/claims.json's records; ``families`` in the order the report shows them."""
+    from himo.solver.steps import FIRST_ORDER_METHODS
+    from himo.verdicts.baselines import METHOD_FAMILIES
+
     cells = lift_cells(lift_rows)
     main = {row["paper_env"]: float(row["foresight"]) for row in lift_rows if row["run"] == row["paper_env"]}
-    environments = [environment_lift(env, cells[env], main.get(env)) for env in cells]
+    paper_order = [record.get("paper_env") for record in claims.values()]  # the registry's order
+    ordered = sorted(cells, key=lambda env: (paper_order.index(env) if env in paper_order else len(paper_order), env))
+    environments = [environment_lift(env, cells[env], main.get(env)) for env in ordered]
+    shown = [f for f in families if any(f in e.cells for e in environments)]
     n1 = claims.get("N1")
     runs = (n1 or {}).get("numbers", {}).get("runs", {})
     return Thesis(
         environments=environments,
-        families=[f for f in families if any(f in e.cells for e in environments)],
+        families=shown,
+        first_order=[f for f in shown if set(METHOD_FAMILIES.get(f, ())) <= set(FIRST_ORDER_METHODS)
+                     and METHOD_FAMILIES.get(f)],
         npg_verdict=None if n1 is None else n1["verdict"],
         npg_pairs_reversed=sum(r["pairs_reversed"] for r in runs.values()) if runs else None,
         npg_pairs_compared=sum(r["pairs_reversed"] + r["pairs_alike"] for r in runs.values()) if runs else None,
@@ -158,3 +179,15 @@ def thesis_findings(lift_rows: list[dict], claims: dict, families: list[str]) ->
                      if name in record}
                for cid, record in claims.items() if "null_pass_rate" in record},
     )
+
+
+# ------------------------------------------------------------ how the report prints them
+def lift_word(lift: int | None) -> str:
+    """A lift in a sentence: ``+3``, ``0``, ``-1``; ``off its path`` for none."""
+    return "off its path" if lift is None else f"{lift:+d}" if lift else "0"
+
+
+def lift_row(cells: dict[float, LiftCell], foresights: list[float]) -> list[str]:
+    """A family's row of the lift table: the summed lift at each foresight, ``*`` after it
+    when a claimed state's rank is tied; empty where the family has no run."""
+    return ["" if f not in cells else lift_word(cells[f].total) + ("*" if cells[f].tied else "") for f in foresights]

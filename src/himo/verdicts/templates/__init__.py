@@ -29,6 +29,7 @@ from typing import Iterable
 import jinja2
 
 from himo.verdicts import vocabulary
+from himo.verdicts.thesis import lift_row, lift_word
 from himo.verdicts.vocabulary import MISSING, VERDICT_BRIEF, VERDICT_LETTERS, choice_value, fixed, significant
 
 #: The macros every template may use (a table's header, the cells of a row, the separators of a
@@ -79,7 +80,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(
         fixed=fixed, significant=significant, choice=choice_value, listing=listing, span=span, letter=letter,
-        tau_cell=tau_cell, verdict_cell=verdict_cell, oneline=oneline,
+        tau_cell=tau_cell, verdict_cell=verdict_cell, oneline=oneline, lift_word=lift_word, lift_row=lift_row,
         brief=lambda verdict: VERDICT_BRIEF.get(verdict, verdict),
         json=lambda value: json.dumps(value, sort_keys=True, indent=1))
     environment.globals.update({name: value for name, value in vars(vocabulary).items() if name.isupper()},

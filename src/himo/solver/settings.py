@@ -81,8 +81,12 @@ class SolverSettings:
         exclusiveMinimum=0,
     )
     step_rule: StepRule = _setting(
-        "fixed",
-        "how step sets each iteration's step size alpha_k: fixed, alpha_k = step; bounded, "
+        "geometric",
+        "how step sets each iteration's step size alpha_k: geometric, alpha_k = step while the "
+        "policy flow is fast, then growing by a factor 4 per iteration once no probability moves "
+        "faster than 0.03 per unit of planning time (the natural gradient's infinite step is "
+        "policy iteration, so the run ends like policy iteration; the first-order methods' "
+        "growth is capped by the bounded rule); fixed, alpha_k = step; bounded, "
         "alpha_k = min(step / tol, step / max |d|) with d the direction alpha multiplies (the "
         "free preferences' for newton, natural and gradient, the logits' for multiplicative "
         "and softmax), so that no preference or logit changes by more than step in one "
@@ -98,8 +102,11 @@ class SolverSettings:
     )
     tol: float = _setting(
         1e-8,
-        "the run has converged once the speed of the policy flow, max |pi (Q - V)|, is below tol "
-        "and no action improves its state by tol times its number of actions (Q - V)",
+        "the convergence tolerance, relative to the problem's scale: a run of newton, natural or "
+        "multiplicative has converged once no action improves its state by more than "
+        "tol (1 - lambda) |R(A)| (Q - V), which puts every value within tol |R(A)| of the "
+        "optimum; a first-order run once its occupancy-weighted flow speed is below tol times "
+        "its peak",
         exclusiveMinimum=0,
     )
     dependent: DependentRule = _setting(

@@ -335,11 +335,11 @@ class StepSchedule:
             return self.step
         if self.rule == "bounded":
             return bounded_step_size(direction, self.step, self.tol)
-        self.growing = self.growing or speed < SLOW_SPEED
-        if not self.growing:
+        was_slow, self.growing = self.growing, self.growing or speed < SLOW_SPEED
+        if not was_slow:  # fast, or slow from this iteration on: the fixed step, and growth from the next
             return self.step
         if self.first_order:
-            return min(self.grown, bounded_step_size(direction, self.step, self.tol))
+            return min(self.grown, max(self.step, bounded_step_size(direction, self.step, self.tol)))
         largest = float(evaluation.advantage.max())
         return min(self.grown, GROWTH_LOG_LIMIT / largest) if largest > 0 else self.grown
 

@@ -15,7 +15,7 @@ import himo
 from himo.solver.evaluation import evaluate
 from himo.solver.settings import SolverSettings
 from himo.solver.steps import flow_speed, objective_scale, rest_test
-from himo.solver.value_iteration import greedy_policy, value_iteration
+from himo.solver.value_iteration import greedy_policy, policy_iteration, value_iteration
 
 
 def brute_force_optimum(mdp, lam):
@@ -49,7 +49,11 @@ def test_value_iteration_equals_brute_force(random_mdp, spec, lam):
     assert set(np.unique(optimum.greedy)) <= {0.0, 1.0}
     np.testing.assert_allclose(evaluate(mdp, optimum.greedy, lam).value, best, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(optimum.q, mdp.R + lam * mdp.P @ best, rtol=1e-10, atol=1e-12)
-
+    # policy iteration, from its default start and from the uniform prior, reaches it too
+    for start in (None, mdp.uniform_policy()):
+        howard = policy_iteration(mdp, lam, start)
+        np.testing.assert_allclose(howard.value, best, rtol=1e-10, atol=1e-12)
+        assert set(np.unique(howard.greedy)) <= {0.0, 1.0} and 1 <= howard.iterations <= 10
 
 
 def random_family(size: int, seed: int, build):
@@ -303,8 +307,9 @@ def test_a_first_order_plateau_is_not_taken_for_rest(method):
     assert float(ds.objective[-1]) == pytest.approx(optimum, rel=1e-4)
 
 
-def test_himo_keeps_the_absolute_unweighted_test():
-    """HIMO's methods are not weighted: their speed is max |pi (Q - V)| and tol is absolute."""
+def test_himo_keeps_the_unweighted_test():
+    """HIMO's methods are not weighted: their speed is max |pi (Q - V)|, and their test
+    is the relative one (``convergence_rule``)."""
     from himo.solver.evaluation import evaluate
     from himo.solver.steps import rest_weight
 
@@ -314,3 +319,4 @@ def test_himo_keeps_the_absolute_unweighted_test():
         assert rest_weight(mdp, method, evaluation) is None
     ds = himo.solve(mdp, lam=0.9, max_iter=5, store_counters=False)
     assert ds.flow_speed.attrs["long_name"] == "max |pi (Q - V)|"
+    assert ds.attrs["convergence_rule"] == "max (Q_ij - V_i) <= tol (1 - lambda) max(|R(A)|, 0.001 max |V|)"

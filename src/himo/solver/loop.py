@@ -4,22 +4,23 @@ Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`, with
 one :class:`~himo.solver.linear.LinearSolver` for the whole run, so that an
 iterative solve starts from the previous iteration's solution), stops
 if the policy flow has come to rest, and otherwise takes one step of the chosen
-method (:mod:`himo.solver.steps`), of the size the ``step_rule`` gives (``fixed``:
-``step``; ``bounded``: ``step`` divided by the direction's largest entry). Planning
-time is the sum of the step sizes taken. The
+method (:mod:`himo.solver.steps`), of the size the ``step_rule`` gives
+(:class:`~himo.solver.steps.StepSchedule`: ``geometric``, ``step`` until the flow is
+slow and then growing; ``fixed``: ``step``; ``bounded``: ``step`` divided by the
+direction's largest entry). Planning time is the sum of the step sizes taken. The
 settings of a run, and their defaults, are defined in :mod:`himo.solver.settings`.
 
 **Dependent actions.** With ``argmax`` (the default) they are re-chosen before every
 step; with a fixed rule (``last``, ``first``) they are chosen once (see
 :func:`himo.solver.policy.dependent_pairs`).
 
-**Convergence.** The policy has converged when the speed of the policy flow,
-``max_ij |pi_ij (Q_ij - V_i)|`` (docs/MATH.md, identity 5), is below ``tol``: then no
-action's probability moves faster than ``tol`` per unit planning time; and no
-action would still improve its state (:func:`~himo.solver.steps.improving_pairs`),
-which the flow at rest implies unless a large step has pushed an improving
-action's probability down to rounding. For the first-order baselines (``gradient``,
-``softmax``) both are weighted by the occupancy ``D_0i``, as their flows are
+**Convergence** (:func:`~himo.solver.steps.rest_test`, docs/MATH.md "Convergence
+criterion"). A HIMO run has converged when no action improves its state by more
+than ``tol (1 - lambda) |R(A)|``: every value is then within ``tol |R(A)|`` of the
+optimum (the performance-difference lemma), and the speed of the policy flow,
+``max_ij |pi_ij (Q_ij - V_i)|`` (docs/MATH.md, identity 5), is below that threshold
+too. For the first-order baselines (``gradient``, ``softmax``) the speed and the
+improving actions are weighted by the occupancy ``D_0i``, as their flows are
 (:func:`~himo.solver.steps.rest_weight`), and ``tol`` is relative to the largest
 weighted speed the run has had: on their plateau the weighted speed is
 exponentially small in the distance to the reward, and an absolute ``tol`` would

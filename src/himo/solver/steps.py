@@ -27,7 +27,11 @@ Two first-order baselines, for comparison with the natural (second-order) step:
     always feasible. The natural gradient in this parametrization drops the factor
     ``D_0i pi_ij`` and gives the ``multiplicative`` step.
 
-**Step rule (newton and natural).** Eq. 20 is printed with step size 1. A step of
+**Step size.** Each iteration starts from the step its :class:`StepSchedule` gives
+(the setting ``step_rule``: by default ``step`` while the flow is fast, then growing
+geometrically, docs/MATH.md "The step schedule").
+
+**Halving (newton and natural).** Eq. 20 is printed with step size 1. A step of
 size ``alpha`` on the free preferences, ``A_free += alpha * direction``, may leave
 the feasible set (``sum_{j != w} exp(A_ij) >= 1``: no probability left for the
 dependent action). The step starts at the configured ``step`` and is halved, for

@@ -49,7 +49,7 @@ from himo.errors import ParameterError
 from himo.solver.counters import EForm
 from himo.solver.linear import LINEAR_SOLVER_HELP, LinearSolverName
 from himo.solver.policy import DependentRule
-from himo.solver.steps import Method, StepRule
+from himo.solver.steps import GROWTH_FACTOR, SLOW_SPEED, Method, StepRule
 
 
 def _setting(default: Any, help: str, **constraints: Any):
@@ -86,10 +86,10 @@ class SolverSettings:
     step_rule: StepRule = _setting(
         "geometric",
         "how step sets each iteration's step size alpha_k: geometric, alpha_k = step while the "
-        "policy flow is fast, then growing by a factor 4 per iteration once no probability moves "
-        "faster than 0.03 per unit of planning time (the natural gradient's infinite step is "
-        "policy iteration, so the run ends like policy iteration; the first-order methods' "
-        "growth is capped by the bounded rule); fixed, alpha_k = step; bounded, "
+        f"policy flow is fast, then growing by a factor {GROWTH_FACTOR:g} per iteration once no "
+        f"probability moves faster than {SLOW_SPEED:g} per unit of planning time (the natural "
+        "gradient's infinite step is policy iteration, so the run ends like policy iteration; the "
+        "first-order methods' growth is capped by the bounded rule); fixed, alpha_k = step; bounded, "
         "alpha_k = min(step / tol, step / max |d|) with d the direction alpha multiplies (the "
         "free preferences' for newton, natural and gradient, the logits' for multiplicative "
         "and softmax), so that no preference or logit changes by more than step in one "

@@ -9,7 +9,7 @@ Five groups of rows:
 
 ``sparse`` (methods ``natural`` and ``multiplicative``)
     *seconds per iteration* is measured on :func:`himo.solver.loop.run_himo` itself
-    (dependent ``argmax``, step 0.1) as ``(t(K iterations) - t(0 iterations)) / K``,
+    (dependent ``argmax``, a fixed step of 0.1) as ``(t(K iterations) - t(0 iterations)) / K``,
     so it holds exactly one evaluation, one step and the bookkeeping. The *floor* is
     one ``scipy.sparse.linalg.splu`` of ``I - lambda T_pi`` plus the two solves an
     iteration needs (values, and occupancy with ``trans="T"``), timed in the same
@@ -43,7 +43,8 @@ Five groups of rows:
     it lasts, and more than half may be), an iteration by the median of repeats.
     *same bits* checks that both routes' runs end on the same policy, bit for bit.
 ``converge``
-    a whole solve to convergence (dependent ``argmax``, step 0.1, ``tol`` 1e-6) of the
+    a whole solve to convergence (dependent ``argmax``, step 0.1, the default step rule and
+    ``tol``) of the
     paper's three environments, against value iteration on the same MDP; *floor*
     is then value iteration's time and the objective gap is reported.
 
@@ -151,7 +152,7 @@ def _per_iteration(mdp, method: str, iterations: int, lam: float = LAM, linear_s
     from himo.solver.loop import SolverSettings, run_himo
 
     def timed(k):
-        settings = SolverSettings(lam=lam, method=method, step=STEP, max_iter=k, tol=1e-300,
+        settings = SolverSettings(lam=lam, method=method, step=STEP, step_rule="fixed", max_iter=k, tol=1e-300,
                                   dependent="argmax", thin=max(k, 1), linear_solver=linear_solver)
         t0 = time.perf_counter()
         run = run_himo(mdp, settings)
@@ -166,7 +167,8 @@ def _iteration_tracemalloc(mdp, method: str) -> float:
     from himo.solver.loop import SolverSettings, run_himo
 
     tracemalloc.start()
-    run_himo(mdp, SolverSettings(lam=LAM, method=method, step=STEP, max_iter=1, tol=1e-300, dependent="argmax"))
+    run_himo(mdp, SolverSettings(lam=LAM, method=method, step=STEP, step_rule="fixed", max_iter=1, tol=1e-300,
+                                 dependent="argmax"))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak / 2**20

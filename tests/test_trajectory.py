@@ -86,7 +86,8 @@ def test_stop_reason_is_what_the_last_iteration_shows(run):
     assert float(ds.flow_speed[-1]) >= ds.attrs["tol"]
     if rule == "argmax":
         assert ds.attrs["stop_reason"] == "max_iter"
-        assert ds.attrs["n_iterations"] == 25 and ds.attrs["stop_note"] == ""
+        assert ds.attrs["n_iterations"] == 25
+        assert ds.attrs["stop_note"].startswith("stopped at iteration 25: an action still improves its state by ")
         return
     assert ds.attrs["stop_reason"] == "ill_conditioned"
     n = ds.attrs["n_iterations"]

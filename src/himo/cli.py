@@ -183,17 +183,9 @@ def solve_summary(trajectory, out: str) -> str:
     elif reason == "underflow":
         text += f"\n  {trajectory.attrs['stop_note']}; a smaller --step avoids this"
     elif reason == "max_iter":
-        text += (f"\n  the policy flow is still moving (speed {float(trajectory.flow_speed[-1]):.3g}, "
-                 f"tol {trajectory.attrs['tol']:g}{_relative_tol(trajectory)}): with small rewards it is slow; a larger --step "
+        text += (f"\n  {trajectory.attrs['stop_note']}: the policy flow is still moving; a larger --step "
                  f"(planning time per iteration) or --max-iter lets it finish")
     return text
-
-
-def _relative_tol(trajectory) -> str:
-    """How ``tol`` reads for the run's method: relative to the peak speed for a first-order one."""
-    from himo.solver.steps import STATE_AVERAGED_METHODS
-
-    return " times the run's peak speed" if trajectory.attrs["method"] in STATE_AVERAGED_METHODS else ""
 
 
 def _json_object(text: str, where: str) -> dict:

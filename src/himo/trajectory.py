@@ -52,7 +52,7 @@ from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection
 from himo.solver.settings import SolverSettings
-from himo.solver.steps import STATE_AVERAGED_METHODS
+from himo.solver.steps import STATE_AVERAGED_METHODS, convergence_rule
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
@@ -151,7 +151,7 @@ def trajectory_dataset(
             "counters": counters_note,
             "stored_iterations": stored_note,
             "stop_note": run.stop_note,
-            "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",
+            "convergence_rule": convergence_rule(settings.method),
             **linear_solve_attrs(run),
             **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
             **package_versions(),

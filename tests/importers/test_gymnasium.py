@@ -66,21 +66,17 @@ def test_optimum_is_value_iteration_on_P(imported):
     assert optimum.objective == pytest.approx(float(env.initial_state_distrib @ expected), rel=1e-9)
 
 
-#: Where himo's default settings do not converge within their max_iter, the settings
-#: that do. FrozenLake 8x8 slippery: its optimum is 0.0064, so the advantages that
-#: drive the natural step are tiny; with the defaults (natural, step 1) it stops at
-#: max_iter 20000 with the objective 0.9 % below the optimum and needs 282,766
-#: iterations; with step 100, 2,840.
-DEFAULTS_DO_NOT_CONVERGE = {"frozenlake-8x8-slippery": {"step": 100.0}}
-
-
-def test_himo_with_the_default_settings_converges_to_that_optimum(imported, request):
+def test_himo_with_the_default_settings_converges_to_that_optimum(imported):
+    """Every one, FrozenLake 8x8 slippery included: its optimum is 0.0064, so the
+    advantages that drive the natural step are tiny, and with the fixed step of 1 it
+    needed 282,766 iterations; the default step schedule takes a few dozen."""
     env, mdp = imported
     expected = float(env.initial_state_distrib @ value_iteration_on_P(env.P, LAM))
     assert LAM == SolverSettings().lam
-    run = himo.solve(mdp, **DEFAULTS_DO_NOT_CONVERGE.get(request.node.callspec.id, {}), store_counters=False)
+    run = himo.solve(mdp, store_counters=False)
     assert run.attrs["stop_reason"] == "converged", run.attrs["stop_note"]
-    assert float(run.objective[-1]) == pytest.approx(expected, rel=1e-6)
+    assert run.attrs["n_iterations"] < 100
+    assert float(run.objective[-1]) == pytest.approx(expected, rel=SolverSettings().tol)
 
 
 def test_newton_converges_on_cliffwalking():

@@ -102,7 +102,7 @@ def test_sparse_mdp_file_round_trip(tmp_path):
 @pytest.mark.parametrize("method", ["natural", "multiplicative"])
 def test_thinned_trajectory_equals_the_full_one_where_kept(method):
     mdp = himo.make_env("hanoi", n_disks=3)
-    common = dict(lam=LAM, method=method, step=0.5, max_iter=23, dependent="argmax")
+    common = dict(lam=LAM, method=method, step=0.5, step_rule="fixed", max_iter=23, dependent="argmax")
     full = run_himo(mdp, SolverSettings(**common, thin=1))
     thin = run_himo(mdp, SolverSettings(**common, thin=5))
     assert thin.iteration == [0, 5, 10, 15, 20, 23]

@@ -107,7 +107,7 @@ def test_first_order_baselines_ascend_towards_the_optimum(random_mdp, method):
     optimum; Mei et al. 2020): ten times the iterations, about a tenth of the gap.
     The natural step reaches the optimum to 1e-7 in under 100 iterations here."""
     mdp = random_mdp(seed=1, action_counts=(3, 1, 2, 4))
-    trajectory = himo.solve(mdp, lam=0.8, method=method, step=1.0, dependent="argmax",
+    trajectory = himo.solve(mdp, lam=0.8, method=method, step=1.0, step_rule="fixed", dependent="argmax",
                             max_iter=5000, store_counters=False)
     objective = trajectory.objective.values
     gap = trajectory.attrs["optimal_objective"] - objective

@@ -293,7 +293,7 @@ def assert_same_iterates(direct, iterative):
 @pytest.mark.parametrize("name, lam", [("hanoi", 0.9), ("fourrooms", 0.95), ("wormhole", 0.99)])
 def test_iterative_runs_take_the_direct_runs_steps(name, lam):
     mdp = himo.make_env(name)
-    common = dict(lam=lam, method="natural", step=0.1, max_iter=150, dependent="argmax")
+    common = dict(lam=lam, method="natural", step=0.1, step_rule="fixed", max_iter=150, dependent="argmax")
     direct = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="direct"))
     iterative = himo.solver.run_himo(mdp, himo.SolverSettings(**common, linear_solver="iterative"))
     assert direct.linear.used == "direct" and iterative.linear.used == "iterative"

@@ -57,7 +57,8 @@ def test_newton_and_natural_trajectories_agree_on_hanoi(hanoi, rule, max_iter):
     """Full runs, halvings and all, from the prior. (``last`` and ``first`` stop being
     computable for ``newton`` after about a dozen steps: see test_convergence.)"""
     runs = [
-        himo.solve(hanoi, method=method, dependent=rule, step=1.0, max_iter=max_iter, store_counters=False)
+        himo.solve(hanoi, method=method, dependent=rule, step=1.0, step_rule="fixed", max_iter=max_iter,
+                   store_counters=False)
         for method in ("newton", "natural")
     ]
     newton, natural = runs

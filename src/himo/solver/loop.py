@@ -4,22 +4,23 @@ Each iteration evaluates the policy exactly (:mod:`himo.solver.evaluation`, with
 one :class:`~himo.solver.linear.LinearSolver` for the whole run, so that an
 iterative solve starts from the previous iteration's solution), stops
 if the policy flow has come to rest, and otherwise takes one step of the chosen
-method (:mod:`himo.solver.steps`), of the size the ``step_rule`` gives (``fixed``:
-``step``; ``bounded``: ``step`` divided by the direction's largest entry). Planning
-time is the sum of the step sizes taken. The
+method (:mod:`himo.solver.steps`), of the size the ``step_rule`` gives
+(:class:`~himo.solver.steps.StepSchedule`: ``geometric``, ``step`` until the flow is
+slow and then growing; ``fixed``: ``step``; ``bounded``: ``step`` divided by the
+direction's largest entry). Planning time is the sum of the step sizes taken. The
 settings of a run, and their defaults, are defined in :mod:`himo.solver.settings`.
 
 **Dependent actions.** With ``argmax`` (the default) they are re-chosen before every
 step; with a fixed rule (``last``, ``first``) they are chosen once (see
 :func:`himo.solver.policy.dependent_pairs`).
 
-**Convergence.** The policy has converged when the speed of the policy flow,
-``max_ij |pi_ij (Q_ij - V_i)|`` (docs/MATH.md, identity 5), is below ``tol``: then no
-action's probability moves faster than ``tol`` per unit planning time; and no
-action would still improve its state (:func:`~himo.solver.steps.improving_pairs`),
-which the flow at rest implies unless a large step has pushed an improving
-action's probability down to rounding. For the first-order baselines (``gradient``,
-``softmax``) both are weighted by the occupancy ``D_0i``, as their flows are
+**Convergence** (:func:`~himo.solver.steps.rest_test`, docs/MATH.md "Convergence
+criterion"). A HIMO run has converged when no action improves its state by more
+than ``tol (1 - lambda) |R(A)|``: every value is then within ``tol |R(A)|`` of the
+optimum (the performance-difference lemma), and the speed of the policy flow,
+``max_ij |pi_ij (Q_ij - V_i)|`` (docs/MATH.md, identity 5), is below that threshold
+too. For the first-order baselines (``gradient``, ``softmax``) the speed and the
+improving actions are weighted by the occupancy ``D_0i``, as their flows are
 (:func:`~himo.solver.steps.rest_weight`), and ``tol`` is relative to the largest
 weighted speed the run has had: on their plateau the weighted speed is
 exponentially small in the distance to the reward, and an absolute ``tol`` would
@@ -47,11 +48,12 @@ from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_so
 from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
 from himo.solver.settings import SolverSettings
 from himo.solver.steps import (
+    STATE_AVERAGED_METHODS,
+    Rest,
     StepFailed,
-    bounded_step_size,
+    StepSchedule,
     flow_speed,
     gradient_direction,
-    improving_pairs,
     logit_step,
     kakade_direction,
     multiplicative_direction,
@@ -59,6 +61,7 @@ from himo.solver.steps import (
     newton_direction,
     pair_preference_step,
     preference_step,
+    rest_test,
     rest_weight,
     softmax_direction,
 )
@@ -101,6 +104,7 @@ def run_himo(
     dependent = dependent_pairs(mdp, settings.dependent, policy)
     run = Run(dependent=dependent)
     planning_time, size, peak_speed = 0.0, 0.0, 0.0
+    schedule = StepSchedule(settings.step_rule, settings.step, settings.tol, settings.method in STATE_AVERAGED_METHODS)
     started = reported = wallclock.perf_counter()
     linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam), lam=settings.lam)
     run.linear = linear.record
@@ -109,15 +113,15 @@ def run_himo(
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = evaluation.most_probable  # dependent_pairs(mdp, "argmax", policy), found by the evaluation
-        weight = rest_weight(mdp, settings.method, evaluation)
-        speed = flow_speed(policy, evaluation, weight)
+        speed = flow_speed(policy, evaluation, rest_weight(mdp, settings.method, evaluation))
         peak_speed = max(peak_speed, speed)
-        at_rest = settings.tol * (peak_speed if weight is not None else 1.0)
-        improving = improving_pairs(mdp, evaluation, at_rest, weight) if speed < at_rest or speed == 0 else None
-        run.converged = improving is not None and not improving.any()
-        if improving is not None and improving.any() and not policy[improving].any():
+        rest = rest_test(mdp, settings.method, policy, evaluation, settings.lam, settings.tol, speed, peak_speed)
+        run.converged = rest.converged
+        if rest.lost is not None:
             run.stop_reason = "underflow"
-            run.stop_note = f"stopped at iteration {iteration}: {_underflow_note(mdp, evaluation, improving)}"
+            run.stop_note = f"stopped at iteration {iteration}: {_underflow_note(mdp, evaluation, rest.lost)}"
+        elif iteration == settings.max_iter and not run.converged:
+            run.stop_note = f"stopped at iteration {iteration}: {_unfinished_note(settings.method, evaluation, rest)}"
         last = run.converged or run.stop_reason == "underflow" or iteration == settings.max_iter
         if iteration % settings.thin == 0 or last:
             _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
@@ -127,13 +131,14 @@ def run_himo(
         if last:
             break
         try:
-            step = _take_step(mdp, policy, settings, dependent, evaluation)
+            step = _take_step(mdp, policy, settings, dependent, evaluation, schedule, speed)
         except StepFailed as err:
             run.stop_reason = err.reason
             run.stop_note = f"stopped at iteration {iteration}: {err}"
             _record_last(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
             break
         policy, size = step.policy, step.size
+        schedule.taken(size)
         planning_time += size
         evaluation = evaluate(mdp, policy, settings.lam, linear)
     if run.converged:
@@ -150,7 +155,10 @@ def _underflow_note(mdp: MDP, evaluation, improving: np.ndarray) -> str:
             f"{mdp.state_labels[mdp.pair_state[x]]!r}, whose Q - V is {evaluation.advantage[x]:.3g}")
 
 
-def _take_step(mdp, policy, settings, dependent, evaluation):
+def _take_step(mdp, policy, settings, dependent, evaluation, schedule: StepSchedule, speed: float):
+    def size(direction):  # the step this iteration starts from, by the step rule
+        return schedule.size(direction, speed, evaluation)
+
     if settings.method in ("multiplicative", "softmax", "kakade"):  # every logit moves: no free/dependent split
         if settings.method == "multiplicative":
             direction = multiplicative_direction(evaluation)
@@ -158,23 +166,24 @@ def _take_step(mdp, policy, settings, dependent, evaluation):
             direction = kakade_direction(mdp, policy, evaluation, settings.lam)
         else:
             direction = softmax_direction(mdp, policy, evaluation)
-        return logit_step(mdp, policy, direction, _step_size(settings, direction))
+        return logit_step(mdp, policy, direction, size(direction))
     if settings.method == "natural":  # on whole pair vectors: no gathers of the free pairs
         direction = natural_pair_direction(evaluation, dependent)
-        return pair_preference_step(mdp, policy, dependent, direction, _step_size(settings, direction))
+        return pair_preference_step(mdp, policy, dependent, direction, size(direction))
     free = free_pairs(mdp, dependent)
     if settings.method == "gradient":
         direction = gradient_direction(mdp, policy, evaluation, dependent, free)
     elif settings.method == "newton":
         direction = newton_direction(mdp, policy, settings.lam, dependent, free, evaluation, settings.e_form)
-    return preference_step(mdp, policy, dependent, free, direction, _step_size(settings, direction))
+    return preference_step(mdp, policy, dependent, free, direction, size(direction))
 
 
-def _step_size(settings: SolverSettings, direction: np.ndarray) -> float:
-    """The step this iteration starts from: ``step`` (``fixed``) or :func:`~himo.solver.steps.bounded_step_size`."""
-    if settings.step_rule == "bounded":
-        return bounded_step_size(direction, settings.step, settings.tol)
-    return settings.step
+def _unfinished_note(method: str, evaluation, rest: Rest) -> str:
+    """Why a run that reached ``max_iter`` has not converged, in words."""
+    if method in STATE_AVERAGED_METHODS:
+        return f"the weighted flow speed is still above tol times its peak, {rest.threshold:.3g}"
+    return (f"an action still improves its state by {float(evaluation.advantage.max()):.3g}, more than "
+            f"tol (1 - lambda) |R(A)| = {rest.threshold:.3g}")
 
 
 def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:

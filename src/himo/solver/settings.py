@@ -19,17 +19,19 @@ the other way round; it also rejects NaN and infinity, which JSON cannot carry.
 One rule involves two settings and is checked only here: ``e_form="printed"``
 needs ``method="newton"``.
 
-**The defaults converge.** With no options a run re-chooses each state's dependent
-action as its most probable one before every step (``argmax``), takes Eq. 20's
-printed step ``alpha = 1`` (halved only where it would leave the feasible set),
-and stops once the flow's speed is below ``1e-8``, which put the objective within
-``3e-8`` (relative) of value iteration's optimum on the paper's environments and on
-random MDPs (``tol`` is absolute: ``1e-6`` on a 30 x 30 grid whose optimum is 0.022);
-docs/MATH.md, section 6 ("Methods, defaults and how many iterations they take"),
-gives the iteration counts behind these choices and ``max_iter``. The fixed rules
-``last`` and ``first`` remain selectable: with a fixed dependent action that is not
-optimal the discrete step stalls, or Eq. 19 loses its digits, before convergence (a
-documented finding).
+**The defaults converge like policy iteration.** With no options a run re-chooses
+each state's dependent action as its most probable one before every step
+(``argmax``), takes Eq. 20's printed step ``alpha = 1`` (halved only where it would
+leave the feasible set) while the policy flow is fast and a geometrically growing
+one once it is slow (``step_rule="geometric"``, docs/MATH.md "The step schedule"),
+and stops once no action improves its state by more than ``tol (1 - lambda) |R(A)|``,
+which puts every value within ``tol = 1e-8`` of the optimum relative to the objective
+(docs/MATH.md, "Convergence criterion"). ``python -m benchmarks.convergence``
+measures the iterations this takes against policy iteration (benchmarks/RESULTS.md).
+The fixed step (``step_rule="fixed"``) and the fixed dependent rules ``last`` and
+``first`` remain selectable: with a fixed dependent action that is not optimal the
+discrete step stalls, or Eq. 19 loses its digits, before convergence (a documented
+finding).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from himo.errors import ParameterError
 from himo.solver.counters import EForm
 from himo.solver.linear import LINEAR_SOLVER_HELP, LinearSolverName
 from himo.solver.policy import DependentRule
-from himo.solver.steps import Method, StepRule
+from himo.solver.steps import GROWTH_FACTOR, SLOW_SPEED, Method, StepRule
 
 
 def _setting(default: Any, help: str, **constraints: Any):
@@ -82,8 +84,12 @@ class SolverSettings:
         exclusiveMinimum=0,
     )
     step_rule: StepRule = _setting(
-        "fixed",
-        "how step sets each iteration's step size alpha_k: fixed, alpha_k = step; bounded, "
+        "geometric",
+        "how step sets each iteration's step size alpha_k: geometric, alpha_k = step while the "
+        f"policy flow is fast, then growing by a factor {GROWTH_FACTOR:g} per iteration once no "
+        f"probability moves faster than {SLOW_SPEED:g} per unit of planning time (the natural "
+        "gradient's infinite step is policy iteration, so the run ends like policy iteration; the "
+        "first-order methods' growth is capped by the bounded rule); fixed, alpha_k = step; bounded, "
         "alpha_k = min(step / tol, step / max |d|) with d the direction alpha multiplies (the "
         "free preferences' for newton, natural and gradient, the logits' for multiplicative "
         "and softmax), so that no preference or logit changes by more than step in one "
@@ -99,8 +105,11 @@ class SolverSettings:
     )
     tol: float = _setting(
         1e-8,
-        "the run has converged once the speed of the policy flow, max |pi (Q - V)|, is below tol "
-        "and no action improves its state by tol times its number of actions (Q - V)",
+        "the convergence tolerance, relative to the problem's scale: a run of newton, natural or "
+        "multiplicative has converged once no action improves its state by more than "
+        "tol (1 - lambda) |R(A)| (Q - V), which puts every value within tol |R(A)| of the "
+        "optimum; a first-order run once its occupancy-weighted flow speed is below tol times "
+        "its peak",
         exclusiveMinimum=0,
     )
     dependent: DependentRule = _setting(

@@ -40,7 +40,11 @@ against:
     start never reaches (``d_i = 0``); elsewhere it equals ``multiplicative`` with its
     step divided by ``1 - lambda`` (docs/MATH.md, identity 11).
 
-**Step rule (newton and natural).** Eq. 20 is printed with step size 1. A step of
+**Step size.** Each iteration starts from the step its :class:`StepSchedule` gives
+(the setting ``step_rule``: by default ``step`` while the flow is fast, then growing
+geometrically, docs/MATH.md "The step schedule").
+
+**Halving (newton and natural).** Eq. 20 is printed with step size 1. A step of
 size ``alpha`` on the free preferences, ``A_free += alpha * direction``, may leave
 the feasible set (``sum_{j != w} exp(A_ij) >= 1``: no probability left for the
 dependent action). The step starts at the configured ``step`` and is halved, for
@@ -92,7 +96,7 @@ from himo.solver.policy import score_projection, state_max, state_sums
 
 Method = Literal["newton", "natural", "multiplicative", "gradient", "softmax", "kakade"]
 METHODS = typing.get_args(Method)
-StepRule = Literal["fixed", "bounded"]
+StepRule = Literal["geometric", "fixed", "bounded"]
 
 #: A feasible step keeps at least this fraction of each dependent action's probability.
 BOUNDARY_FRACTION = 0.01
@@ -100,6 +104,19 @@ BOUNDARY_FRACTION = 0.01
 MAX_HALVINGS = 30
 #: Relative occupancy below which ``newton`` treats a Fisher block as zero.
 OCCUPANCY_FLOOR = 1e-12
+#: ``geometric``: the flow is slow once no probability moves faster than this per unit of
+#: planning time (its speed ``max |pi (Q - V)|``, or a first-order method's weighted one).
+SLOW_SPEED = 0.03
+#: ``geometric``: once the flow is slow, each iteration starts from this many times the
+#: step the previous one took.
+GROWTH_FACTOR = 4.0
+#: ``geometric``: the step of HIMO's methods is at most this divided by the largest
+#: advantage, so that no probability grows by more than ``e^GROWTH_LOG_LIMIT`` relative
+#: to its state's others in one step (nothing is pushed to exactly 0, and a halving
+#: always finds a feasible step).
+GROWTH_LOG_LIMIT = 100.0
+#: The convergence test's scale is ``|R(A)|``, but at least this fraction of ``max |V|``.
+SCALE_FLOOR = 1e-3
 #: Largest ``r_ij = pi_ij / pi_iw`` at which Eq. 19 still keeps digits: its terms
 #: ``r^2 C`` cancel to entries of size ``r C``, with rounding error ``eps r^2 C``.
 RATIO_LIMIT = 1e6
@@ -332,6 +349,56 @@ def bounded_step_size(direction: np.ndarray, step: float, tol: float) -> float:
     return step / max(largest, tol)
 
 
+class StepSchedule:
+    """The step size each iteration starts from (before any halving), by ``step_rule``.
+
+    ``fixed``
+        ``step`` at every iteration.
+    ``bounded``
+        :func:`bounded_step_size`: no preference or logit moves by more than ``step``.
+    ``geometric`` (the default)
+        ``step`` while the flow is fast, then growing geometrically (docs/MATH.md,
+        "The step schedule"). The flow is slow from the first iteration at which its
+        speed (:func:`flow_speed`) is below :data:`SLOW_SPEED`; from then on each
+        iteration starts from :data:`GROWTH_FACTOR` times the step the previous one
+        took (or ``step``, if that was halved below it). For HIMO's methods (the
+        natural policy gradient, whose infinite step is policy iteration) the step
+        is capped only by :data:`GROWTH_LOG_LIMIT` over the largest advantage; for the
+        first-order baselines and ``kakade`` (:data:`STATE_AVERAGED_METHODS`: their
+        directions are not the advantage the limit is read from), by :func:`bounded_step_size`,
+        so that they cross their plateaus geometrically and still take steps that
+        change no preference or logit by more than ``step`` where they settle.
+
+    Until the flow is slow every rule but ``bounded`` takes ``step``: a ``geometric``
+    run's first iterations are the ``fixed`` run's, bit for bit.
+    """
+
+    def __init__(self, rule: StepRule, step: float, tol: float, first_order: bool):
+        self.rule, self.step, self.tol, self.first_order = rule, step, tol, first_order
+        self.growing = False  # geometric: the flow has been slow
+        self.grown = step  # geometric: where the next iteration starts once growing
+
+    def size(self, direction: np.ndarray, speed: float, evaluation: Evaluation) -> float:
+        """The step this iteration starts from: ``direction`` is what ``alpha`` multiplies,
+        ``speed`` the flow's speed at this iteration's policy, ``evaluation`` its evaluation."""
+        if self.rule == "fixed":
+            return self.step
+        if self.rule == "bounded":
+            return bounded_step_size(direction, self.step, self.tol)
+        was_slow, self.growing = self.growing, self.growing or speed < SLOW_SPEED
+        if not was_slow:  # fast, or slow from this iteration on: the fixed step, and growth from the next
+            return self.step
+        if self.first_order:
+            return min(self.grown, max(self.step, bounded_step_size(direction, self.step, self.tol)))
+        largest = float(evaluation.advantage.max())
+        return min(self.grown, GROWTH_LOG_LIMIT / largest) if largest > 0 else self.grown
+
+    def taken(self, size: float) -> None:
+        """Record the step the iteration took (after any halving)."""
+        if self.growing:
+            self.grown = GROWTH_FACTOR * max(size, self.step)
+
+
 def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:
     """``pi_ij <- pi_ij exp(alpha (Q_ij - V_i)) / Z_i`` (docs/MATH.md, identity 5)."""
     return logit_step(mdp, policy, multiplicative_direction(evaluation), step)
@@ -382,10 +449,74 @@ def flow_speed(policy: np.ndarray, evaluation: Evaluation, weight: np.ndarray | 
     return float(max(rate.max(), -rate.min()))
 
 
+def objective_scale(evaluation: Evaluation) -> float:
+    """The scale the convergence test is relative to: ``|R(A)|``, the objective's size,
+    but at least :data:`SCALE_FLOOR` times the largest ``|V_i|`` (an objective near 0,
+    by cancellation or a start far from every reward, would otherwise ask for
+    advantages below their rounding error)."""
+    return max(abs(evaluation.objective), SCALE_FLOOR * float(np.abs(evaluation.value).max()))
+
+
+def convergence_threshold(evaluation: Evaluation, lam: float, tol: float) -> float:
+    """``epsilon = tol (1 - lambda) scale``: a HIMO run has converged once no action
+    improves its state by more than this, ``max_ij (Q_ij - V_i) <= epsilon``.
+
+    By the performance-difference lemma every state's value is then within
+    ``epsilon / (1 - lambda) = tol scale`` of the optimum, the objective's too: with
+    the scale ``|R(A)|`` (:func:`objective_scale`) the relative gap to the optimum is
+    at most ``tol`` (docs/MATH.md, "Convergence criterion").
+    """
+    return tol * (1 - lam) * objective_scale(evaluation)
+
+
+@dataclass(frozen=True)
+class Rest:
+    """The convergence test at one iteration (:func:`rest_test`)."""
+
+    converged: bool
+    threshold: float  # what the test compared with (epsilon, or tol times the peak weighted speed)
+    lost: np.ndarray | None = None  # the improving pairs, when each has probability 0 (underflow)
+
+
+def rest_test(mdp: MDP, method: str, policy: np.ndarray, evaluation: Evaluation, lam: float, tol: float,
+              speed: float, peak_speed: float) -> Rest:
+    """Whether a run of ``method`` has converged at ``policy``, and if not whether it
+    cannot (docs/MATH.md, "Convergence criterion").
+
+    HIMO's methods: converged once ``max_ij (Q_ij - V_i) <= epsilon``
+    (:func:`convergence_threshold`), which bounds the gap to the optimum; this implies
+    that the flow's ``speed`` is at most ``epsilon`` too. First-order methods: their
+    occupancy-weighted ``speed`` below ``tol`` times its ``peak_speed`` so far, with no
+    weighted improving action (:func:`improving_pairs`). Either way a run whose flow is
+    otherwise at rest but whose improving actions all have probability exactly 0 can
+    never get there: ``lost`` names them (the loop stops it as ``underflow``).
+    """
+    weight = rest_weight(mdp, method, evaluation)
+    if weight is None:
+        threshold = convergence_threshold(evaluation, lam, tol)
+        improving = evaluation.advantage > threshold
+        at_rest = speed <= threshold
+    else:
+        threshold = tol * peak_speed
+        at_rest = speed < threshold or speed == 0
+        improving = improving_pairs(mdp, evaluation, threshold, weight)
+    if not improving.any():
+        return Rest(converged=at_rest or weight is None, threshold=threshold)
+    lost = improving if at_rest and not policy[improving].any() else None
+    return Rest(converged=False, threshold=threshold, lost=lost)
+
+
+def convergence_rule(method: str) -> str:
+    """The convergence test of :func:`rest_test` for ``method``, in one line (a trajectory attribute)."""
+    if method in STATE_AVERAGED_METHODS:
+        return "max |D_0i pi_ij (Q_ij - V_i)| < tol * its peak, and no D_0i (Q_ij - V_i) >= |A_i| tol * that peak"
+    return f"max (Q_ij - V_i) <= tol (1 - lambda) max(|R(A)|, {SCALE_FLOOR:g} max |V|)"
+
+
 def improving_pairs(mdp: MDP, evaluation: Evaluation, tol: float, weight: np.ndarray | None = None) -> np.ndarray:
-    """``(n_pairs,)`` mask of the actions that would still improve their state:
-    ``Q_ij - V_i >= |A_i| tol`` (times ``weight``, :func:`rest_weight`, for a
-    first-order method's flow).
+    """``(n_pairs,)`` mask of the actions that would still improve their state by a
+    first-order method's test: ``weight (Q_ij - V_i) >= |A_i| tol`` (``weight`` is
+    :func:`rest_weight`, 1 when ``None``).
 
     The flow at rest (:func:`flow_speed` below ``tol``) has none: a state's best
     actions then hold its probability, so one of them has ``pi_ij >= 1 / |A_i|``

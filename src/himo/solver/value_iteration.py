@@ -69,6 +69,37 @@ def value_iteration(mdp: MDP, lam: float, tol: float = 1e-12, max_iter: int = 10
     return Optimum(value=exact.value, q=exact.q, greedy=greedy, iterations=iterations, objective=exact.objective)
 
 
+def policy_iteration(mdp: MDP, lam: float, initial_policy: np.ndarray | None = None,
+                     max_iter: int = 10_000) -> Optimum:
+    """The optimum by policy iteration (Howard), the reference for a run's iteration count.
+
+    Each iteration evaluates the policy exactly (:func:`~himo.solver.evaluation.evaluate`)
+    and replaces it by the greedy policy of its ``Q``, keeping a state's current action
+    when it is among the best (within :func:`himo.tolerances.action_value_atol`, so that ties cannot make it
+    cycle); it stops when no state changes, the policy then being greedy with respect to
+    its own values, hence optimal. It starts from ``initial_policy``, by default the
+    greedy policy of the rewards (one Bellman step from ``V = 0``, as pymdptoolbox's
+    ``PolicyIteration`` starts). ``iterations`` counts the evaluations, the final one
+    that finds the policy stable included: the unit of a HIMO run's cost (one exact
+    evaluation per iteration), so that the benchmarks can compare the two. Policy
+    iteration is the natural policy gradient's limit of infinite steps (docs/MATH.md,
+    "The step schedule").
+    """
+    policy = greedy_policy(mdp, mdp.R) if initial_policy is None else np.asarray(initial_policy, dtype=float)
+    tie = action_value_atol(mdp, lam)
+    for evaluations in range(1, max_iter + 1):
+        evaluation = evaluate(mdp, policy, lam)
+        best = best_pairs(mdp, evaluation.q, tie)
+        kept = best & (policy == 1.0)  # the current action where it is still among the best
+        improved = greedy_policy(mdp, np.where(best, 1.0, 0.0))  # otherwise the first best
+        greedy = np.where((state_sums(mdp, kept) > 0)[mdp.pair_state], kept.astype(float), improved)
+        if np.array_equal(greedy, policy):
+            return Optimum(value=evaluation.value, q=evaluation.q, greedy=policy, iterations=evaluations,
+                           objective=evaluation.objective)
+        policy = greedy
+    raise ArithmeticError(f"policy iteration did not settle in {max_iter} evaluations")
+
+
 def optimal_pairs(mdp: MDP, lam: float, optimum: Optimum) -> np.ndarray:
     """``(n_pairs,)`` mask of the optimal actions: ``Q*_ij`` within
     :func:`~himo.tolerances.action_value_atol` of the state's best. ``optimum`` is

@@ -82,3 +82,5 @@ def test_the_natural_gradient_and_the_nulls():
         "hanoi": {"pairs_reversed": 2, "pairs_alike": 25, "median_relative_priority_difference": 0.2}}}})
     assert thesis_findings(lift_rows(), reversed_, FAMILIES).distinct_from_npg is True
     assert thesis_findings(lift_rows(), {k: v for k, v in CLAIMS.items() if k != "N1"}, FAMILIES).npg_verdict is None
+    unjudged = dict(CLAIMS, N1={"verdict": "not evaluated", "numbers": {"reason": "no kakade run"}})
+    assert thesis_findings(lift_rows(), unjudged, FAMILIES).distinct_from_npg is None

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from himo.verdicts.vocabulary import REPLICATED
+from himo.verdicts.vocabulary import NOT_EVALUATED, REPLICATED
 
 #: The method family the thesis is about (a key of himo.verdicts.baselines.METHOD_FAMILIES).
 HIMO = "HIMO"
@@ -168,7 +168,7 @@ def thesis_findings(lift_rows: list[dict], claims: dict, families: list[str]) ->
         families=shown,
         first_order=[f for f in shown if set(METHOD_FAMILIES.get(f, ())) <= set(FIRST_ORDER_METHODS)
                      and METHOD_FAMILIES.get(f)],
-        npg_verdict=None if n1 is None else n1["verdict"],
+        npg_verdict=None if n1 is None or n1["verdict"] == NOT_EVALUATED else n1["verdict"],
         npg_pairs_reversed=sum(r["pairs_reversed"] for r in runs.values()) if runs else None,
         npg_pairs_compared=sum(r["pairs_reversed"] + r["pairs_alike"] for r in runs.values()) if runs else None,
         npg_median_priority_difference=(max(r["median_relative_priority_difference"] or 0.0 for r in runs.values())

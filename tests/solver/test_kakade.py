@@ -56,8 +56,9 @@ def test_direction_against_a_dense_fisher(random_mdp, random_policy):
 def test_iterates_are_the_multiplicative_steps_on_a_faster_clock():
     lam, step = 0.9, 0.01
     mdp = himo.make_env("hanoi")
-    npg = himo.solve(mdp, lam=lam, method="kakade", step=step, max_iter=100)
-    multiplicative = himo.solve(mdp, lam=lam, method="multiplicative", step=step / (1 - lam), max_iter=100)
+    npg = himo.solve(mdp, lam=lam, method="kakade", step=step, step_rule="fixed", max_iter=100)
+    multiplicative = himo.solve(mdp, lam=lam, method="multiplicative", step=step / (1 - lam), step_rule="fixed",
+                                max_iter=100)
     np.testing.assert_allclose(npg.policy.values, multiplicative.policy.values, rtol=0, atol=1e-12)
     np.testing.assert_allclose(npg.time.values / (1 - lam), multiplicative.time.values, rtol=1e-12)
 

@@ -222,8 +222,8 @@ CODE_EDITS = {
     "solver/loop.py": (EVERY_STAGE, True),
     "measures/dataset.py": ({"run_hanoi", "figure", "claims", "baselines", "lift", "robustness_figures",
                              "replication", "all"}, False),
-    "verdicts/robustness.py": ({"claims", "lift", "robustness_figures", "replication", "all"}, True),
-    "verdicts/lift.py": ({"lift", "all"}, True),
+    "verdicts/robustness.py": ({"claims", "robustness_figures", "replication", "all"}, True),
+    "verdicts/lift.py": ({"lift", "replication", "all"}, True),  # the report reads its table
     "verdicts/replication.py": ({"replication", "all"}, True),
     "verdicts/templates/replication.j2": ({"replication", "all"}, True),
     "verdicts/templates/claims.j2": ({"claims", "robustness_figures", "replication", "all"}, True),

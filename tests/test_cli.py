@@ -155,7 +155,8 @@ def test_unwritable_output_folder_is_one_line_error(tmp_path, capsys):
 @pytest.mark.parametrize("report_text, message", [
     (None, "No such file or directory"),
     ("# a report without its summary\n", "no '## Summary' section"),
-    ("## Summary\nthe summary\n\n## Next\n", "the README has no replication summary"),
+    ("## Summary\nthe summary\n\n## Next\n", "no '## Conclusion' section"),
+    ("## Summary\nthe summary\n\n## Conclusion\nso\n\n## Next\n", "the README has no replication summary"),
 ])
 def test_the_readme_copier_prints_errors_as_himo_does(tmp_path, capsys, report_text, message):
     """``himo readme`` (``make readme``) reports as every command does: one line

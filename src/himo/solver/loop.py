@@ -46,6 +46,7 @@ from himo.solver.evaluation import evaluate
 from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_solver
 from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
 from himo.solver.settings import SolverSettings
+from himo.solver.storage import THINNED_FRACTION, storage_capacity, thinned_positions
 from himo.solver.steps import (
     StepFailed,
     bounded_step_size,
@@ -69,7 +70,8 @@ PROGRESS_INTERVAL = 1.0
 
 @dataclass
 class Run:
-    """The stored iterations of one HIMO run (every ``thin``-th, the first and the last)."""
+    """The stored iterations of one HIMO run: every iteration while they fit the storage
+    budget (``capacity`` of them), else those a thinning keeps (:mod:`himo.solver.storage`)."""
 
     iteration: list[int] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
@@ -86,6 +88,20 @@ class Run:
     n_iterations: int = 0
     linear_solver: str = "direct"  # the linear solver chosen ("auto" resolved)
     linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
+    capacity: int | None = None  # how many iterations the storage budget holds (None: no bound)
+    thinning_passes: int = 0  # how often the stored iterations were thinned
+    peaks_dropped: int = 0  # stored iterations next to a state's PD-velocity peak that thinning dropped
+
+    def keep(self, positions: np.ndarray) -> None:
+        """Keep only the stored iterations at ``positions`` (ascending)."""
+        for name in STORED_SERIES:
+            values = getattr(self, name)
+            setattr(self, name, [values[k] for k in positions])
+
+
+#: The per-iteration series of a :class:`Run`, one entry per stored iteration.
+STORED_SERIES = ("iteration", "time", "step_size", "policy", "objective", "occupancy", "flow_speed",
+                 "dependent_history")
 
 
 def run_himo(
@@ -98,7 +114,7 @@ def run_himo(
     policy = mdp.uniform_policy() if initial_policy is None else validate_policy(mdp, initial_policy)
     adaptive = settings.dependent == "argmax"
     dependent = dependent_pairs(mdp, settings.dependent, policy)
-    run = Run(dependent=dependent)
+    run = Run(dependent=dependent, capacity=storage_capacity(mdp, settings.storage_budget))
     planning_time, size, peak_speed = 0.0, 0.0, 0.0
     started = reported = wallclock.perf_counter()
     linear = LinearSolver(choose_linear_solver(settings.linear_solver, mdp.n_states, settings.lam), lam=settings.lam)
@@ -118,8 +134,7 @@ def run_himo(
             run.stop_reason = "underflow"
             run.stop_note = f"stopped at iteration {iteration}: {_underflow_note(mdp, evaluation, improving)}"
         last = run.converged or run.stop_reason == "underflow" or iteration == settings.max_iter
-        if iteration % settings.thin == 0 or last:
-            _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
+        _record(run, mdp, iteration, planning_time, size, policy, evaluation, speed, dependent)
         if progress and (last or iteration == 0 or wallclock.perf_counter() - reported >= PROGRESS_INTERVAL):
             _report(iteration, evaluation.objective, speed, started, final=last)
             reported = wallclock.perf_counter()
@@ -130,7 +145,6 @@ def run_himo(
         except StepFailed as err:
             run.stop_reason = err.reason
             run.stop_note = f"stopped at iteration {iteration}: {err}"
-            _record_last(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
             break
         policy, size = step.policy, step.size
         planning_time += size
@@ -174,12 +188,15 @@ def _step_size(settings: SolverSettings, direction: np.ndarray) -> float:
     return settings.step
 
 
-def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
-    if run.iteration[-1] != iteration:
-        _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
-
-
-def _record(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
+def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
+    """Store this iteration; if the stored ones fill the run's capacity, thin them first
+    (:func:`himo.solver.storage.thinned_positions`), so that at most ``capacity`` are held."""
+    if run.capacity is not None and len(run.iteration) >= run.capacity:
+        kept, peaks_dropped = thinned_positions(mdp, run.policy, run.occupancy, run.time,
+                                                 int(THINNED_FRACTION * run.capacity))
+        run.keep(kept)
+        run.thinning_passes += 1
+        run.peaks_dropped += peaks_dropped
     run.iteration.append(iteration)
     run.dependent_history.append(dependent)
     run.time.append(planning_time)

@@ -231,10 +231,11 @@ def _dependent_variable(mdp: MDP, run: Run, settings: SolverSettings) -> tuple:
     return "state", mdp.pair_action[run.dependent].astype(dtype), attrs
 
 
-def dependent_action_labels(trajectory: xr.Dataset) -> np.ndarray:
-    """The labels of ``dependent_action`` (same shape): the ``action`` coordinate at the
-    stored positions."""
-    return np.asarray(trajectory["action"].values)[np.asarray(trajectory["dependent_action"].values)]
+def dependent_action_labels(trajectory: xr.Dataset) -> xr.DataArray:
+    """``dependent_action`` with each position replaced by its label along ``action``
+    (same dimensions and coordinates)."""
+    stored = trajectory["dependent_action"]
+    return stored.copy(data=np.asarray(trajectory["action"].values)[np.asarray(stored.values)])
 
 
 def counter_snapshots(mdp: MDP, run: Run, settings: SolverSettings, positions: np.ndarray) -> xr.Dataset:

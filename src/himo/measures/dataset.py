@@ -318,6 +318,8 @@ def time_series(measures: xr.Dataset, name: str) -> xr.DataArray:
         raise HimoError(f"the measures dataset has no variable {base!r}, from which {name} is computed "
                         "(docs/CONTRACTS.md, 'Measures dataset')")
     stored = measures[base].transpose("iteration", "state")
+    if base == name:
+        return stored
     values = np.asarray(stored.values, dtype=float)
     if recipe.normalized:
         values = max_normalize(values, absolute=base == "CD")

@@ -40,11 +40,13 @@ def test_an_iteration_counts_at_least_what_the_run_and_the_file_hold(random_mdp)
     assert iteration_bytes(mdp) >= held and iteration_bytes(mdp) >= in_file
     assert iteration_bytes(mdp) == 8 * (4 * 5 + 2 * 4 + 5)
     assert storage_capacity(mdp, 1.0) == math.floor(1e6 / iteration_bytes(mdp))
+    for n in (16, 17, 1000, 12345):  # a budget of n iterations holds n, whatever the rounding of the MB
+        assert storage_capacity(mdp, budget_for(mdp, n)) == n
 
 
 def test_a_budget_below_the_fewest_iterations_is_one_clear_error(hanoi):
     enough = budget_for(hanoi, storage.MIN_CAPACITY)
-    assert storage_capacity(hanoi, enough) == storage.MIN_CAPACITY
+    assert storage.least_budget(hanoi) == enough and storage_capacity(hanoi, enough) == storage.MIN_CAPACITY
     with pytest.raises(ParameterError, match=r"^storage_budget must hold at least 16 iterations of this MDP"):
         run_himo(hanoi, SolverSettings(storage_budget=0.99 * enough))
 

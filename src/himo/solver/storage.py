@@ -48,7 +48,6 @@ iterations: a budget that holds fewer is an error.
 from __future__ import annotations
 
 import heapq
-import math
 
 import numpy as np
 
@@ -79,19 +78,22 @@ def iteration_bytes(mdp: MDP) -> int:
     return 8 * (mdp.n_states * mdp.n_actions + 2 * mdp.n_states + SCALARS_PER_ITERATION)
 
 
+def least_budget(mdp: MDP) -> float:
+    """The smallest storage budget (MB) a run on ``mdp`` accepts: :data:`MIN_CAPACITY` iterations."""
+    return MIN_CAPACITY * iteration_bytes(mdp) / MB
+
+
 def storage_capacity(mdp: MDP, budget_mb: float) -> int:
     """How many iterations of ``mdp`` the budget of ``budget_mb`` MB holds.
 
     Raises :class:`~himo.errors.ParameterError` when that is fewer than
-    :data:`MIN_CAPACITY` (the budget it would take is in the message).
+    :data:`MIN_CAPACITY` (below :func:`least_budget`, which the message gives).
     """
-    per_iteration = iteration_bytes(mdp)
-    capacity = math.floor(budget_mb * MB / per_iteration)
+    capacity = round(budget_mb * MB) // iteration_bytes(mdp)  # whole bytes: no rounding below a whole iteration
     if capacity < MIN_CAPACITY:
-        need = MIN_CAPACITY * per_iteration / MB
         raise ParameterError(
             f"storage_budget must hold at least {MIN_CAPACITY} iterations of this MDP "
-            f"({per_iteration / MB:.3g} MB each): at least {need:.3g} MB, got {budget_mb!r}")
+            f"({iteration_bytes(mdp) / MB:.3g} MB each): at least {least_budget(mdp):.3g} MB, got {budget_mb!r}")
     return capacity
 
 

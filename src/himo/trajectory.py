@@ -66,7 +66,7 @@ from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection, to_state_action
 from himo.solver.settings import SolverSettings
-from himo.solver.storage import MIN_CAPACITY, THINNED_FRACTION
+from himo.solver.storage import KEPT_AT_END, MIN_CAPACITY, PEAK_NEIGHBOURS, THINNED_FRACTION
 from himo.solver.steps import FIRST_ORDER_METHODS
 from himo.solver.value_iteration import Optimum
 
@@ -75,9 +75,10 @@ COUNTER_PAIR_LIMIT = 3000
 #: The storage rule in words (the attribute ``storage_rule``; :mod:`himo.solver.storage`).
 STORAGE_RULE = (
     "every iteration while the stored ones fit storage_budget (storage_capacity iterations, at least "
-    f"{MIN_CAPACITY}); when full, thinned to {THINNED_FRACTION:g} of the capacity, keeping the first, the last two "
-    "and each state's peak of dPD/dt on the stored grid with two stored iterations on each side, and dropping "
-    "one at a time the iteration whose kept neighbours' policies differ least (max |pi(next) - pi(previous)|)"
+    f"{MIN_CAPACITY}); when full, thinned to {THINNED_FRACTION:g} of the capacity, keeping the first, the last "
+    f"{KEPT_AT_END} and, for each state, the stored iterations its measures read (its peak of dPD/dt with "
+    f"{PEAK_NEIGHBOURS} on each side, the two around PD~ reaching 1/2, the maxima of PD and |CD|), and dropping one "
+    "at a time the iteration whose kept neighbours' policies differ least (max |pi(next) - pi(previous)|)"
 )
 #: The attribute of a solver setting whose name differs from the setting's.
 SETTING_ATTRIBUTES = {"lam": "foresight", "dependent": "dependent_rule"}

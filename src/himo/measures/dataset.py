@@ -1,7 +1,10 @@
 """The measures of the paper's section 4, computed from a trajectory dataset.
 
 Pure functions on arrays, plus :func:`measures_dataset`, which assembles the measures
-dataset described in ``docs/CONTRACTS.md``. Notation as in ``docs/MATH.md`` (section 7):
+dataset described in ``docs/CONTRACTS.md``. The dataset stores PD and CD per state and
+iteration; PD~, CD~ and the four velocities are computed from them when read, by
+:func:`time_series`, the one reader of the time series for the figures, the claims and
+the tests (they are cheap, and storing them took three times the space of PD and CD). Notation as in ``docs/MATH.md`` (section 7):
 ``pi_t(.|s)`` the policy after planning time ``t``, ``pi_0`` the uniform prior (Eq. 22),
 ``D^t`` the successor representation under ``pi_t``, ``D^t_0s`` the expected
 (foresight-weighted) number of visits of ``s`` on a path from the start.

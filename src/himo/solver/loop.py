@@ -31,6 +31,10 @@ see :mod:`himo.solver.steps`); or when the flow is slow only because every actio
 that would improve its state has a probability of exactly 0 (``underflow``: no
 step can bring it back, a smaller ``step`` avoids it). :class:`Run` says which
 happened.
+
+**Storage.** Every iteration is recorded in the :class:`Run`, which holds at most as
+many as ``storage_budget`` allows: a longer run is thinned as it goes
+(:mod:`himo.solver.storage`).
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ class Run:
     linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
     capacity: int | None = None  # how many iterations the storage budget holds (None: no bound)
     thinning_passes: int = 0  # how often the stored iterations were thinned
-    peaks_dropped: int = 0  # stored iterations next to a state's PD-velocity peak that thinning dropped
+    peaks_dropped: int = 0  # stored iterations that states' measures read, dropped by a thinning short of room
 
     def keep(self, positions: np.ndarray) -> None:
         """Keep only the stored iterations at ``positions`` (ascending)."""

@@ -117,10 +117,10 @@ class SolverSettings:
     storage_budget: float = _setting(
         256.0,
         "the most memory, in MB (10^6 bytes), that the trajectory's stored iterations may take, "
-        "during the run and in the file before compression; a run that would take more keeps "
-        "thinning its stored iterations where the policy moves least, keeping the first, the "
-        "last and each state's peak of dPD/dt with two neighbours on each side "
-        "(himo.solver.storage)",
+        "during the run and in the file before compression; a run that would take more thins "
+        "its stored iterations where the policy moves least, keeping the first, the last and "
+        "those each state's measures read, such as its peak of dPD/dt and two iterations on "
+        "each side (himo.solver.storage)",
         exclusiveMinimum=0,
     )
     linear_solver: LinearSolverName = _setting("auto", LINEAR_SOLVER_HELP)

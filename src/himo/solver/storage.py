@@ -1,7 +1,7 @@
 """The trajectory's storage budget: which iterations a run keeps, and why.
 
 A run records its iterations as it goes (:class:`himo.solver.loop.Run`: the policy,
-the occupancy, the dependent actions and four numbers each). The setting
+the occupancy, the dependent actions and five numbers each). The setting
 ``storage_budget`` (MB, :mod:`himo.solver.settings`) bounds their memory: each stored
 iteration counts :func:`iteration_bytes`, which is at least what the run holds for
 it and at least what the trajectory file holds for it before compression (the dense
@@ -9,40 +9,48 @@ it and at least what the trajectory file holds for it before compression (the de
 holds :func:`storage_capacity` iterations. A run that fits keeps every iteration.
 When a run has filled its capacity, its stored iterations are thinned to three
 quarters of it (:data:`THINNED_FRACTION`) before the next one is recorded, so the run
-never holds more than its capacity; a long run is thinned again each time it fills up
-(:func:`thinned_positions`).
+never holds more than its capacity; a long run is thinned again each time it fills
+up (:func:`thinned_positions`).
 
 **What is kept.** The first stored iteration (the prior, from which PD is measured),
-the last two (the latest has only a one-sided velocity so far), and, for each state
-whose PD has left 0, the stored iteration at which its PD velocity peaks on the
-stored grid with two stored iterations on each side. A state's priority is the vertex
-of the parabola through its velocity at the peak and at the two neighbours
-(:func:`himo.measures.dataset.priority`), and each of those three velocities is the
-three-point derivative over its own neighbours
-(:func:`himo.measures.dataset.time_derivative`): they read PD at the peak and two
-iterations on each side, nothing else. So the thinning leaves each state's priority as
-the stored grid showed it: the same number, not merely one within the grid's
-resolution. It could move only if a velocity elsewhere overtook the peak; a velocity
-on a thinned stretch is a mean of the velocities it spans (every secant is the mean
-of the derivative over its interval), so that needs a second peak as high as the
-first.
+the last three (:data:`KEPT_AT_END`: the latest, whose PD velocity is still a
+one-sided secant, and the two before it), and, for each state whose PD has left 0,
+the stored iterations its measures read (:func:`measured_positions`): its peak of
+dPD/dt on the stored grid with two on each side, the two around PD~'s first reaching
+1/2, and the maxima of PD and |CD| (the scales of PD~ and CD~, Eq. 14).
 
-**What is dropped** where the policy barely moves: among the other stored iterations,
-one at a time, the one whose kept neighbours hold the closest policies, measured by
-the largest change of any action's probability between them,
-``max_ij |pi_ij(next) - pi_ij(previous)|`` (removing it then loses least of the
-policy's path); after each removal the two neighbours' changes are measured again;
-the earliest first on ties. Only when the protected iterations alone exceed three
-quarters of the capacity (more distinct peaks than the budget can hold) are protected
-ones dropped, by the same rule (the first and the last two never); the run counts
-them (``peaks_dropped``), and the trajectory says so.
+**What is dropped**, where the policy barely moves: among the other stored
+iterations, one at a time, the one whose kept neighbours hold the closest policies,
+measured by the largest change of any action's probability between them,
+``max_ij |pi_ij(next) - pi_ij(previous)|`` (removing it loses least of the policy's
+path); after each removal its two neighbours' changes are measured again; the
+earliest first on ties. Only when the kept iterations alone exceed three quarters of
+the capacity (more distinct peaks than the budget holds) are some of them dropped
+too, by the same rule (the first and the last three never); the run counts them
+(``peaks_dropped``), and the trajectory says so.
+
+**What it guarantees** (docs/MATH.md, section 7, "Storing a long run"). A state's
+priority is the vertex of the parabola through its velocity at the peak ``k`` and at
+``k - 1`` and ``k + 1`` (:func:`himo.measures.dataset.priority`), each the
+three-point derivative over its own neighbours
+(:func:`himo.measures.dataset.time_derivative`): it reads PD and the planning times
+at ``k - 2 .. k + 2``, nothing else. A thinning keeps those, and a velocity once its
+neighbours are recorded no longer changes, so each state's priority is the unthinned
+run's, bit for bit, unless peaks had to be dropped or a velocity on a thinned stretch
+overtakes the peak: such a velocity is a mean of the unthinned run's secant slopes
+over the stretch (each secant is the mean of the derivative over its interval), so
+that takes another peak as high. A peak still to come has its two predecessors among
+the last three. The time at which PD~ first reaches 1/2 (``priority_half``) is kept
+as the grid showed it at each pass; when PD's maximum grows after a pass, the
+crossing can move into a stretch thinned before, where it is located within that
+stretch's spacing, the resolution at which it is compared.
 
 **Cost.** A thinning pass computes PD of every stored iteration
 (:func:`himo.measures.dataset.policy_divergence`, in blocks of at most a sixteenth of
-the capacity) and a few policy differences per dropped iteration: the work of a few
-stored iterations per iteration recorded, since a pass comes once per quarter
-capacity. The peak neighbourhoods need at least :data:`MIN_CAPACITY` stored
-iterations: a budget that holds fewer is an error.
+them) and a few policy differences per dropped iteration: the work of a few stored
+iterations per iteration recorded, since a pass comes once per quarter capacity. The
+kept neighbourhoods need at least :data:`MIN_CAPACITY` stored iterations: a budget
+that holds fewer is an error (:func:`least_budget`).
 """
 
 from __future__ import annotations
@@ -62,8 +70,10 @@ THINNED_FRACTION = 0.75
 MIN_CAPACITY = 16
 #: The stored iterations each state's peak protects on each side of it.
 PEAK_NEIGHBOURS = 2
-#: How many of the last stored iterations a pass always keeps.
-KEPT_AT_END = 2
+#: How many of the last stored iterations a pass always keeps: the latest, whose
+#: velocity is still a one-sided secant (a peak still to come may be there), and the
+#: :data:`PEAK_NEIGHBOURS` before it, which such a peak's priority reads.
+KEPT_AT_END = 1 + PEAK_NEIGHBOURS
 #: The numbers recorded per iteration besides the arrays: iteration, time, step size,
 #: objective, flow speed.
 SCALARS_PER_ITERATION = 5

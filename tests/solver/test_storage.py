@@ -10,10 +10,11 @@ import pytest
 
 import himo
 from himo.errors import ParameterError
-from himo.measures.dataset import measures_dataset
+from himo.measures.dataset import measures_dataset, policy_divergence
 from himo.measures.orders import pair_resolution
 from himo.solver import loop, storage
 from himo.solver.loop import SolverSettings, run_himo
+from himo.solver.policy import to_state_action
 from himo.solver.storage import iteration_bytes, measured_positions, storage_capacity, thinned_positions
 from himo.solver.value_iteration import value_iteration
 from himo.trajectory import trajectory_dataset
@@ -32,13 +33,13 @@ def test_an_iteration_counts_at_least_what_the_run_and_the_file_hold(random_mdp)
     mdp = random_mdp(seed=1, action_counts=(3, 1, 2, 4))  # uneven: n_pairs < n_states n_actions
     settings = SolverSettings(lam=0.85, step=0.5, max_iter=6)
     run = run_himo(mdp, settings)
-    held = run.policy[0].nbytes + run.occupancy[0].nbytes + run.dependent_history[0].nbytes + 8 * 5
+    held = run.policy[0].nbytes + 2 * run.occupancy[0].nbytes + run.dependent_history[0].nbytes + 8 * 5  # and PD
     ds = trajectory_dataset(mdp, run, settings, value_iteration(mdp, 0.85), store_counters=False)
     per_iteration = [ds[name] for name in ds.variables if "iteration" in ds[name].dims]
     in_file = sum(var.nbytes for var in per_iteration) / ds.sizes["iteration"]
     assert len(per_iteration) == 8  # policy, occupancy, dependent_action and five numbers (iteration, time, ...)
     assert iteration_bytes(mdp) >= held and iteration_bytes(mdp) >= in_file
-    assert iteration_bytes(mdp) == 8 * (4 * 5 + 2 * 4 + 5)
+    assert iteration_bytes(mdp) == 8 * (4 * 5 + 3 * 4 + 5)
     assert storage_capacity(mdp, 1.0) == math.floor(1e6 / iteration_bytes(mdp))
     for n in (16, 17, 1000, 12345):  # a budget of n iterations holds n, whatever the rounding of the MB
         assert storage_capacity(mdp, budget_for(mdp, n)) == n
@@ -72,8 +73,13 @@ def test_a_run_keeps_every_iteration_within_its_budget_and_the_full_runs_where_t
     assert len(thin.iteration) <= 40 and thin.iteration[0] == 0 and thin.iteration[-1] == n - 1
     assert thin.n_iterations == full.n_iterations and thin.stop_reason == full.stop_reason
     for k, it in enumerate(thin.iteration):
-        for name in loop.STORED_SERIES:
+        for name in set(loop.STORED_SERIES) - {"divergence"}:  # (PD: computed by the passes only)
             assert np.array_equal(getattr(thin, name)[k], getattr(full, name)[it]), (name, it)
+    # PD, computed once per stored iteration by the passes, is Eq. 12 of its policy
+    pd = policy_divergence(to_state_action(hanoi, np.asarray(thin.policy)), to_state_action(hanoi, thin.policy[0]))
+    assert any(row is not None for row in thin.divergence)
+    for k, row in enumerate(thin.divergence):
+        assert row is None or np.array_equal(row, pd[k]), k
     ds = trajectory_dataset(hanoi, thin, small, value_iteration(hanoi, 0.9), store_counters=False)
     assert ds.attrs["n_stored"] == len(thin.iteration) and ds.attrs["storage_capacity"] == 40
     assert ds.attrs["thinning_passes"] == thin.thinning_passes and ds.attrs["n_iterations"] == n - 1
@@ -119,7 +125,7 @@ def test_thinning_drops_where_the_policy_stands_still(hanoi):
     stretch where the policy moves."""
     run = run_himo(hanoi, SolverSettings(**PAPER))
     moving = np.flatnonzero(np.abs(np.diff(np.asarray(run.objective))) > 1e-6 * abs(run.objective[-1]))[-1]
-    kept, dropped = thinned_positions(hanoi, run.policy, run.occupancy, run.time, moving + 20)
+    kept, dropped = thinned_positions(hanoi, run.policy, run.occupancy, run.divergence, run.time, moving + 20)
     assert dropped == 0 and kept.size == moving + 20
     assert np.array_equal(kept[:moving], np.arange(moving))
     assert kept[-1] == len(run.policy) - 1
@@ -140,9 +146,10 @@ def test_thinning_keeps_the_positions_each_states_measures_read(hanoi):
         half = int(np.argmax(pd[:, s] >= 0.5 * pd[:, s].max()))
         positions = [*range(peak[s] - 2, peak[s] + 3), half - 1, half, np.argmax(pd[:, s]), np.argmax(np.abs(cd[:, s]))]
         expected |= {int(np.clip(k, 0, len(time) - 1)) for k in positions}
-    got = measured_positions(hanoi, run.policy, run.occupancy, np.asarray(run.time))
+    got = measured_positions(hanoi, run.policy, run.occupancy, run.divergence, np.asarray(run.time))
     assert set(got.tolist()) == expected
-    kept, dropped = thinned_positions(hanoi, run.policy, run.occupancy, run.time, len(expected) + 3)
+    kept, dropped = thinned_positions(hanoi, run.policy, run.occupancy, run.divergence, run.time,
+                                      len(expected) + 3)
     assert dropped == 0 and expected <= set(kept.tolist())
 
 

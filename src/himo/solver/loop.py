@@ -86,6 +86,7 @@ class Run:
     flow_speed: list[float] = field(default_factory=list)
     dependent: np.ndarray | None = None  # the initial choice
     dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration, chosen from its policy
+    divergence: list[np.ndarray | None] = field(default_factory=list)  # PD per stored iteration, once a thinning needs it
     converged: bool = False
     stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled", "underflow"
     stop_note: str = ""
@@ -105,7 +106,7 @@ class Run:
 
 #: The per-iteration series of a :class:`Run`, one entry per stored iteration.
 STORED_SERIES = ("iteration", "time", "step_size", "policy", "objective", "occupancy", "flow_speed",
-                 "dependent_history")
+                 "dependent_history", "divergence")
 
 
 def run_himo(
@@ -196,7 +197,7 @@ def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluati
     """Store this iteration; if the stored ones fill the run's capacity, thin them first
     (:func:`himo.solver.storage.thinned_positions`), so that at most ``capacity`` are held."""
     if run.capacity is not None and len(run.iteration) >= run.capacity:
-        kept, peaks_dropped = thinned_positions(mdp, run.policy, run.occupancy, run.time,
+        kept, peaks_dropped = thinned_positions(mdp, run.policy, run.occupancy, run.divergence, run.time,
                                                  int(THINNED_FRACTION * run.capacity))
         run.keep(kept)
         run.thinning_passes += 1
@@ -209,6 +210,7 @@ def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluati
     run.objective.append(evaluation.objective)
     run.occupancy.append(evaluation.occupancy)
     run.flow_speed.append(speed)
+    run.divergence.append(None)
 
 
 def _report(iteration: int, objective: float, speed: float, started: float, final: bool = False) -> None:

@@ -45,10 +45,10 @@ as the grid showed it at each pass; when PD's maximum grows after a pass, the
 crossing can move into a stretch thinned before, where it is located within that
 stretch's spacing, the resolution at which it is compared.
 
-**Cost.** A thinning pass computes PD of every stored iteration
+**Cost.** PD is computed once per stored iteration, at the first pass that holds it
 (:func:`himo.measures.dataset.policy_divergence`, in blocks of at most a sixteenth of
-them) and a few policy differences per dropped iteration: the work of a few stored
-iterations per iteration recorded, since a pass comes once per quarter capacity. The
+the stored iterations), and kept with it; a pass then takes the velocities of the
+stored PD and a few policy differences per iteration it drops. The
 kept neighbourhoods need at least :data:`MIN_CAPACITY` stored iterations: a budget
 that holds fewer is an error (:func:`least_budget`).
 """
@@ -82,10 +82,11 @@ SCALARS_PER_ITERATION = 5
 def iteration_bytes(mdp: MDP) -> int:
     """The bytes one stored iteration counts against the budget: 8 per ``(state,
     action)`` cell (the policy, dense as in the file; the run holds the ``n_pairs <=
-    n_states n_actions`` available ones), 8 per state for the occupancy, 8 per state for
-    the dependent actions (the run's pair indices; the file stores one small integer),
-    and 8 for each of the :data:`SCALARS_PER_ITERATION` numbers."""
-    return 8 * (mdp.n_states * mdp.n_actions + 2 * mdp.n_states + SCALARS_PER_ITERATION)
+    n_states n_actions`` available ones), 8 per state for each of the occupancy, the
+    dependent actions (the run's pair indices; the file stores one small integer) and
+    PD (which the thinning computes once per stored iteration and keeps with it), and 8
+    for each of the :data:`SCALARS_PER_ITERATION` numbers."""
+    return 8 * (mdp.n_states * mdp.n_actions + 3 * mdp.n_states + SCALARS_PER_ITERATION)
 
 
 def least_budget(mdp: MDP) -> float:
@@ -107,14 +108,16 @@ def storage_capacity(mdp: MDP, budget_mb: float) -> int:
     return capacity
 
 
-def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np.ndarray], times: list[float],
-                      keep: int) -> tuple[np.ndarray, int]:
+def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np.ndarray],
+                      divergences: list[np.ndarray | None], times: list[float], keep: int) -> tuple[np.ndarray, int]:
     """The positions among the stored iterations that a thinning pass keeps (module
     docstring), ascending, and how many protected ones it had to drop.
 
     ``policies`` are the stored ``(n_pairs,)`` policies, the first the run's initial
-    one, ``occupancies`` their ``(n_states,)`` occupancies, ``times`` their planning
-    times (strictly increasing), ``keep`` how many to keep (at least ``1 + KEPT_AT_END``).
+    one, ``occupancies`` their ``(n_states,)`` occupancies, ``divergences`` their PD
+    against the first (``(n_states,)``, None where not computed yet: computed here and
+    filled in, so that each is computed once), ``times`` their planning times (strictly
+    increasing), ``keep`` how many to keep (at least ``1 + KEPT_AT_END``).
     """
     n = len(policies)
     if n <= keep:
@@ -123,7 +126,7 @@ def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np
     always[0] = True
     always[n - KEPT_AT_END:] = True
     protected = always.copy()
-    protected[measured_positions(mdp, policies, occupancies, np.asarray(times, dtype=float))] = True
+    protected[measured_positions(mdp, policies, occupancies, divergences, np.asarray(times, dtype=float))] = True
     alive = np.ones(n, dtype=bool)
     _drop_least_moving(policies, alive, ~protected, n - keep)
     peaks_dropped = int(max(alive.sum() - keep, 0))
@@ -133,14 +136,14 @@ def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np
 
 
 def measured_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np.ndarray],
-                       time: np.ndarray) -> np.ndarray:
+                       divergences: list[np.ndarray | None], time: np.ndarray) -> np.ndarray:
     """The stored positions that each state's measures read (module docstring), ascending:
     its peak of dPD/dt with :data:`PEAK_NEIGHBOURS` on each side (``priority``), the two
     around PD~'s first reaching 1/2 (``priority_half``), and the maxima of PD and |CD|
     (the scales of PD~ and CD~, Eq. 14), for the states whose PD leaves 0."""
     from himo.measures.dataset import PRIORITY_MIN_PD, counter_difference, max_normalize, time_derivative
 
-    pd = _divergences(mdp, policies)
+    pd = _divergences(mdp, policies, divergences)
     moved = pd.max(axis=0) > PRIORITY_MIN_PD
     pd = pd[:, moved]
     peaks = np.argmax(time_derivative(pd, time), axis=0)
@@ -151,19 +154,23 @@ def measured_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[n
     return np.unique(np.clip(positions, 0, len(policies) - 1))
 
 
-def _divergences(mdp: MDP, policies: list[np.ndarray]) -> np.ndarray:
-    """``(n_stored, n_states)`` PD of each stored policy against the first (Eq. 12),
-    computed in blocks of at most a sixteenth of the stored iterations."""
+def _divergences(mdp: MDP, policies: list[np.ndarray], divergences: list[np.ndarray | None]) -> np.ndarray:
+    """``(n_stored, n_states)`` PD of each stored policy against the first (Eq. 12): the
+    entries of ``divergences`` not yet computed are computed (in blocks of at most a
+    sixteenth of the stored iterations) and filled in."""
     from himo.measures.dataset import policy_divergence
     from himo.solver.policy import to_state_action
 
-    prior = to_state_action(mdp, policies[0])
-    block = max(1, len(policies) // 16)
-    out = np.empty((len(policies), mdp.n_states))
-    for start in range(0, len(policies), block):
-        rows = np.asarray(policies[start:start + block])
-        out[start:start + len(rows)] = policy_divergence(to_state_action(mdp, rows), prior)
-    return out
+    missing = [k for k, row in enumerate(divergences) if row is None]
+    if missing:
+        prior = to_state_action(mdp, policies[0])
+        block = max(1, len(policies) // 16)
+        for start in range(0, len(missing), block):
+            rows = missing[start:start + block]
+            pd = policy_divergence(to_state_action(mdp, np.asarray([policies[k] for k in rows])), prior)
+            for k, row in zip(rows, pd):
+                divergences[k] = row
+    return np.asarray(divergences)
 
 
 def _drop_least_moving(policies: list[np.ndarray], alive: np.ndarray, candidates: np.ndarray, count: int) -> None:

@@ -36,9 +36,9 @@ Storage (attributes, see :mod:`himo.solver.storage`)
     ``storage_budget`` the setting (MB, with the other settings), ``storage_capacity``
     how many iterations of this MDP it holds, ``n_iterations`` how many steps the run
     took, ``n_stored`` how many iterations are stored, ``thinning_passes`` how often the
-    stored ones were thinned, ``storage_peaks_dropped`` how many iterations next to a
-    state's PD-velocity peak a thinning had to drop (0: every priority is as the
-    unthinned grid showed it), ``storage_rule`` the rule in words and
+    stored ones were thinned, ``storage_measured_dropped`` how many of the iterations
+    that the states' measures read a thinning had to drop for want of room (0: all kept,
+    so the priorities are the unthinned run's; docs/MATH.md, section 7), ``storage_rule`` the rule in words and
     ``stored_iterations`` a sentence on what was kept. Planning time (``time``) counts
     every step taken, stored or not, and ``step_size`` is the step taken to reach each
     stored iteration.
@@ -168,7 +168,7 @@ def trajectory_dataset(
             "n_stored": len(iteration),
             "storage_capacity": run.capacity,
             "thinning_passes": run.thinning_passes,
-            "storage_peaks_dropped": run.peaks_dropped,
+            "storage_measured_dropped": run.measured_dropped,
             "storage_rule": STORAGE_RULE,
             "stop_note": run.stop_note,
             "convergence_rule": "max |pi_ij (Q_ij - V_i)| < tol",

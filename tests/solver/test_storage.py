@@ -171,11 +171,11 @@ def test_a_thinned_runs_priorities_are_the_whole_runs(env):
                                               store_counters=False), mdp)
         assert thinned.attrs["thinning_passes"] > 0 and thinned.sizes["iteration"] <= fraction * n + 0.5
         if fraction == 0.4:
-            assert thinned.attrs["storage_peaks_dropped"] == 0
+            assert thinned.attrs["storage_measured_dropped"] == 0
             np.testing.assert_array_equal(thinned["priority"].values, whole["priority"].values)
             assert float(thinned["kendall_tau_dp"]) == float(whole["kendall_tau_dp"])
         else:
-            assert thinned.attrs["storage_peaks_dropped"] > 0
+            assert thinned.attrs["storage_measured_dropped"] > 0
         for name in ("priority", "priority_half"):
             a, b = whole[name].values[moved], thinned[name].values[moved]
             resolution = pair_resolution(thinned["time"].values, np.minimum(a, b), np.maximum(a, b))

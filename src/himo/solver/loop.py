@@ -95,7 +95,7 @@ class Run:
     linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
     capacity: int | None = None  # how many iterations the storage budget holds (None: no bound)
     thinning_passes: int = 0  # how often the stored iterations were thinned
-    peaks_dropped: int = 0  # stored iterations that states' measures read, dropped by a thinning short of room
+    measured_dropped: int = 0  # stored iterations that states' measures read, dropped by a thinning short of room
 
     def keep(self, positions: np.ndarray) -> None:
         """Keep only the stored iterations at ``positions`` (ascending)."""
@@ -197,11 +197,11 @@ def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluati
     """Store this iteration; if the stored ones fill the run's capacity, thin them first
     (:func:`himo.solver.storage.thinned_positions`), so that at most ``capacity`` are held."""
     if run.capacity is not None and len(run.iteration) >= run.capacity:
-        kept, peaks_dropped = thinned_positions(mdp, run.policy, run.occupancy, run.divergence, run.time,
+        kept, measured_dropped = thinned_positions(mdp, run.policy, run.occupancy, run.divergence, run.time,
                                                  int(THINNED_FRACTION * run.capacity))
         run.keep(kept)
         run.thinning_passes += 1
-        run.peaks_dropped += peaks_dropped
+        run.measured_dropped += measured_dropped
     run.iteration.append(iteration)
     run.dependent_history.append(dependent)
     run.time.append(planning_time)

@@ -27,7 +27,7 @@ path); after each removal its two neighbours' changes are measured again; the
 earliest first on ties. Only when the kept iterations alone exceed three quarters of
 the capacity (more distinct peaks than the budget holds) are some of them dropped
 too, by the same rule (the first and the last three never); the run counts them
-(``peaks_dropped``), and the trajectory says so.
+(``measured_dropped``), and the trajectory says so.
 
 **What it guarantees** (docs/MATH.md, section 7, "Storing a long run"). A state's
 priority is the vertex of the parabola through its velocity at the peak ``k`` and at
@@ -111,7 +111,7 @@ def storage_capacity(mdp: MDP, budget_mb: float) -> int:
 def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np.ndarray],
                       divergences: list[np.ndarray | None], times: list[float], keep: int) -> tuple[np.ndarray, int]:
     """The positions among the stored iterations that a thinning pass keeps (module
-    docstring), ascending, and how many protected ones it had to drop.
+    docstring), ascending, and how many of those the measures read it had to drop.
 
     ``policies`` are the stored ``(n_pairs,)`` policies, the first the run's initial
     one, ``occupancies`` their ``(n_states,)`` occupancies, ``divergences`` their PD
@@ -129,10 +129,10 @@ def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np
     protected[measured_positions(mdp, policies, occupancies, divergences, np.asarray(times, dtype=float))] = True
     alive = np.ones(n, dtype=bool)
     _drop_least_moving(policies, alive, ~protected, n - keep)
-    peaks_dropped = int(max(alive.sum() - keep, 0))
-    if peaks_dropped:
-        _drop_least_moving(policies, alive, ~always, peaks_dropped)
-    return np.flatnonzero(alive), peaks_dropped
+    measured_dropped = int(max(alive.sum() - keep, 0))
+    if measured_dropped:
+        _drop_least_moving(policies, alive, ~always, measured_dropped)
+    return np.flatnonzero(alive), measured_dropped
 
 
 def measured_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np.ndarray],

@@ -150,10 +150,11 @@ def _dense_floor(mdp, policy) -> float:
 def _per_iteration(mdp, method: str, iterations: int, lam: float = LAM, linear_solver: str = "auto"):
     """``(t(K) - t(0)) / K`` on run_himo, and the K-run (its last policy, its solves)."""
     from himo.solver.loop import SolverSettings, run_himo
+    from himo.solver.storage import least_budget
 
-    def timed(k):
-        settings = SolverSettings(lam=lam, method=method, step=STEP, step_rule="fixed", max_iter=k, tol=1e-300,
-                                  dependent="argmax", thin=max(k, 1), linear_solver=linear_solver)
+    def timed(k):  # the least storage budget: the run holds as few iterations as it may
+        settings = SolverSettings(lam=lam, method=method, step=STEP, step_rule="fixed", max_iter=k, tol=1e-300, dependent="argmax",
+                                  storage_budget=least_budget(mdp), linear_solver=linear_solver)
         t0 = time.perf_counter()
         run = run_himo(mdp, settings)
         return time.perf_counter() - t0, run

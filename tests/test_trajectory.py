@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import netCDF4
 import numpy as np
 import pytest
 import xarray as xr
@@ -13,7 +14,7 @@ from himo.solver.evaluation import evaluate
 from himo.solver.policy import dependent_pairs
 from himo.solver.settings import SolverSettings, setting_schemas
 from himo.solver.steps import RATIO_LIMIT
-from himo.trajectory import SETTING_ATTRIBUTES
+from himo.trajectory import SETTING_ATTRIBUTES, action_index_dtype, dependent_action_labels
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,9 @@ def test_attributes(run):
     for key in ("himo_version", "numpy_version", "scipy_version", "xarray_version", "netCDF4_version", "python_version"):
         assert isinstance(attrs[key], str) and attrs[key]
     assert attrs["foresight"] == 0.85 and attrs["method"] == "newton" and attrs["step"] == 0.5
-    assert attrs["max_iter"] == 25 and attrs["e_form"] == "exact" and attrs["thin"] == 1
+    assert attrs["max_iter"] == 25 and attrs["e_form"] == "exact" and attrs["storage_budget"] == 256
+    assert attrs["n_stored"] == ds.sizes["iteration"] == attrs["n_iterations"] + 1 and attrs["thinning_passes"] == 0
+    assert attrs["stored_iterations"] == f"all {attrs['n_stored']} iterations are stored"
     assert attrs["dependent_rule"] == rule
     # every solver setting is recorded, under its own name or the one SETTING_ATTRIBUTES gives
     settings = SolverSettings(lam=0.85, method="newton", step=0.5, max_iter=25, dependent=rule)
@@ -118,9 +121,9 @@ def test_counter_snapshots(run):
         np.testing.assert_array_equal(ds.mean_counts.values[position], counts)
         # I is C projected (Eq. 19), over the free pairs of that snapshot's dependent actions
         if ds.attrs["dependent_rule"] == "argmax":
-            labels = ds.dependent_action.sel(iteration=it).values
+            labels = dependent_action_labels(ds).sel(iteration=it).values
         else:
-            labels = ds.dependent_action.values
+            labels = dependent_action_labels(ds).values
         dependent = np.array([mdp.pair_index(s, str(a)) for s, a in enumerate(labels)])
         free = np.setdiff1d(np.arange(mdp.n_pairs), dependent)
         w = dependent[mdp.pair_state[free]]
@@ -135,26 +138,27 @@ def test_counter_snapshots(run):
 
 def test_argmax_dependent_is_each_iterations_most_probable_action(run):
     mdp, ds, _ = run
+    assert ds.dependent_action.dtype == np.int8 and ds.dependent_action.attrs["index_of"] == "action"
+    labels = dependent_action_labels(ds)
+    assert labels.dims == ds.dependent_action.dims
     if ds.attrs["dependent_rule"] != "argmax":
         assert ds.dependent_action.dims == ("state",)
+        np.testing.assert_array_equal(ds.dependent_action.values, mdp.pair_action[dependent_pairs(mdp, "last")])
         np.testing.assert_array_equal(
-            ds.dependent_action.values, [mdp.action_labels[a] for a in mdp.pair_action[dependent_pairs(mdp, "last")]]
+            labels.values, [mdp.action_labels[a] for a in mdp.pair_action[dependent_pairs(mdp, "last")]]
         )
         return
     assert ds.dependent_action.dims == ("iteration", "state")
     for it in range(ds.sizes["iteration"]):
         policy = pairs_of(mdp, ds.policy.isel(iteration=it).values)
         expected = mdp.pair_action[dependent_pairs(mdp, "argmax", policy)]
-        assert list(ds.dependent_action.values[it]) == [mdp.action_labels[a] for a in expected], it
+        np.testing.assert_array_equal(ds.dependent_action.values[it], expected)
+        assert list(labels.values[it]) == [mdp.action_labels[a] for a in expected], it
 
 
-def test_thin_keeps_every_nth_and_the_last(random4):
-    ds = himo.solve(random4, lam=0.85, max_iter=10, thin=4, step=0.5, store_counters=False)
-    assert ds.iteration.values.tolist() == [0, 4, 8, 10]
-    full = himo.solve(random4, lam=0.85, max_iter=10, step=0.5, store_counters=False)
-    np.testing.assert_array_equal(ds.policy.values, full.policy.sel(iteration=[0, 4, 8, 10]).values)
-    np.testing.assert_array_equal(ds.time.values, full.time.sel(iteration=[0, 4, 8, 10]).values)
-    assert "C" not in ds and ds.attrs["counters"].startswith("not stored")
+def test_action_index_dtype_is_the_smallest_that_holds_every_position():
+    assert [action_index_dtype(n) for n in (1, 128, 129, 32768, 32769)] == [
+        np.int8, np.int8, np.int16, np.int16, np.int32]
 
 
 def test_netcdf_round_trip_is_identical(run, tmp_path):
@@ -175,11 +179,16 @@ def test_two_solves_are_identical(random4):
     xr.testing.assert_identical(a, b)
 
 
-def test_two_written_files_have_identical_content(random4, tmp_path):
+def test_two_written_files_have_identical_bytes_compressed_with_the_shuffle(random4, tmp_path):
     for name in ("a.nc", "b.nc"):
-        write_netcdf(himo.solve(random4, lam=0.85, max_iter=15, step=0.5), tmp_path / name)
-    with xr.open_dataset(tmp_path / "a.nc") as a, xr.open_dataset(tmp_path / "b.nc") as b:
-        xr.testing.assert_identical(a.load(), b.load())
+        write_netcdf(himo.solve(random4, lam=0.85, max_iter=300, step=0.5), tmp_path / name)
+    assert (tmp_path / "a.nc").read_bytes() == (tmp_path / "b.nc").read_bytes()
+    with netCDF4.Dataset(tmp_path / "a.nc") as nc:
+        large = [name for name, var in nc.variables.items() if var.size >= 1024]
+        assert "policy" in large
+        for name in large:
+            filters = nc[name].filters()
+            assert filters["zlib"] and filters["shuffle"] and filters["complevel"] == 1, name
 
 
 def test_atomic_output_leaves_nothing_on_failure(tmp_path):

@@ -47,7 +47,7 @@ def solve(
     tol: float = SolverSettings.tol,
     dependent: DependentRule = SolverSettings.dependent,
     e_form: EForm = SolverSettings.e_form,
-    thin: int = SolverSettings.thin,
+    storage_budget: float = SolverSettings.storage_budget,
     linear_solver: LinearSolverName = SolverSettings.linear_solver,
     initial_policy: np.ndarray | None = None,
     snapshots_between: int = 3,
@@ -82,7 +82,7 @@ def solve(
         raise ParameterError(f"snapshots_between must be a non-negative integer, got {snapshots_between!r}")
     settings = SolverSettings(
         lam=lam, method=method, step=step, step_rule=step_rule, max_iter=max_iter, tol=tol,
-        dependent=dependent, e_form=e_form, thin=thin, linear_solver=linear_solver,
+        dependent=dependent, e_form=e_form, storage_budget=storage_budget, linear_solver=linear_solver,
     )
     run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)
     optimum = value_iteration(mdp, settings.lam)

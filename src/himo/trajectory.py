@@ -1,8 +1,9 @@
 """The trajectory dataset: everything one HIMO run computes, self-described.
 
 Dimensions and coordinates
-    ``iteration``  0 is the prior; after N steps it runs 0..N (every ``thin``-th
-                   iteration is kept, and always the first and the last)
+    ``iteration``  0 is the prior; after N steps it runs 0..N when the run fits its
+                   storage budget, else it holds the iterations the thinning kept
+                   (always the first and the last; see "Storage" below)
     ``time``       (on ``iteration``) planning time, the sum of the steps taken
     ``state``, ``action``  labels; ``action`` is the MDP's whole action vocabulary
     ``snapshot``   the iteration numbers at which ``C`` and ``I`` are stored
@@ -23,11 +24,24 @@ Data variables
     ``occupancy(iteration, state)`` (D_0s), ``step_size(iteration)``, ``flow_speed(iteration)``,
     ``available(state, action)``, ``dependent_action(state)`` (``(iteration, state)``
     for the ``argmax`` rule: the action chosen from that iteration's policy, which
-    its step and its snapshot of ``I`` use),
+    its step and its snapshot of ``I`` use), stored as the action's position along
+    the ``action`` coordinate, an integer (the labels once, in ``action``;
+    :func:`dependent_action_labels` reads them back),
     ``optimal_value(state)`` and ``optimal_policy(state, action)`` from value
     iteration, ``start_distribution(state)`` when paths start in several states
     (else the attribute ``start_state``, as in the MDP file), and, where stored, ``C(snapshot, pair, pair2)``,
     ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
+
+Storage (attributes, see :mod:`himo.solver.storage`)
+    ``storage_budget`` the setting (MB, with the other settings), ``storage_capacity``
+    how many iterations of this MDP it holds, ``n_iterations`` how many steps the run
+    took, ``n_stored`` how many iterations are stored, ``thinning_passes`` how often the
+    stored ones were thinned, ``storage_measured_dropped`` how many of the iterations
+    that the states' measures read a thinning had to drop for want of room (0: all kept,
+    so the priorities are the unthinned run's; docs/MATH.md, section 7), ``storage_rule`` the rule in words and
+    ``stored_iterations`` a sentence on what was kept. Planning time (``time``) counts
+    every step taken, stored or not, and ``step_size`` is the step taken to reach each
+    stored iteration.
 
 Linear solves (attributes, see :mod:`himo.solver.linear`)
     ``linear_solver`` the setting (with the other settings), ``linear_solver_used`` what ran (``direct``,
@@ -50,23 +64,24 @@ from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
 from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
-from himo.solver.policy import free_pairs, score_projection
+from himo.solver.policy import free_pairs, score_projection, to_state_action
 from himo.solver.settings import SolverSettings
 from himo.solver.steps import STATE_AVERAGED_METHODS, convergence_rule
+from himo.solver.storage import KEPT_AT_END, MIN_CAPACITY, PEAK_NEIGHBOURS, THINNED_FRACTION
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
 COUNTER_PAIR_LIMIT = 3000
+#: The storage rule in words (the attribute ``storage_rule``; :mod:`himo.solver.storage`).
+STORAGE_RULE = (
+    "every iteration while the stored ones fit storage_budget (storage_capacity iterations, at least "
+    f"{MIN_CAPACITY}); when full, thinned to {THINNED_FRACTION:g} of the capacity, keeping the first, the last "
+    f"{KEPT_AT_END} and, for each state, the stored iterations its measures read (its peak of dPD/dt with "
+    f"{PEAK_NEIGHBOURS} on each side, the two around PD~ reaching 1/2, the maxima of PD and |CD|), and dropping one "
+    "at a time the iteration whose kept neighbours' policies differ least (max |pi(next) - pi(previous)|)"
+)
 #: The attribute of a solver setting whose name differs from the setting's.
 SETTING_ATTRIBUTES = {"lam": "foresight", "dependent": "dependent_rule"}
-
-
-def to_state_action(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
-    """Scatter ``(..., n_pairs)`` values into ``(..., n_states, n_actions)``, 0 elsewhere."""
-    pair_values = np.asarray(pair_values)
-    out = np.zeros(pair_values.shape[:-1] + (mdp.n_states, mdp.n_actions))
-    out[..., mdp.pair_state, mdp.pair_action] = pair_values
-    return out
 
 
 def snapshot_positions(n_stored: int, between: int) -> np.ndarray:
@@ -91,7 +106,7 @@ def trajectory_dataset(
     iteration = np.asarray(run.iteration)
     ds = xr.Dataset(
         {
-            "policy": (("iteration", "state", "action"), to_state_action(mdp, np.array(run.policy)),
+            "policy": (("iteration", "state", "action"), stored_policies(mdp, run.policy),
                        {"long_name": "policy pi(a|s)", "units": "1"}),
             "objective": ("iteration", np.asarray(run.objective),
                           {"long_name": "policy value R(A)", "units": "reward"}),
@@ -131,10 +146,10 @@ def trajectory_dataset(
     n_run = run.n_iterations + 1
     if len(iteration) < n_run:
         stored_note = (
-            f"{len(iteration)} of the {n_run} iterations 0..{run.n_iterations} are stored (thin={settings.thin}: "
-            f"every {settings.thin}-th, the first and the last); policy, occupancy, objective, step_size "
-            f"and flow_speed of the others are left out to keep the file small, and planning time "
-            f"(coordinate time) still counts every step"
+            f"{len(iteration)} of the {n_run} iterations 0..{run.n_iterations} are stored: the run outgrew its "
+            f"storage budget of {settings.storage_budget:g} MB ({run.capacity} iterations) and was thinned "
+            f"{run.thinning_passes} time(s) by storage_rule; policy, occupancy, objective, step_size and "
+            f"flow_speed of the others are left out, and planning time (coordinate time) still counts every step"
         )
     else:
         stored_note = f"all {n_run} iterations are stored"
@@ -150,6 +165,11 @@ def trajectory_dataset(
             "optimal_objective": optimum.objective,
             "counters": counters_note,
             "stored_iterations": stored_note,
+            "n_stored": len(iteration),
+            "storage_capacity": run.capacity,
+            "thinning_passes": run.thinning_passes,
+            "storage_measured_dropped": run.measured_dropped,
+            "storage_rule": STORAGE_RULE,
             "stop_note": run.stop_note,
             "convergence_rule": convergence_rule(settings.method),
             **linear_solve_attrs(run),
@@ -185,13 +205,38 @@ def settings_attributes(settings: SolverSettings) -> dict:
     return {SETTING_ATTRIBUTES.get(f.name, f.name): getattr(settings, f.name) for f in fields(settings)}
 
 
+def stored_policies(mdp: MDP, policies: list[np.ndarray]) -> np.ndarray:
+    """``(n_stored, n_states, n_actions)`` the stored pair policies in the dense layout
+    (:func:`~himo.solver.policy.to_state_action`), filled in blocks of about 32 MB, so
+    that no second copy of them all is made on the way."""
+    out = np.zeros((len(policies), mdp.n_states, mdp.n_actions))
+    rows = max(1, 2**22 // max(mdp.n_pairs, 1))
+    for start in range(0, len(policies), rows):
+        out[start:start + rows, mdp.pair_state, mdp.pair_action] = np.asarray(policies[start:start + rows])
+    return out
+
+
+def action_index_dtype(n_actions: int) -> np.dtype:
+    """The smallest signed integer type that holds the positions ``0..n_actions - 1``."""
+    return np.dtype(next(t for t in (np.int8, np.int16, np.int32, np.int64) if n_actions - 1 <= np.iinfo(t).max))
+
+
 def _dependent_variable(mdp: MDP, run: Run, settings: SolverSettings) -> tuple:
-    """``dependent_action(state)`` for a fixed rule, ``(iteration, state)`` for ``argmax``."""
-    attrs = {"long_name": "dependent action (Eq. 4)", "rule": settings.dependent}
-    labels = np.asarray(mdp.action_labels)
+    """``dependent_action(state)`` for a fixed rule, ``(iteration, state)`` for ``argmax``:
+    each state's dependent action as its position along ``action``."""
+    attrs = {"long_name": "dependent action (Eq. 4), as its position along the action coordinate",
+             "rule": settings.dependent, "index_of": "action"}
+    dtype = action_index_dtype(mdp.n_actions)
     if settings.dependent == "argmax":
-        return ("iteration", "state"), labels[mdp.pair_action[np.array(run.dependent_history)]], attrs
-    return "state", labels[mdp.pair_action[run.dependent]], attrs
+        return ("iteration", "state"), mdp.pair_action[np.asarray(run.dependent_history)].astype(dtype), attrs
+    return "state", mdp.pair_action[run.dependent].astype(dtype), attrs
+
+
+def dependent_action_labels(trajectory: xr.Dataset) -> xr.DataArray:
+    """``dependent_action`` with each position replaced by its label along ``action``
+    (same dimensions and coordinates)."""
+    stored = trajectory["dependent_action"]
+    return stored.copy(data=np.asarray(trajectory["action"].values)[np.asarray(stored.values)])
 
 
 def counter_snapshots(mdp: MDP, run: Run, settings: SolverSettings, positions: np.ndarray) -> xr.Dataset:

@@ -10,7 +10,15 @@ import pytest
 import xarray as xr
 
 from himo import make_env, save_mdp, solve
-from himo.measures.dataset import measures_dataset
+from himo.measures.dataset import (
+    TIME_SERIES,
+    counter_difference,
+    max_normalize,
+    measures_dataset,
+    policy_divergence,
+    time_derivative,
+    time_series,
+)
 from himo.cli import main
 from himo.io import write_netcdf
 from himo.verdicts.claims import CLAIMS
@@ -26,10 +34,22 @@ def test_measures_and_claims_cli_round_trip(tmp_path):
     with xr.open_dataset(tmp_path / "m.nc") as ds:
         ds = ds.load()
     expected = measures_dataset(traj, mdp)
-    for name in ("PD", "CD", "PD_norm", "CD_norm", "dPD_dt", "dCD_dt", "dPD_norm_dt", "dCD_norm_dt",
-                 "priority", "objective", "on_optimal_path", "optimal_path_position", "final_occupancy",
+    for name in ("PD", "CD", "priority", "objective", "on_optimal_path", "optimal_path_position", "final_occupancy",
                  "layout_x", "cluster", "role_goal", "role_bottleneck", "edge_source", "edge_target"):
         np.testing.assert_array_equal(ds[name].values, expected[name].values, err_msg=name)
+    # the series computed on reading the file are, bit for bit, those the measures once
+    # stored: Eq. 12-14 and the velocities computed from the trajectory in one go
+    assert not set(TIME_SERIES) - {"PD", "CD"} & set(ds.variables)
+    time = traj["time"].values
+    pd = policy_divergence(traj["policy"].values, traj["policy"].values[0])
+    cd = counter_difference(traj["occupancy"].values)
+    once_stored = {"PD": pd, "CD": cd, "PD_norm": max_normalize(pd), "CD_norm": max_normalize(cd, absolute=True),
+                   "dPD_dt": time_derivative(pd, time), "dCD_dt": time_derivative(cd, time),
+                   "dPD_norm_dt": time_derivative(max_normalize(pd), time),
+                   "dCD_norm_dt": time_derivative(max_normalize(cd, absolute=True), time)}
+    for name, values in once_stored.items():
+        np.testing.assert_array_equal(time_series(ds, name).values, values, err_msg=name)
+        assert time_series(ds, name).dims == ("iteration", "state")
     assert ds.attrs["env_key"] == "hanoi" and ds.attrs["foresight"] == 0.9
     for key in traj.attrs:
         assert key in ds.attrs, key

@@ -17,20 +17,13 @@ BASELINE_DIR = Path(__file__).parent / "baseline"
 
 
 def _curves(n_iter: int, centres: np.ndarray, finals: np.ndarray, time: np.ndarray) -> dict:
-    """Logistic PD and CD curves per state, their normalizations and derivatives."""
+    """Logistic PD and CD curves per state (their normalizations and derivatives are
+    computed when read, himo.measures.dataset.time_series)."""
     width = 0.8
     pd = finals[None, :] / (1 + np.exp(-(time[:, None] - centres[None, :]) / width))
     pd -= pd[:1]
     cd = np.sin(np.arange(centres.size) + 1.0)[None, :] * pd
-    out = {}
-    for name, values, absolute in (("PD", pd, False), ("CD", cd, True)):
-        scale = (np.abs(values) if absolute else values).max(0)
-        norm = values / np.where(scale > 0, scale, 1)
-        out[name] = values
-        out[f"{name}_norm"] = norm
-        out[f"d{name}_dt"] = np.gradient(values, time, axis=0)
-        out[f"d{name}_norm_dt"] = np.gradient(norm, time, axis=0)
-    return out
+    return {"PD": pd, "CD": cd}
 
 
 def _dataset(states: list[str], centres, finals, on_path_order, edges, extra: dict, attrs: dict,
@@ -43,17 +36,10 @@ def _dataset(states: list[str], centres, finals, on_path_order, edges, extra: di
     position = np.full(n, -1)
     for k, i in enumerate(on_path_order):
         position[i] = k
-    units = {"PD": "nats", "CD": "visits"}
-    data = {}
-    for name, values in curves.items():
-        base = name.strip("d").removesuffix("_dt").removesuffix("_norm")
-        normalized, rate = "_norm" in name, name.endswith("_dt")
-        long_name = ("normalized " if normalized else "") + {"PD": "policy divergence", "CD": "counter difference"}[base]
-        long_name += " velocity" if rate else ""
-        unit = "1" if normalized else units[base]
-        if rate:
-            unit = f"{unit} / planning time" if unit != "1" else "1 / planning time"
-        data[name] = (("iteration", "state"), values, {"long_name": long_name, "units": unit})
+    data = {
+        "PD": (("iteration", "state"), curves["PD"], {"long_name": "policy divergence", "units": "nats"}),
+        "CD": (("iteration", "state"), curves["CD"], {"long_name": "counter difference", "units": "visits"}),
+    }
     value = 2.0 / (1 + np.exp(-(time - 4.0)))
     data.update(
         objective=("iteration", value - value[0], {"long_name": "policy value R(A_t) (Eq. 6)", "units": "reward"}),

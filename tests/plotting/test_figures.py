@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 import pytest
 
 from himo.cli import main
+from himo.measures.dataset import time_series
 from himo.plotting import figures, panels
 from synthetic_measures import BASELINE_DIR, graph_measures, grid_measures
 
@@ -52,7 +53,7 @@ def test_figure_has_panels_a_to_f(graph_ds):
 def test_normalized_flag_picks_the_variables(graph_ds, normalized):
     fig = figures.dynamics_figure(graph_ds, normalized=normalized)
     (ax_b,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "B"]
-    assert ax_b.get_ylabel().startswith("normalized" if normalized else "policy")
+    assert ax_b.get_ylabel().startswith("PD~" if normalized else "policy")
 
 
 def test_bottleneck_style_follows_the_data(grid_ds, graph_ds):
@@ -76,7 +77,7 @@ def test_active_time_crops_to_the_dynamics():
     assert time[0] < t < 0.5 * time[-1]
     settled = time > t / 1.2 + 1e-9  # after the last unsettled time (t is it times the margin 1.2)
     for name in ("dPD_norm_dt", "dCD_norm_dt"):
-        rate = abs(ds[name]).max("state").values
+        rate = abs(time_series(ds, name)).max("state").values
         assert rate[settled].max() <= 0.01 * rate.max(), name
     for t_max, expected in ((None, t), (float("inf"), time[-1]), (5.0, 5.0)):
         fig = figures.dynamics_figure(ds, t_max=t_max)
@@ -112,9 +113,9 @@ def test_cli_writes_png_and_pdf(tmp_path):
 
 def test_cli_rejects_incomplete_measures(tmp_path, capsys):
     source = tmp_path / "measures.nc"
-    graph_measures().drop_vars(["CD_norm", "dCD_norm_dt"]).to_netcdf(source)
+    graph_measures().drop_vars(["CD"]).to_netcdf(source)
     assert main(["figure", str(source), str(tmp_path / "f.png")]) == 2
-    assert "CD_norm" in capsys.readouterr().err
+    assert "misses CD" in capsys.readouterr().err
     assert not (tmp_path / "f.png").exists()
 
 

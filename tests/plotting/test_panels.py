@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from himo.measures.dataset import time_series
 from himo.plotting import panels
 
 CURVE_PANELS = {
@@ -43,7 +44,7 @@ def test_curve_panel_one_line_per_state(graph_ds, panel, normalized):
     lines = state_lines(ax)
     assert sorted(lines) == sorted(graph_ds.state.values.tolist())
     name = variable.replace("PD", "PD_norm").replace("CD", "CD_norm") if normalized else variable
-    np.testing.assert_allclose(lines["s6"].get_ydata(), graph_ds[name].sel(state="s6").values)
+    np.testing.assert_array_equal(lines["s6"].get_ydata(), time_series(graph_ds, name).sel(state="s6").values)
 
 
 def test_curve_styles_follow_roles_and_path(graph_ds):
@@ -177,5 +178,5 @@ def test_no_layout_no_edges_places_states_on_a_circle(graph_ds):
 def test_missing_variable_is_a_himo_error(graph_ds):
     from himo.errors import HimoError
 
-    with pytest.raises(HimoError, match="PD_norm"):
-        panels.plot_policy_divergence(new_axes(), graph_ds.drop_vars("PD_norm"))
+    with pytest.raises(HimoError, match="no variable 'PD', from which PD_norm is computed"):
+        panels.plot_policy_divergence(new_axes(), graph_ds.drop_vars("PD"))

@@ -16,6 +16,7 @@ from himo.solver.evaluation import evaluate, factorize
 from himo.solver.loop import SolverSettings, run_himo
 from himo.solver.policy import dependent_pairs, free_pairs, state_sums
 from himo.solver.steps import natural_direction, newton_direction
+from himo.solver.storage import iteration_bytes
 from himo.solver.value_iteration import value_iteration
 from himo.trajectory import trajectory_dataset
 
@@ -99,40 +100,62 @@ def test_sparse_mdp_file_round_trip(tmp_path):
     assert np.array_equal(evaluate(back, policy, LAM).value, evaluate(mdp, policy, LAM).value)
 
 
-@pytest.mark.parametrize("method", ["natural", "multiplicative"])
-def test_thinned_trajectory_equals_the_full_one_where_kept(method):
-    mdp = himo.make_env("hanoi", n_disks=3)
-    common = dict(lam=LAM, method=method, step=0.5, step_rule="fixed", max_iter=23, dependent="argmax")
-    full = run_himo(mdp, SolverSettings(**common, thin=1))
-    thin = run_himo(mdp, SolverSettings(**common, thin=5))
-    assert thin.iteration == [0, 5, 10, 15, 20, 23]
-    for k, it in enumerate(thin.iteration):
-        assert np.array_equal(thin.policy[k], full.policy[it])
-        assert np.array_equal(thin.occupancy[k], full.occupancy[it])
-        assert thin.objective[k] == full.objective[it] and thin.time[k] == full.time[it]
-        assert np.array_equal(thin.dependent_history[k], full.dependent_history[it])
-    ds = trajectory_dataset(mdp, thin, SolverSettings(**common, thin=5), value_iteration(mdp, LAM),
-                            store_counters=False)
-    assert "6 of the 24 iterations" in ds.attrs["stored_iterations"] and "left out" in ds.attrs["stored_iterations"]
-    assert "store_counters=False" in ds.attrs["counters"]
-
-
-def test_natural_path_allocates_no_square_array():
-    """MDP construction, the loop, value iteration and the dataset on a 200x200 grid."""
+def test_a_200x200_grid_holds_no_square_array():
+    """MDP construction, the loop with either linear solver, value iteration and the
+    dataset on a 200x200 grid: nothing of size n_states^2 (12.8 GB) is allocated, and
+    the iterative solver adds at most a few dozen state vectors (its Krylov vectors and
+    the previous solutions of both systems) to the direct path's peak (tracemalloc
+    sees numpy, not SuperLU)."""
     n_states = 200 * 200
+    peaks, highest = {}, 0
     tracemalloc.start()
     try:
         mdp = himo.make_env("grid", rows=200, cols=200)
-        settings = SolverSettings(lam=LAM, method="natural", step=0.1, max_iter=2, dependent="argmax", thin=2)
-        run = run_himo(mdp, settings)
+        for linear_solver in ("direct", "iterative", "direct"):  # the first direct run builds the cached pattern
+            settings = SolverSettings(lam=LAM, method="natural", step=0.1, max_iter=2, dependent="argmax",
+                                      linear_solver=linear_solver)
+            run = run_himo(mdp, settings)
+            peaks[linear_solver] = tracemalloc.get_traced_memory()[1]
+            highest = max(highest, peaks[linear_solver])
+            assert run.linear.used == linear_solver
+            tracemalloc.reset_peak()
         optimum = value_iteration(mdp, LAM, tol=1e-6)
         trajectory_dataset(mdp, run, settings, optimum, store_counters=False)
-        peak = tracemalloc.get_traced_memory()[1]
+        peak = max(tracemalloc.get_traced_memory()[1], highest)
     finally:
         tracemalloc.stop()
-    square = n_states**2 * 8  # 12.8 GB
+    square = n_states**2 * 8
     assert peak < square / 100, f"peak {peak / 2**20:.0f} MiB"
     assert peak < 2000 * mdp.P.nnz, f"peak {peak / 2**20:.0f} MiB for {mdp.P.nnz} transitions"
+    assert peaks["iterative"] <= peaks["direct"] + 32 * 8 * n_states, peaks
+
+
+def test_the_storage_budget_bounds_a_runs_memory_and_its_file():
+    """40 iterations on a 100x100 grid (0.56 MB each): with a budget of 16 of them the
+    run's peak exceeds that of a 2-iteration run by at most 1.5 budgets (the held
+    iterations and a thinning pass's PD), and the trajectory's stored iterations take
+    at most the budget; with the default budget it holds all 40, more than that."""
+    mdp = himo.make_env("grid", rows=100, cols=100)
+    budget = 16 * iteration_bytes(mdp)
+
+    def traced(max_iter, **budget_mb):
+        settings = SolverSettings(lam=LAM, method="natural", step=0.1, max_iter=max_iter, linear_solver="iterative",
+                                  **budget_mb)
+        tracemalloc.start()
+        try:
+            run = run_himo(mdp, settings)
+            return run, settings, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    _, _, base = traced(2)
+    bounded, settings, peak = traced(40, storage_budget=budget / 1e6)
+    assert bounded.thinning_passes > 0 and len(bounded.iteration) <= 16
+    assert peak - base <= 1.5 * budget, f"{(peak - base) / budget:.2f} budgets"
+    ds = trajectory_dataset(mdp, bounded, settings, value_iteration(mdp, LAM, tol=1e-6), store_counters=False)
+    assert sum(var.nbytes for var in ds.variables.values() if "iteration" in var.dims) <= budget
+    unbounded, _, peak = traced(40)
+    assert len(unbounded.iteration) == 41 and peak - base > 1.5 * budget
 
 
 def test_progress_is_rate_limited(capsys, monkeypatch):

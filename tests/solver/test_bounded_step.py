@@ -74,7 +74,7 @@ def test_bounded_first_order_runs_reach_the_optimum(random_mdp, method):
     gaps = {}
     for rule in ("fixed", "bounded"):
         run = run_himo(mdp, SolverSettings(lam=lam, method=method, step=1.0 if rule == "fixed" else 0.3,
-                                           step_rule=rule, max_iter=3000, tol=1e-6, thin=100))
+                                           step_rule=rule, max_iter=3000, tol=1e-6))
         gaps[rule] = (optimum - run.objective[-1]) / abs(optimum), run.converged
     assert gaps["bounded"][0] < 1e-5 and gaps["bounded"][1]
     assert gaps["fixed"][0] > 1e-5 and not gaps["fixed"][1]

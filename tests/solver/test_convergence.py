@@ -303,7 +303,7 @@ def test_a_first_order_plateau_is_not_taken_for_rest(method):
     evaluation = evaluate(mdp, prior, lam)
     assert flow_speed(prior, evaluation, rest_weight(mdp, method, evaluation)) < tol / 10
     ds = himo.solve(mdp, lam=lam, method=method, step=0.3, step_rule="bounded", max_iter=3000, tol=tol,
-                    store_counters=False, thin=50)
+                    store_counters=False)
     optimum = value_iteration(mdp, lam).objective
     assert float(ds.objective[0]) < 0.01 * optimum
     assert float(ds.objective[-1]) == pytest.approx(optimum, rel=1e-4)

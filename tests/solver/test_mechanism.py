@@ -49,7 +49,7 @@ def dense_evaluation(mdp, policy, lam):
 def stored_run(mdp, lam, method, step, horizon, **settings):
     """The pair policies and planning times of a run of ``horizon / step`` steps, every one stored."""
     ds = himo.solve(mdp, lam=lam, method=method, step=step, step_rule="fixed", max_iter=int(round(horizon / step)),
-                    thin=1, tol=1e-300, store_counters=False, **settings)
+                    tol=1e-300, store_counters=False, **settings)
     policy = ds.policy.values[:, mdp.pair_state, mdp.pair_action]
     return policy, ds.time.values, ds.step_size.values[1:]
 

@@ -83,8 +83,8 @@ def test_non_finite_numbers_are_rejected(name, value):
 def test_errors_name_the_setting_and_what_it_must_be():
     with pytest.raises(ParameterError, match=r"^lam must be a finite number in \(0, 1\), got 1\.5$"):
         SolverSettings(lam=1.5)
-    with pytest.raises(ParameterError, match=r"^thin must be an integer >= 1, got 0$"):
-        SolverSettings(thin=0)
+    with pytest.raises(ParameterError, match=r"^storage_budget must be a finite number > 0, got 0$"):
+        SolverSettings(storage_budget=0)
     with pytest.raises(ParameterError, match=r"^dependent must be one of \('last', 'first', 'argmax'\), got 'max'$"):
         SolverSettings(dependent="max")
     with pytest.raises(ParameterError, match="e_form='printed'"):

@@ -21,6 +21,7 @@ from himo.solver.steps import (
     pair_preference_step,
     preference_step,
 )
+from himo.trajectory import dependent_action_labels
 
 RULES = ["last", "first", "argmax"]
 MDPS = [
@@ -237,7 +238,7 @@ def test_solve_with_unreachable_state(unreachable_mdp, method):
     # free preferences by exactly alpha (Q - V) (the dependent one follows by Eq. 4);
     # for multiplicative, every action's, up to the state's normalizer
     pairs = np.flatnonzero(mdp.pair_state == 2)
-    dependent_labels = ds.dependent_action.sel(state="s2").values
+    dependent_labels = dependent_action_labels(ds).sel(state="s2").values
     for it in range(3):
         before = ds.policy.isel(iteration=it).values
         after = ds.policy.isel(iteration=it + 1).values

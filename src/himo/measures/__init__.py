@@ -3,8 +3,9 @@
 The first half of the analysis pipeline (``himo measures``, ``himo run``):
 
 - :mod:`himo.measures.dataset` turns a trajectory into a measures dataset: the
-  policy divergence PD and counter difference CD, their normalized forms and time
-  derivatives, each state's priority, the optimal path, the state graph and the
+  policy divergence PD and counter difference CD (their normalized forms and time
+  derivatives are computed when read, :func:`~himo.measures.dataset.time_series`),
+  each state's priority, the optimal path, the state graph and the
   reference orders (dynamic programming, optimal gap, prior rate);
 - :mod:`himo.measures.orders` compares priority orders under the project's tie rule
   (the time grid's resolution between two priorities) and Kendall's tau-b;

@@ -1,7 +1,10 @@
 """The measures of the paper's section 4, computed from a trajectory dataset.
 
 Pure functions on arrays, plus :func:`measures_dataset`, which assembles the measures
-dataset described in ``docs/CONTRACTS.md``. Notation as in ``docs/MATH.md`` (section 7):
+dataset described in ``docs/CONTRACTS.md``. The dataset stores PD and CD per state and
+iteration; PD~, CD~ and the four velocities are computed from them when read, by
+:func:`time_series`, the one reader of the time series for the figures, the claims and
+the tests (they are cheap, and storing them took three times the space of PD and CD). Notation as in ``docs/MATH.md`` (section 7):
 ``pi_t(.|s)`` the policy after planning time ``t``, ``pi_0`` the uniform prior (Eq. 22),
 ``D^t`` the successor representation under ``pi_t``, ``D^t_0s`` the expected
 (foresight-weighted) number of visits of ``s`` on a path from the start.
@@ -34,6 +37,8 @@ a claim never has to guess which states are neighbours; its readers are in
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -261,6 +266,67 @@ def state_graph(mdp: MDP) -> np.ndarray:
     return np.column_stack(np.divmod(keys, mdp.n_states)).astype(np.int64).reshape(-1, 2)
 
 
+# ----------------------------------------------------------- the time series
+@dataclass(frozen=True)
+class Series:
+    """A time series ``(iteration, state)`` of the measures: its attributes, and how it
+    is computed from a stored one (``base``; None for PD and CD, which are stored)."""
+
+    attrs: dict
+    base: str | None = None
+    normalized: bool = False
+    derivative: bool = False
+
+
+#: The time series of a measures dataset, by name. PD and CD are stored; the others
+#: are computed from them and the planning time when read (:func:`time_series`), by the
+#: functions that computed them when they were stored, so they are the same numbers.
+TIME_SERIES = {
+    "PD": Series({"long_name": "policy divergence KL(pi_t || pi_0) (Eq. 12)", "short_name": "PD", "units": "nats"}),
+    "CD": Series({"long_name": "counter difference D^t_0s - D^0_0s (Eq. 13)", "short_name": "CD",
+                  "units": "visits"}),
+    "PD_norm": Series({"long_name": "normalized policy divergence PD / max_t PD (Eq. 14)", "short_name": "PD~",
+                       "units": "1"}, "PD", normalized=True),
+    "CD_norm": Series({"long_name": "normalized counter difference CD / max_t |CD| (Eq. 14)", "short_name": "CD~",
+                       "units": "1"}, "CD", normalized=True),
+    "dPD_dt": Series({"long_name": "policy divergence velocity dPD/dt", "short_name": "dPD/dt",
+                      "units": "nats / planning time"}, "PD", derivative=True),
+    "dCD_dt": Series({"long_name": "counter difference velocity dCD/dt", "short_name": "dCD/dt",
+                      "units": "visits / planning time"}, "CD", derivative=True),
+    "dPD_norm_dt": Series({"long_name": "normalized policy divergence velocity dPD~/dt", "short_name": "dPD~/dt",
+                           "units": "1 / planning time"}, "PD", normalized=True, derivative=True),
+    "dCD_norm_dt": Series({"long_name": "normalized counter difference velocity dCD~/dt", "short_name": "dCD~/dt",
+                           "units": "1 / planning time"}, "CD", normalized=True, derivative=True),
+}
+
+
+def time_series(measures: xr.Dataset, name: str) -> xr.DataArray:
+    """The time series ``name`` of a measures dataset (:data:`TIME_SERIES`), ``(iteration, state)``.
+
+    PD and CD are read as stored; PD~ and CD~ are :func:`max_normalize` of them
+    (CD~ by ``max_t |CD|``), and the velocities :func:`time_derivative` of PD, CD,
+    PD~ or CD~ on the stored planning times, computed here from the stored float64
+    values exactly as :func:`measures_dataset` once stored them: the same bits. Every
+    reader (the figures, the claims, the tests) reads the series through this function.
+    """
+    if name not in TIME_SERIES:
+        raise HimoError(f"no time series {name!r} in a measures dataset; the series are {', '.join(TIME_SERIES)}")
+    recipe = TIME_SERIES[name]
+    base = recipe.base or name
+    if base not in measures.variables:
+        raise HimoError(f"the measures dataset has no variable {base!r}, from which {name} is computed "
+                        "(docs/CONTRACTS.md, 'Measures dataset')")
+    stored = measures[base].transpose("iteration", "state")
+    if base == name:
+        return stored
+    values = np.asarray(stored.values, dtype=float)
+    if recipe.normalized:
+        values = max_normalize(values, absolute=base == "CD")
+    if recipe.derivative:
+        values = time_derivative(values, np.asarray(measures["time"].values, dtype=float))
+    return xr.DataArray(values, dims=stored.dims, coords=stored.coords, name=name, attrs=dict(recipe.attrs))
+
+
 # ---------------------------------------------------------------------- dataset
 def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
     """The measures dataset of one run (``docs/CONTRACTS.md``).
@@ -282,9 +348,6 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
 
     pd = policy_divergence(policy, prior)
     cd = counter_difference(occupancy)
-    pd_norm = max_normalize(pd)
-    cd_norm = max_normalize(cd, absolute=True)
-    dpd, dcd = time_derivative(pd, time), time_derivative(cd, time)
     prio = priority(pd, time)
     prio_half = half_time(pd, time)
 
@@ -298,22 +361,8 @@ def measures_dataset(trajectory: xr.Dataset, mdp: MDP) -> xr.Dataset:
     it = ("iteration", "state")
     ds = xr.Dataset(
         {
-            "PD": (it, pd, {"long_name": "policy divergence KL(pi_t || pi_0) (Eq. 12)", "short_name": "PD", "units": "nats"}),
-            "CD": (it, cd, {"long_name": "counter difference D^t_0s - D^0_0s (Eq. 13)", "short_name": "CD", "units": "visits"}),
-            "PD_norm": (it, pd_norm, {"long_name": "normalized policy divergence PD / max_t PD (Eq. 14)",
-                                      "short_name": "PD~", "units": "1"}),
-            "CD_norm": (it, cd_norm, {"long_name": "normalized counter difference CD / max_t |CD| (Eq. 14)",
-                                      "short_name": "CD~", "units": "1"}),
-            "dPD_dt": (it, dpd, {"long_name": "policy divergence velocity dPD/dt", "short_name": "dPD/dt",
-                                 "units": "nats / planning time"}),
-            "dCD_dt": (it, dcd, {"long_name": "counter difference velocity dCD/dt", "short_name": "dCD/dt",
-                                 "units": "visits / planning time"}),
-            "dPD_norm_dt": (it, time_derivative(pd_norm, time),
-                            {"long_name": "normalized policy divergence velocity dPD~/dt", "short_name": "dPD~/dt",
-                             "units": "1 / planning time"}),
-            "dCD_norm_dt": (it, time_derivative(cd_norm, time),
-                            {"long_name": "normalized counter difference velocity dCD~/dt", "short_name": "dCD~/dt",
-                             "units": "1 / planning time"}),
+            "PD": (it, pd, TIME_SERIES["PD"].attrs),
+            "CD": (it, cd, TIME_SERIES["CD"].attrs),
             "priority": ("state", prio, {
                 "long_name": "priority: planning time at which dPD/dt peaks (NaN: PD stays 0)",
                 "units": "planning time",

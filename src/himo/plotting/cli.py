@@ -12,8 +12,9 @@ import argparse
 from himo.cli import command
 from himo.errors import HimoError
 
-#: What the figure reads from the measures dataset (docs/CONTRACTS.md).
-REQUIRED = ("time", "objective", "priority")
+#: What the figure reads from the measures dataset (docs/CONTRACTS.md); the curves
+#: PD~, CD~ and the velocities are computed from PD and CD (himo.measures.dataset.time_series).
+REQUIRED = ("time", "objective", "priority", "PD", "CD")
 
 
 def _draw_off_screen() -> None:
@@ -47,9 +48,7 @@ def _figure(args: argparse.Namespace) -> None:
     from himo.plotting.figures import dynamics_figure, write_figure
 
     measures = read_netcdf(args.measures, "measures")
-    curves = [f"{base}_norm" if args.normalized else base for base in ("PD", "CD")]
-    needed = list(REQUIRED) + curves + [f"d{c}_dt" for c in curves]
-    missing = [name for name in needed if name not in measures.variables]
+    missing = [name for name in REQUIRED if name not in measures.variables]
     if missing:
         raise HimoError(f"{args.measures}: the measures dataset misses {', '.join(missing)} "
                         "(see docs/CONTRACTS.md, 'Measures dataset')")

@@ -33,6 +33,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from himo.measures.dataset import TIME_SERIES, time_series
 from himo.plotting import panels
 
 #: The house style, shipped with the package.
@@ -103,8 +104,8 @@ def active_time(measures: xr.Dataset, normalized: bool = True, fraction: float =
     late = [time[0]]
     rates = [f"d{b}_norm_dt" if normalized else f"d{b}_dt" for b in ("PD", "CD")]
     for name in rates:
-        if name in measures:
-            envelope = np.nanmax(np.abs(measures[name].transpose("iteration", "state").values), axis=1)
+        if TIME_SERIES[name].base in measures:
+            envelope = np.nanmax(np.abs(time_series(measures, name).values), axis=1)
             if np.nanmax(envelope) > 0:
                 late.append(time[np.flatnonzero(envelope > fraction * np.nanmax(envelope))].max())
     value = np.asarray(measures["objective"].values, dtype=float)

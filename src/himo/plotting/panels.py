@@ -5,7 +5,8 @@ the axes it is given and does no file I/O. ``measures`` is the measures dataset 
 ``docs/CONTRACTS.md``::
 
     coords  iteration, time(iteration) [planning time], state
-    PD, CD, PD_norm, CD_norm, dPD_dt, dCD_dt, dPD_norm_dt, dCD_norm_dt  (iteration, state)
+    PD, CD  (iteration, state), from which PD_norm, CD_norm, dPD_dt, dCD_dt,
+        dPD_norm_dt and dCD_norm_dt are read (himo.measures.dataset.time_series)
     priority(state), objective(iteration), on_optimal_path(state),
     optimal_path_position(state), final_occupancy(state),
     edge_source(edge), edge_target(edge)  (the state graph)
@@ -44,6 +45,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
 from himo.measures import states
+from himo.measures.dataset import time_series
 from himo.errors import HimoError
 
 # ---------------------------------------------------------------- conventions
@@ -307,11 +309,10 @@ def plot_state_curves(ax: Axes, measures: xr.Dataset, variable: str, styles: Sta
     """One curve of ``variable(iteration, state)`` against planning time per state,
     in the state's colour and line style, off-path states partly transparent. Each
     line carries ``gid="state:<label>"``."""
-    if variable not in measures:
-        raise HimoError(f"the measures dataset has no variable {variable!r}")
+    curves = time_series(measures, variable)
     styles = styles or state_styles(measures)
     time = np.asarray(measures["time"].values, dtype=float)
-    values = np.asarray(measures[variable].transpose("iteration", "state").values, dtype=float)
+    values = np.asarray(curves.values, dtype=float)
     labels = [str(s) for s in measures["state"].values]
     for i in styles.order():
         ax.plot(time, values[:, i], color=styles.colour[i], linestyle=styles.linestyle[i],
@@ -319,7 +320,7 @@ def plot_state_curves(ax: Axes, measures: xr.Dataset, variable: str, styles: Sta
     if np.nanmin(values) < 0 < np.nanmax(values):
         ax.axhline(0.0, color="0.6", linewidth=0.5, zorder=1, gid="zero")
     ax.set_xlabel(axis_label(measures["time"], "planning time"))
-    ax.set_ylabel(axis_label(measures[variable]))
+    ax.set_ylabel(axis_label(curves))
     ax.set_xlim(time[0], t_max if t_max is not None else time[-1])
     return ax
 

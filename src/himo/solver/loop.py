@@ -32,6 +32,10 @@ see :mod:`himo.solver.steps`); or when the flow is slow only because every actio
 that would improve its state has a probability of exactly 0 (``underflow``: no
 step can bring it back, a smaller ``step`` avoids it). :class:`Run` says which
 happened.
+
+**Storage.** Every iteration is recorded in the :class:`Run`, which holds at most as
+many as ``storage_budget`` allows: a longer run is thinned as it goes
+(:mod:`himo.solver.storage`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from himo.solver.evaluation import evaluate
 from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_solver
 from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
 from himo.solver.settings import SolverSettings
+from himo.solver.storage import THINNED_FRACTION, storage_capacity, thinned_positions
 from himo.solver.steps import (
     STATE_AVERAGED_METHODS,
     Rest,
@@ -73,7 +78,8 @@ PROGRESS_INTERVAL = 1.0
 
 @dataclass
 class Run:
-    """The stored iterations of one HIMO run (every ``thin``-th, the first and the last)."""
+    """The stored iterations of one HIMO run: every iteration while they fit the storage
+    budget (``capacity`` of them), else those a thinning keeps (:mod:`himo.solver.storage`)."""
 
     iteration: list[int] = field(default_factory=list)
     time: list[float] = field(default_factory=list)
@@ -84,12 +90,27 @@ class Run:
     flow_speed: list[float] = field(default_factory=list)
     dependent: np.ndarray | None = None  # the initial choice
     dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration, chosen from its policy
+    divergence: list[np.ndarray | None] = field(default_factory=list)  # PD per stored iteration, once a thinning needs it
     converged: bool = False
     stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled", "underflow"
     stop_note: str = ""
     n_iterations: int = 0
     linear_solver: str = "direct"  # the linear solver chosen ("auto" resolved)
     linear: LinearSolveRecord = field(default_factory=LinearSolveRecord)  # what the solves did
+    capacity: int | None = None  # how many iterations the storage budget holds (None: no bound)
+    thinning_passes: int = 0  # how often the stored iterations were thinned
+    measured_dropped: int = 0  # stored iterations that states' measures read, dropped by a thinning short of room
+
+    def keep(self, positions: np.ndarray) -> None:
+        """Keep only the stored iterations at ``positions`` (ascending)."""
+        for name in STORED_SERIES:
+            values = getattr(self, name)
+            setattr(self, name, [values[k] for k in positions])
+
+
+#: The per-iteration series of a :class:`Run`, one entry per stored iteration.
+STORED_SERIES = ("iteration", "time", "step_size", "policy", "objective", "occupancy", "flow_speed",
+                 "dependent_history", "divergence")
 
 
 def run_himo(
@@ -102,7 +123,7 @@ def run_himo(
     policy = mdp.uniform_policy() if initial_policy is None else validate_policy(mdp, initial_policy)
     adaptive = settings.dependent == "argmax"
     dependent = dependent_pairs(mdp, settings.dependent, policy)
-    run = Run(dependent=dependent)
+    run = Run(dependent=dependent, capacity=storage_capacity(mdp, settings.storage_budget))
     planning_time, size, peak_speed = 0.0, 0.0, 0.0
     schedule = StepSchedule(settings.step_rule, settings.step, settings.tol, settings.method in STATE_AVERAGED_METHODS)
     started = reported = wallclock.perf_counter()
@@ -123,8 +144,7 @@ def run_himo(
         elif iteration == settings.max_iter and not run.converged:
             run.stop_note = f"stopped at iteration {iteration}: {_unfinished_note(settings.method, evaluation, rest)}"
         last = run.converged or run.stop_reason == "underflow" or iteration == settings.max_iter
-        if iteration % settings.thin == 0 or last:
-            _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
+        _record(run, mdp, iteration, planning_time, size, policy, evaluation, speed, dependent)
         if progress and (last or iteration == 0 or wallclock.perf_counter() - reported >= PROGRESS_INTERVAL):
             _report(iteration, evaluation.objective, speed, started, final=last)
             reported = wallclock.perf_counter()
@@ -135,7 +155,6 @@ def run_himo(
         except StepFailed as err:
             run.stop_reason = err.reason
             run.stop_note = f"stopped at iteration {iteration}: {err}"
-            _record_last(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
             break
         policy, size = step.policy, step.size
         schedule.taken(size)
@@ -186,12 +205,15 @@ def _unfinished_note(method: str, evaluation, rest: Rest) -> str:
             f"tol (1 - lambda) |R(A)| = {rest.threshold:.3g}")
 
 
-def _record_last(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
-    if run.iteration[-1] != iteration:
-        _record(run, iteration, planning_time, size, policy, evaluation, speed, dependent)
-
-
-def _record(run: Run, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
+def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
+    """Store this iteration; if the stored ones fill the run's capacity, thin them first
+    (:func:`himo.solver.storage.thinned_positions`), so that at most ``capacity`` are held."""
+    if run.capacity is not None and len(run.iteration) >= run.capacity:
+        kept, measured_dropped = thinned_positions(mdp, run.policy, run.occupancy, run.divergence, run.time,
+                                                 int(THINNED_FRACTION * run.capacity))
+        run.keep(kept)
+        run.thinning_passes += 1
+        run.measured_dropped += measured_dropped
     run.iteration.append(iteration)
     run.dependent_history.append(dependent)
     run.time.append(planning_time)
@@ -200,6 +222,7 @@ def _record(run: Run, iteration, planning_time, size, policy, evaluation, speed,
     run.objective.append(evaluation.objective)
     run.occupancy.append(evaluation.occupancy)
     run.flow_speed.append(speed)
+    run.divergence.append(None)
 
 
 def _report(iteration: int, objective: float, speed: float, started: float, final: bool = False) -> None:

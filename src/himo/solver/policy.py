@@ -53,6 +53,15 @@ def dependent_pairs(mdp: MDP, rule: DependentRule, policy: np.ndarray | None = N
     raise ParameterError(f"dependent must be one of {DEPENDENT_RULES}, got {rule!r}")
 
 
+def to_state_action(mdp: MDP, pair_values: np.ndarray) -> np.ndarray:
+    """Scatter ``(..., n_pairs)`` values into ``(..., n_states, n_actions)``, 0 elsewhere
+    (the layout of a trajectory's ``policy``)."""
+    pair_values = np.asarray(pair_values)
+    out = np.zeros(pair_values.shape[:-1] + (mdp.n_states, mdp.n_actions))
+    out[..., mdp.pair_state, mdp.pair_action] = pair_values
+    return out
+
+
 def free_pairs(mdp: MDP, dependent: np.ndarray) -> np.ndarray:
     """``(n_free,)`` the pair indices of the free preferences, in pair order."""
     is_free = np.ones(mdp.n_pairs, dtype=bool)

@@ -124,10 +124,14 @@ class SolverSettings:
         "E of Algorithm 1: exact (with the factor lambda) or printed (without it, the "
         "erratum); printed changes only method newton",
     )
-    thin: int = _setting(
-        1,
-        "keep every thin-th iteration in the trajectory (and always the first and the last)",
-        minimum=1,
+    storage_budget: float = _setting(
+        256.0,
+        "the most memory, in MB (10^6 bytes), that the trajectory's stored iterations may take, "
+        "during the run and in the file before compression; a run that would take more thins "
+        "its stored iterations where the policy moves least, keeping the first, the last and "
+        "those each state's measures read, such as its peak of dPD/dt and two iterations on "
+        "each side (himo.solver.storage)",
+        exclusiveMinimum=0,
     )
     linear_solver: LinearSolverName = _setting("auto", LINEAR_SOLVER_HELP)
 

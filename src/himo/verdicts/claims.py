@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from himo.measures import states
+from himo.measures.dataset import time_series
 from himo.measures.orders import pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
@@ -241,7 +242,7 @@ def decide_H4(ds: xr.Dataset) -> Decision:
     cluster, labels = _clusters(ds), states.labels(ds)
     goal = require_goal(ds)
     members = np.flatnonzero(cluster == cluster[goal])
-    cdn = np.asarray(ds["CD_norm"].transpose("iteration", "state").values, dtype=float)
+    cdn = np.asarray(time_series(ds, "CD_norm").values, dtype=float)
     cd_final = _final(ds, "CD")
     on_path = states.on_path(ds)
     per_state, rises, falls = {}, {}, {}

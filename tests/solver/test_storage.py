@@ -20,7 +20,7 @@ from himo.solver.value_iteration import value_iteration
 from himo.trajectory import trajectory_dataset
 
 #: The settings of the workflow's paper runs (config/config.yaml), by the natural method.
-PAPER = dict(lam=0.9, method="natural", step=0.1, max_iter=3000, tol=1e-6, dependent="argmax")
+PAPER = dict(lam=0.9, method="natural", step=0.1, step_rule="fixed", max_iter=3000, tol=1e-6, dependent="argmax")
 
 
 def budget_for(mdp, iterations: float) -> float:

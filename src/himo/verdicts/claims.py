@@ -475,7 +475,7 @@ def decide_W3(ds: xr.Dataset) -> Decision:
     entrance, _ = _wormhole(ds)
     labels, prio, time = states.labels(ds), priorities(ds), time_grid(ds)
     doors = np.flatnonzero(require_role(ds, "bottleneck"))
-    cdn = np.asarray(ds["CD_norm"].transpose("iteration", "state").values, dtype=float)
+    cdn = np.asarray(time_series(ds, "CD_norm").values, dtype=float)
     gains = [int(s) for s in doors if (cdn[:, s] >= RISE_TOL).any()]
     after = [int(s) for s in doors if np.isfinite(prio[s]) and np.isfinite(prio[entrance])
              and precedes(prio[entrance], prio[s], time)]

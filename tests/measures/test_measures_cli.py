@@ -11,6 +11,7 @@ import xarray as xr
 
 from himo import make_env, save_mdp, solve
 from himo.measures.dataset import measures_dataset
+from himo.verdicts.claims import CLAIMS
 from himo.cli import main
 from himo.io import write_netcdf
 
@@ -41,7 +42,7 @@ def test_measures_and_claims_cli_round_trip(tmp_path):
         outs.append((js.read_bytes(), md.read_bytes()))
     assert outs[0] == outs[1]
     data = json.loads(outs[0][0])
-    assert set(data) == {"H1", "H2", "H3", "H4", "R1", "W1", "W2", "G1"}
+    assert set(data) == {claim.id for claim in CLAIMS}
     assert data["H1"]["run"] == "hanoi"
 
 

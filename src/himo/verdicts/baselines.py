@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from himo.measures import states
-from himo.verdicts.judging import runs_of
+from himo.verdicts.judging import run_key, runs_of
 from himo.measures.orders import path_ranks, tied
 
 
@@ -105,6 +105,14 @@ def comparison_runs(runs: Sequence[xr.Dataset], paper_env: str, family: str) -> 
         if method_family(ds) == family and held_fixed(ds, family) == fixed:
             chosen.setdefault(float(ds.attrs["foresight"]), ds)
     return dict(sorted(chosen.items()))
+
+
+def compared_run_keys(runs: Sequence[xr.Dataset]) -> set[str]:
+    """The ``env_key`` of every run that some family compares for its paper environment
+    (:func:`comparison_runs`): the runs that vary the foresight alone around the main
+    run, by method family (the lines of the lift and priority-ranks figures)."""
+    return {run_key(ds) for env in paper_environments(runs) for family in METHOD_FAMILIES
+            for ds in comparison_runs(runs, env, family).values()}
 
 
 def reached_fraction(ds: xr.Dataset) -> float:

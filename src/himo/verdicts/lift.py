@@ -155,12 +155,11 @@ def lift_table(runs: Sequence[xr.Dataset], claims: Sequence[Claim] | None = None
     """One row per run and followed state (module docstring), the runs by paper
     environment and then by name, the states in claim order; runs of no paper
     environment have none."""
-    from himo.verdicts.baselines import METHOD_FAMILIES, comparison_runs, paper_environments
+    from himo.verdicts.baselines import compared_run_keys
 
     if claims is None:
         from himo.verdicts.claims import CLAIMS as claims
-    compared = {run_key(ds) for env in paper_environments(runs) for family in METHOD_FAMILIES
-                for ds in comparison_runs(runs, env, family).values()}
+    compared = compared_run_keys(runs)
     ordered = sorted(runs, key=lambda ds: (str(ds.attrs.get("paper_env", "")), run_key(ds)))
     return [row for ds in ordered for row in run_rows(ds, claims, run_key(ds) in compared)]
 

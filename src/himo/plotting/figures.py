@@ -95,10 +95,10 @@ def dynamics_figure(
 def claimed_states(measures: xr.Dataset) -> list[tuple[int, str]]:
     """The states the paper's claims name on this run, with their roles (the Hanoi
     bridge, the doorways into the goal room, the wormhole's entrance and exit:
-    :func:`himo.verdicts.lift.claimed_states` over :data:`himo.verdicts.claims.CLAIMS`);
+    :func:`himo.verdicts.judging.claimed_states` over :data:`himo.verdicts.claims.CLAIMS`);
     none for a run of no paper environment. Panel D labels them."""
     from himo.verdicts.claims import CLAIMS
-    from himo.verdicts.lift import claimed_states as named
+    from himo.verdicts.judging import claimed_states as named
 
     return named(measures, CLAIMS)
 

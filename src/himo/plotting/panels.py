@@ -392,7 +392,7 @@ def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None
     S and G are labelled beside their dots; the optimum is a thin dashed line.
 
     ``claimed`` (``[(state, role)]``: the states the paper's claims name, e.g.
-    :func:`himo.verdicts.lift.claimed_states`) are labelled by name in bold, with a
+    :func:`himo.verdicts.judging.claimed_states`) are labelled by name in bold, with a
     leader line, the labels moved apart (:func:`himo.plotting.labels.spread`); a claimed
     state off the path gets a hollow dot. Where the dots crowd so that
     :data:`ZOOM_MIN_DOTS` or more hide each other (near the goal, where the value is still

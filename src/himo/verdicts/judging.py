@@ -297,6 +297,24 @@ class Claim:
     partly_because: Callable[[dict], str] | None = None
 
 
+def claimed_states(ds: xr.Dataset, claims: Sequence[Claim]) -> list[tuple[int, str]]:
+    """The states the claims of ``ds``'s paper environment name, with their roles, in
+    claim order, each state once; a claim that cannot name them on this run (no
+    clusters, no wormhole) names none."""
+    paper_env = str(ds.attrs.get("paper_env", ""))
+    found: dict[int, str] = {}
+    for claim in claims:
+        if claim.claimed is None or claim.paper_env != paper_env:
+            continue
+        try:
+            named = claim.claimed(ds)
+        except NotEvaluable:
+            continue
+        for state, role in named:
+            found.setdefault(int(state), role)
+    return list(found.items())
+
+
 #: The columns in which a claim summarizes the numbers of one decision (one row
 #: of results/robustness.csv); each claim fills those that apply to it.
 SUMMARY_FIELDS = {

@@ -48,6 +48,7 @@ from matplotlib.collections import LineCollection
 
 from himo.measures import states
 from himo.errors import HimoError
+from himo.plotting.labels import spread
 
 # ---------------------------------------------------------------- conventions
 START_COLOUR = "#d62728"  #: the start's cluster (red, as in the paper)
@@ -420,14 +421,14 @@ def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None
                         fontweight="bold", fontsize="small", color=dot.colour, gid=f"mark:{names[dot.state]}")
     ax.get_ylim()  # the limits, now that everything is drawn: the dots' places in points depend on them
     crowded = hidden_groups(ax, dots, DOT_SIZE)
-    zoomed: list[PriorityDot] = []
     if max((len(group) for group in crowded), default=0) >= ZOOM_MIN_DOTS:
-        zoomed = [dot for group in crowded for dot in group]
-        inset = _zoom(ax, time, value, dots, zoomed)
-        inside = [dot for dot in dots if inset.get_xlim()[0] <= dot.time <= inset.get_xlim()[1]]
+        inset = _zoom(ax, time, value, dots, [dot for group in crowded for dot in group])
+        low, high = inset.get_xlim()
+        inside = [dot for dot in dots if low <= dot.time <= high]
         _label_dots(inset, inside, hidden_groups(inset, inside, ZOOM_DOT_SIZE))
-    outside = [dot for dot in dots if dot not in zoomed]
-    _label_dots(ax, outside, [group for group in crowded if not set(group) & set(zoomed)])
+        dots = [dot for dot in dots if dot not in inside]  # labelled in the zoom only
+        crowded = [group for group in crowded if all(dot in dots for dot in group)]
+    _label_dots(ax, dots, crowded)
     return ax
 
 
@@ -513,8 +514,6 @@ def _label_dots(ax: Axes, dots: list[PriorityDot], hidden: list[list[PriorityDot
     (below the rising value curve), or above and left where it would leave the axes on
     the right; the labels of each side are moved apart vertically
     (:func:`himo.plotting.labels.spread`)."""
-    from himo.plotting.labels import spread
-
     grouped = {dot for group in hidden for dot in group}
     labelled = [sorted(group, key=lambda d: (d.time, d.state)) for group in hidden]
     labelled += [[dot] for dot in dots if dot.role and dot not in grouped]
@@ -532,8 +531,9 @@ def _label_dots(ax: Axes, dots: list[PriorityDot], hidden: list[list[PriorityDot
             heights[mine] = spread(where[mine, 1] + offset, gap, low=box[0, 1] + gap / 2, high=box[1, 1] - gap / 2)
     for group, text, (x, y), height, on_right in zip(labelled, texts, where, heights, right):
         claimed = any(dot.role for dot in group)
+        across = LABEL_OFFSET[0] if on_right else -LABEL_OFFSET[0]
         label = ax.annotate(
-            text, (group[0].time, group[0].value), xytext=(LABEL_OFFSET[0] if on_right else -LABEL_OFFSET[0], height - y),
+            text, (group[0].time, group[0].value), xytext=(across, height - y),
             textcoords="offset points", ha="left" if on_right else "right", va="center", fontsize=LABEL_SIZE,
             fontweight="bold" if claimed else "normal", color="0.1" if claimed else "0.35", zorder=5,
             gid="label:" + " ".join(dot.label for dot in group),

@@ -15,8 +15,9 @@ from himo.mdp import MDP, path_start
 from himo.measures.dataset import path_actions, priority
 from himo.solver.policy import validate_policy
 from himo.solver.value_iteration import Optimum, best_pairs, optimal_pairs
-from himo.tolerances import (ACTION_VALUE_RTOL, PATH_ACTION_ATOL, PRIORITY_MIN_PD, PROBABILITY_ATOL,
-                             action_value_atol, differs_from_one)
+from himo.measures.orders import earliest, latest, precedence_ranks, precedes, time_sort_keys, tied
+from himo.tolerances import (ACTION_VALUE_RTOL, PATH_ACTION_ATOL, PRIORITY_MIN_PD, PRIORITY_RTOL, PROBABILITY_ATOL,
+                             action_value_atol, differs_from_one, same_time)
 
 INSIDE, OUTSIDE = 0.1, 10.0  # multiples of a tolerance
 
@@ -109,3 +110,26 @@ def test_a_policy_divergence_up_to_the_floor_has_no_priority():
     pd = np.column_stack([rise * PRIORITY_MIN_PD, rise * INSIDE * PRIORITY_MIN_PD, rise * OUTSIDE * PRIORITY_MIN_PD])
     prio = priority(pd, time)
     assert np.isnan(prio[0]) and np.isnan(prio[1]) and 0.4 <= prio[2] <= 0.6
+
+
+# ------------------------------------------------------------------ PRIORITY_RTOL
+@pytest.mark.parametrize("fine", [False, True], ids=["no grid", "a grid finer than the difference"])
+def test_priorities_at_one_time_are_never_ordered(fine):
+    """Priorities a tenth of PRIORITY_RTOL apart (relative) are one time: never ordered,
+    with no grid (an exact order) or on a grid spaced a thousandth of their difference
+    (steps halved far down), and every one of them is named where one is picked; ten
+    times apart, they are ordered and named alone."""
+    a = 1.7281265556852228  # Hanoi's 210 at foresight 0.9
+    for multiple, one_time in [(INSIDE, True), (OUTSIDE, False)]:
+        b = a * (1 + multiple * PRIORITY_RTOL)
+        grid = np.unique(np.r_[np.arange(0.0, 4.01, 0.25), np.linspace(2 * a - b, 2 * b - a, 3001)]) if fine else None
+        assert same_time(a, b) == same_time(b, a) == one_time
+        assert precedes(a, b, grid) != one_time and not precedes(b, a, grid)
+        assert tied(a, b, grid) == one_time
+        times = np.array([b, 3.0, a])
+        assert precedence_ranks(times, grid).tolist() == ([0, 2, 0] if one_time else [1, 2, 0])
+        assert earliest(times, [0, 1, 2]) == ([0, 2] if one_time else [2])  # in the candidates' order
+        assert latest(-times, [2, 1, 0]) == ([2, 0] if one_time else [2])
+        keys = time_sort_keys(times)
+        assert (keys[0] == keys[2]) == one_time and keys[1] == 3.0
+    assert same_time(0.0, 0.0) and not same_time(0.0, 1e-300)

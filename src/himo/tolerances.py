@@ -13,11 +13,14 @@ apart where their meanings differ, even at one value:
 - action values, relative to the scale of the values (:data:`ACTION_VALUE_RTOL`,
   :func:`action_value_atol`);
 - a policy divergence that is zero (:data:`PRIORITY_MIN_PD`);
+- two priorities that are one time but for round-off (:data:`PRIORITY_RTOL`,
+  :func:`same_time`);
 - two Kendall taus of the report (:data:`TAU_ATOL`).
 
 A different kind of rule is not here: two priorities are ordered or tied by the
 resolution of the run's time grid (:func:`himo.measures.orders.precedes`), a
-property of each run, not a constant.
+property of each run, not a constant. :data:`PRIORITY_RTOL` is the floor under it:
+whatever the grid, priorities equal to round-off are never ordered.
 
 This module imports nothing of himo, so that every module can import it.
 """
@@ -71,6 +74,22 @@ ACTION_VALUE_RTOL = 1e-9
 #: visibly moved has a priority.
 PRIORITY_MIN_PD = 1e-12
 
+#: Two priorities (planning times) within this fraction of the larger are one time
+#: (:func:`same_time`): they differ by round-off only. States that are symmetric in the
+#: environment have the same priority, computed by different sums: the Tower of Hanoi's
+#: 210 and 201 settle at 1.72813 with a relative difference of about 3e-15, on
+#: whichever side the rounding fell (201 first in one run, 210 in its twin). Such
+#: priorities are never ordered (:func:`himo.measures.orders.precedes` orders two
+#: priorities only when they differ by more than this, whatever the time grid), and
+#: where one state is picked among priorities (a claim's rival, the earliest or latest
+#: other state) all those at the same time are named (:func:`himo.measures.orders.earliest`,
+#: :func:`himo.measures.orders.latest`). Far above the rounding of those sums (about
+#: 1e-14 relative) and far below the spacing of a grid of unhalved steps (0.03 at a time
+#: of 1e5 is 3e-7 relative). It matters where steps were halved many times: the fixed
+#: dependent rule's stall (docs/MATH.md, section 6) spaces its grid by 6e-12 of the time,
+#: finer than the digits a priority located on it by finite differences has.
+PRIORITY_RTOL = 1e-9
+
 #: Two Kendall taus within this of each other are the same (the replication report's
 #: comparison of a reference order's tau with the DP order's, run by run). The taus
 #: are read from ``results/baselines.csv``, written to 6 significant digits: equal
@@ -84,6 +103,15 @@ def differs_from_one(totals):
     :data:`PROBABILITY_ATOL` from it (a bool, or a bool array for an array of totals).
     A NaN total does not differ: callers check that the probabilities are finite first."""
     return np.abs(np.asarray(totals, dtype=float) - 1.0) > PROBABILITY_ATOL
+
+
+def same_time(a, b):
+    """Priorities ``a`` and ``b`` are one time but for round-off: ``|a - b|`` at most
+    :data:`PRIORITY_RTOL` times the larger of ``|a|``, ``|b|`` (a bool, or a bool array:
+    broadcasts). Equal values, and so two zeros, are one time."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = np.abs(a - b) <= PRIORITY_RTOL * np.maximum(np.abs(a), np.abs(b))
+    return bool(out) if out.ndim == 0 else out
 
 
 def action_value_atol(mdp, lam: float) -> float:

@@ -19,10 +19,12 @@ GRID_STEP = 0.1
 
 
 def run(paper_env: str, env_key: str, method: str, foresight: float, priorities, step: float = 0.1,
-        reached: float = 1.0, **attrs) -> xr.Dataset:
+        reached: float = 1.0, detour: int | None = None, **attrs) -> xr.Dataset:
     """One run of ``paper_env``: on-path ``priorities`` in path order (start first, goal
     last), the off-path states late; its objective covers ``reached`` of the way from
-    0 to the optimum 1."""
+    0 to the optimum 1. With ``detour`` (a path position), the run's path passes the
+    first off-path state there instead (a tied shortest route: it is as far from the
+    goal), and the state it leaves out is off its path."""
     n_path = PATHS[paper_env]
     n = n_path + OFF_PATH
     labels = [f"{paper_env[0]}{i}" for i in range(n)]
@@ -30,6 +32,11 @@ def run(paper_env: str, env_key: str, method: str, foresight: float, priorities,
     prio = np.concatenate([np.asarray(priorities, dtype=float), [9.0, 9.5]])
     time = np.arange(0.0, 12.0 + 1e-9, GRID_STEP)
     position = np.concatenate([np.arange(n_path), [-1] * OFF_PATH])
+    if detour is not None:
+        other = n_path  # the first off-path state
+        distance[other] = distance[detour]
+        position[[detour, other]] = -1, detour
+        prio[[detour, other]] = prio[other], prio[detour]
     on_path = position >= 0
     compared = compare_orders(prio, on_path, distance, time)
     gap_rank = np.argsort(np.argsort(np.where(np.arange(n) == 2, -1, distance)))  # the bottleneck's gap largest
@@ -78,7 +85,8 @@ def baseline_runs() -> list[xr.Dataset]:
     the state-averaged natural gradient,
     and runs that must not be compared (another reward convention, map or HIMO step).
 
-    hanoi:     HIMO follows the distance except one swap; gradient reversed at 0.9;
+    hanoi:     HIMO follows the distance except one swap; gradient reversed at 0.9, on a
+               path of its own (h6 instead of h1);
                softmax with every priority tied at 0.9 (tau NaN), not escaped at 0.95;
                Kakade's natural gradient at 0.9, in HIMO's order.
     fourrooms: HIMO follows the distance; gradient at 0.95 only; no softmax run.
@@ -99,7 +107,7 @@ def baseline_runs() -> list[xr.Dataset]:
         runs.append(run(env, "a-map", "natural", 0.8, reverse, environment="grid"))
         runs.append(run(env, "a-step1", "newton", 0.95, reverse, step=1.0))
         if env == "hanoi":
-            runs.append(run(env, "fo-a", "gradient", 0.9, distance_order(env)[::-1].copy(), step=1.0))
+            runs.append(run(env, "fo-a", "gradient", 0.9, distance_order(env)[::-1].copy(), step=1.0, detour=1))
             runs.append(run(env, "fo-b", "gradient", 0.95, distance_order(env, spacing=0.15), step=1.0))
             runs.append(run(env, "fo-c", "softmax", 0.9, np.full(n, 4.0) + 0.01 * np.arange(n), step=1.0))
             runs.append(run(env, "fo-d", "softmax", 0.95, distance_order(env), step=1.0, reached=0.5))

@@ -85,17 +85,35 @@ def test_table_csv():
 
 
 def test_order_table():
-    """Rows: the main run's path; DP ranks by sweep; each family's ranks of its own
-    priorities on those rows, ties within its resolution shared."""
+    """Rows: the steps to the goal, named by the main run's path; DP ranks by sweep; each
+    family's ranks of its own priorities on its own path (the gradient's passes h6
+    instead of h1), ties within its resolution shared and marked."""
     table = compared.order_table(baseline_runs(), "hanoi")
     assert table.foresight == 0.9 and table.main.attrs["env_key"] == "hanoi"
     assert table.states.tolist() == list(range(PATHS["hanoi"]))
-    ranks = {c.name: c.ranks.tolist() for c in table.columns}
+    columns = {c.name: c for c in table.columns}
+    ranks = {name: c.ranks.tolist() for name, c in columns.items()}
     assert ranks == {"DP": [5, 4, 3, 2, 1, 0], "HIMO": [5, 3, 4, 2, 1, 0],
                      "gradient": [0, 1, 2, 3, 4, 5], "softmax": [0] * 6, "kakade": [5, 3, 4, 2, 1, 0]}
+    assert columns["gradient"].states.tolist() == [0, 6, 2, 3, 4, 5]  # its own path
+    assert columns["HIMO"].states.tolist() == columns["DP"].states.tolist() == list(range(6))
+    assert columns["softmax"].tied.all() and not columns["HIMO"].tied.any() and not columns["DP"].tied.any()
     fourrooms = {c.name: c for c in compared.order_table(baseline_runs(), "fourrooms").columns}
     assert fourrooms["gradient"].ranks is None and fourrooms["softmax"].run is None  # none at 0.9
     assert compared.order_table(baseline_runs(), "wormhole") is None
+
+
+def test_order_table_ranks_each_run_on_its_own_path():
+    """The gradient run's path passes h6 (priority 3.5) where the main run's passes h1
+    (which the gradient run settles at 9.0, off its path): ranked on its own path, h6
+    takes the rank h1 would take on the main run's, and the ranks are those of the
+    run's own priority_rank (what its kendall_tau_dp compares)."""
+    runs = baseline_runs()
+    gradient = {c.name: c for c in compared.order_table(runs, "hanoi").columns}["gradient"]
+    ds = gradient.run
+    stored = ds["priority_rank"].values
+    assert gradient.ranks.tolist() == stored[gradient.states].tolist()
+    assert stored[1] == -1 and ds["priority"].values[1] == 9.0  # h1 is off its path
 
 
 def test_reached_fraction_of_a_real_run():
@@ -129,7 +147,16 @@ def test_order_panel_numbers_are_the_ranks():
         assert [int(cells[j, i]) for i in range(6)] == expected, j
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "h0 S" and "h5 G" in ax.get_yticklabels()[-1].get_text()
     headers = [t.get_text() for t in ax.get_xticklabels()]
-    assert headers[1] == "HIMO\nτ = 0.87" and headers[3] == "softmax\nτ: all tied"
+    assert headers == ["DP\nby sweep", "HIMO\nτ = 0.87", "gradient\nτ = -1.00", "softmax\nτ: all tied",
+                       "Kakade\nτ = 0.87"]
+    # the gradient's own path passes h6 at h1's step: named in its cell
+    assert [(t.get_gid(), t.get_text()) for t in ax.texts if (t.get_gid() or "").startswith("own:")] == \
+        [("own:gradient:1", "h6")]
+    # ties are hatched: every softmax cell, no other
+    hatched = sorted(p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("tied:"))
+    assert hatched == [f"tied:softmax:{i}" for i in range(6)]
+    assert all(p.get_hatch() for p in ax.patches if (p.get_gid() or "").startswith("tied:"))
+    assert "rank on each run's own optimal path" in ax.get_xlabel()
     missing = [t.get_gid() for t in panel(fig, "B").texts if (t.get_gid() or "").startswith("missing:")]
     assert missing == ["missing:gradient", "missing:softmax", "missing:kakade"]
 
@@ -138,7 +165,7 @@ def test_a_run_that_did_not_escape_is_greyed():
     runs = [ds for ds in baseline_runs() if ds.attrs["env_key"] != "fo-c"]
     runs.append(run("hanoi", "fo-late", "softmax", 0.9, distance_order("hanoi"), step=1.0, reached=0.3))
     ax = panel(figure.baselines_figure(runs), "A")
-    assert ax.get_xticklabels()[3].get_text() == "softmax\nnot\nescaped"
+    assert ax.get_xticklabels()[3].get_text() == "softmax\nnot escaped"
     softmax_cells = [p for p in ax.patches if abs(p.get_x() - 2.5) < 1e-9]
     assert softmax_cells and all(matplotlib.colors.to_hex(p.get_facecolor()) == "#d9d9d9" for p in softmax_cells)
 

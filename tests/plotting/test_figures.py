@@ -49,6 +49,22 @@ def test_figure_has_panels_a_to_f(graph_ds):
     assert fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
 
 
+def test_panel_d_labels_the_states_the_claims_name(graph_ds):
+    """As a run of the paper's Hanoi, the graph's bridge (H2: where the path leaves the
+    start's cluster for the goal's, s4 to s6) is labelled in panel D; as a run of no
+    paper environment, nothing is."""
+    hanoi = graph_ds.assign_attrs(paper_env="hanoi")
+    assert figures.claimed_states(hanoi) == [(4, "bridge"), (6, "bridge")]
+    assert figures.claimed_states(graph_ds) == []
+
+    def labels(ds):
+        (ax_d,) = [ax for ax in figures.figure_1(ds).axes if ax.get_title(loc="left") == "D"]
+        return sorted(t.get_gid() for t in ax_d.texts if (t.get_gid() or "").startswith("label:"))
+
+    assert labels(hanoi) == ["label:s4", "label:s6"]
+    assert labels(graph_ds) == []
+
+
 @pytest.mark.parametrize("normalized", [True, False], ids=["normalized", "raw"])
 def test_normalized_flag_picks_the_variables(graph_ds, normalized):
     fig = figures.dynamics_figure(graph_ds, normalized=normalized)

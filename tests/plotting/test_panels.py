@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from himo.measures.dataset import time_series
 from himo.plotting import panels
+from synthetic_measures import graph_measures
 
 CURVE_PANELS = {
     "PD": (panels.plot_policy_divergence, "PD"),
@@ -107,6 +108,62 @@ def test_value_panel_dots_on_path_priorities_on_the_curve(graph_ds):
     assert ax.get_ylabel() == "policy value R(A_t) [reward]"
     marks = {t.get_gid() for t in ax.texts}
     assert {"mark:S", "mark:G"} <= marks
+
+
+def labels_of(ax) -> dict:
+    """``{gid: text}`` of panel D's labels (``label:<states>``)."""
+    return {t.get_gid(): t for t in ax.texts if (t.get_gid() or "").startswith("label:")}
+
+
+def test_value_panel_labels_the_claimed_states_and_dots_an_off_path_one(graph_ds):
+    """s4 is on the path, s2 off it: both labelled (bold), s2 a hollow dot at its priority."""
+    ax = panels.plot_value(new_axes(), graph_ds, claimed=[(4, "bridge"), (2, "bridge")])
+    labels = labels_of(ax)
+    assert {gid: t.get_text() for gid, t in labels.items()} == {"label:s4": "s4", "label:s2": "s2"}
+    assert all(t.get_fontweight() == "bold" for t in labels.values())
+    assert labels["label:s4"].xy == pytest.approx((3.0, np.interp(3.0, graph_ds.time, graph_ds.objective)))
+    (hollow,) = [c for c in ax.collections if c.get_gid() == "priorities:off path"]
+    np.testing.assert_allclose(hollow.get_offsets()[:, 0], [5.0])  # s2's priority
+    assert mcolors.to_hex(hollow.get_facecolor()[0]) == "#ffffff"
+    (dots,) = [c for c in ax.collections if c.get_gid() == "priorities"]
+    assert sorted(dots.get_offsets()[:, 0]) == [1.5, 3.0, 6.0]  # the on-path dots, as before
+    assert not ax.child_axes  # nothing crowds: no zoom
+
+
+def with_priorities(ds, values, path):
+    """``ds`` with these priorities and this optimal path (state indices, start first)."""
+    position = np.full(ds.sizes["state"], -1)
+    position[list(path)] = np.arange(len(path))
+    return ds.assign(priority=("state", np.asarray(values, float)), optimal_path_position=("state", position),
+                     on_optimal_path=("state", position >= 0))
+
+
+def test_dots_that_hide_each_other_get_one_label_naming_them():
+    """Two on-path dots at one place: no zoom (fewer than ZOOM_MIN_DOTS), one label naming both."""
+    ds = with_priorities(graph_measures(), [6.0, 4.0, 5.0, 3.5, 3.0, 7.0, 3.0], path=[0, 4, 6])
+    ax = panels.plot_value(new_axes(), ds)
+    assert {gid: t.get_text() for gid, t in labels_of(ax).items()} == {"label:s4 s6": "s4, s6"}
+    assert labels_of(ax)["label:s4 s6"].get_fontweight() == "normal"  # no claimed state among them
+    assert not ax.child_axes
+    groups = panels.hidden_groups(ax, panels.priority_dots(ds, panels.state_styles(ds)), panels.DOT_SIZE)
+    assert [[d.label for d in group] for group in groups] == [["s4", "s6"]]
+
+
+def test_crowded_dots_are_zoomed_with_their_labels_in_the_zoom():
+    """Four dots 0.02 apart near the start of the curve: an inset zoom holds them, spread
+    out (none hides another there), the claimed one labelled in it; the dots beyond
+    stay in the panel."""
+    ds = with_priorities(graph_measures(), [1.0, 1.02, 1.04, 1.06, 3.0, 5.0, 7.0], path=[0, 1, 2, 3, 4, 5, 6])
+    ax = panels.plot_value(new_axes(), ds, claimed=[(2, "bridge")])
+    (inset,) = ax.child_axes
+    assert inset.get_gid() == "zoom"
+    low, high = inset.get_xlim()
+    assert low < 1.0 and 1.06 < high < 3.0
+    (zoomed,) = [c for c in inset.collections if c.get_gid() == "zoom priorities"]
+    np.testing.assert_allclose(sorted(zoomed.get_offsets()[:, 0]), [1.0, 1.02, 1.04, 1.06])
+    inside = panels.priority_dots(ds, panels.state_styles(ds), [(2, "bridge")])
+    assert panels.hidden_groups(inset, [d for d in inside if d.time < 2], panels.ZOOM_DOT_SIZE) == []
+    assert set(labels_of(inset)) == {"label:s2"} and not labels_of(ax)
 
 
 def test_state_graph_panel(graph_ds):

@@ -59,11 +59,17 @@ def robustness_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Hanoi's path s0..s5 (goal s5); the bridge s2 overtakes s3 and s4 as the foresight grows.
+#: Hanoi's path s0..s5 (goal s5); the bridge s2 overtakes s3 and s4 as the foresight
+#: grows; s1, s3 and s4 each move two ranks (the movers: the first two by name).
 HANOI_RANKS = {  # foresight -> ranks of s0..s5
     0.8: [6, 5, 4, 3, 2, 1],
     0.9: [6, 5, 3, 4, 2, 1],
-    0.97: [6, 5, 2, 4, 3, 1],
+    0.97: [6, 3, 2, 5, 4, 1],
+}
+#: The gradient's runs of Hanoi: its path passes s6 instead of s3 at 0.9 (a tied route).
+GRADIENT_RANKS = {
+    0.8: {"s0": 1, "s1": 2, "s2": 2, "s3": 4, "s4": 5, "s5": 1},
+    0.9: {"s0": 1, "s1": 2, "s2": 3, "s6": 3, "s4": 5, "s5": 1},
 }
 
 
@@ -73,17 +79,24 @@ def ranks_table() -> pd.DataFrame:
         for position, rank in enumerate(ranks):
             for priority in ("peak", "half"):
                 rows.append({"paper_env": "hanoi", "env_key": f"hanoi-{lam}", "priority": priority,
-                             "group": "main" if lam == 0.9 else "foresight", "foresight": lam,
-                             "state": f"s{position}", "steps_to_goal": 5 - position,
+                             "group": "main" if lam == 0.9 else "foresight", "family": "HIMO", "compared": True,
+                             "foresight": lam, "state": f"s{position}", "steps_to_goal": 5 - position,
                              "rank": rank if priority == "peak" else ranks[::-1][position],
                              "role": "start" if position == 0 else "goal" if position == 5 else "",
                              "claimed_by": "H2" if position == 2 else ""})
+    for lam, ranks in GRADIENT_RANKS.items():
+        for position, (state, rank) in enumerate(ranks.items()):
+            rows.append({"paper_env": "hanoi", "env_key": f"hanoi-gradient-{lam}", "priority": "peak",
+                         "group": "method", "family": "gradient", "compared": True, "foresight": lam, "state": state,
+                         "steps_to_goal": 5 - position, "rank": rank,
+                         "role": "start" if position == 0 else "goal" if position == 5 else "",
+                         "claimed_by": "H2" if state == "s2" else ""})
     for lam in (0.9, 0.97):  # a second environment, with a run of another group that is not drawn
         for group in ("main" if lam == 0.9 else "foresight", "step"):
             for position, rank in enumerate([3, 2, 1]):
                 rows.append({"paper_env": "fourrooms", "env_key": f"fourrooms-{group}-{lam}", "priority": "peak",
-                             "group": group, "foresight": lam, "state": f"r{position}",
-                             "steps_to_goal": 2 - position, "rank": rank,
+                             "group": group, "family": "HIMO", "compared": group != "step", "foresight": lam,
+                             "state": f"r{position}", "steps_to_goal": 2 - position, "rank": rank,
                              "role": "start" if position == 0 else "goal" if position == 2 else "",
                              "claimed_by": "R1" if position == 1 else ""})
     return pd.DataFrame(rows)
@@ -136,26 +149,41 @@ def test_heatmap_cells_are_the_verdicts():
 
 # --------------------------------------------------------------- the ranks figure
 def test_rank_figure_draws_each_state_against_the_foresight():
+    """A row per family under the paper's definition, then HIMO under the other; the
+    claimed state and the mover in colour and labelled; a state off a run's own path
+    breaks its line; runs not compared are not drawn."""
     fig = atlas.rank_figure(ranks_table())
-    axes = np.asarray(fig.axes).reshape(2, 2)  # definitions x environments (hanoi, then fourrooms)
-    assert [ax.get_title(loc="left") for ax in axes[0]] == ["hanoi", "fourrooms"]
+    axes = np.asarray(fig.axes).reshape(3, 2)  # (HIMO, gradient, HIMO half) x (hanoi, fourrooms)
+    assert [ax.get_title(loc="left") for ax in axes[:, 0]] == ["hanoi: HIMO", "hanoi: gradient",
+                                                               "hanoi: HIMO, PD~ = 1/2"]
+    assert axes[0, 1].get_title(loc="left") == "fourrooms: HIMO"
     hanoi = axes[0, 0]
-    lines = {line.get_gid(): line for line in hanoi.get_lines() if line.get_gid() and "H2" in line.get_gid()}
-    (bridge,) = lines.values()
+    lines = {line.get_gid(): line for line in hanoi.get_lines()}
+    bridge = lines["claimed:s2"]
     np.testing.assert_array_equal(bridge.get_ydata(), [4, 3, 2])  # s2 overtakes s3 and s4
     np.testing.assert_allclose(bridge.get_xdata(), -np.log(1 - np.array([0.8, 0.9, 0.97])))
-    kinds = [line.get_gid() for line in hanoi.get_lines()]
-    assert kinds.count("between them and the goal") == 2 and kinds.count("goal") == 1
-    assert kinds.count("other on-path states") == 2  # the start and s1
+    kinds = sorted(gid.split(":")[0] for gid in lines)
+    assert kinds == ["between", "claimed", "goal", "mover", "mover", "other"]
+    assert atlas.movers(ranks_table().query("family == 'HIMO' and priority == 'peak' and paper_env == 'hanoi'")) \
+        == {"s1": 2, "s3": 2}  # the start and the bridge aside; by how many, then by name
+    labels = {t.get_gid(): t.get_text() for t in hanoi.texts}
+    assert labels == {"label:s2": "s2 (H2)", "label:s1": "s1 (2)", "label:s3": "s3 (2)"}
     assert hanoi.get_ylim()[0] > hanoi.get_ylim()[1]  # rank 1 at the top
+    # the gradient's own path: s3 off it at 0.9 (a break), s6 on it there only
+    gradient = {line.get_gid(): line for line in axes[1, 0].get_lines()}
+    s3 = next(line for gid, line in gradient.items() if gid.endswith(":s3"))
+    np.testing.assert_array_equal(s3.get_ydata(), [4, np.nan])  # its foresights: 0.8, 0.9
+    s6 = next(line for gid, line in gradient.items() if gid.endswith(":s6"))
+    np.testing.assert_array_equal(s6.get_ydata(), [np.nan, 3])
     # the other group's runs are not drawn: fourrooms has one line per state
     assert len(axes[0, 1].get_lines()) == 3
-    assert [t.get_text() for t in axes[1, 1].texts] == ["no run"]  # no fourrooms rows under "half"
+    assert [t.get_text() for t in axes[1, 1].texts] == ["no run"]  # no fourrooms gradient
+    assert len(fig.legends) == 1
 
 
-@pytest.mark.parametrize("change", [{"group": "step"}, {"paper_env": ""}], ids=["other-group", "own-env"])
+@pytest.mark.parametrize("change", [{"compared": False}, {"paper_env": ""}], ids=["not-compared", "own-env"])
 def test_rank_figure_without_a_foresight_series_says_so(change):
-    """Runs of other groups, or of your own environments (no paper_env), are not drawn."""
+    """Runs not compared, or of your own environments (no paper_env), are not drawn."""
     fig = atlas.rank_figure(ranks_table().assign(**change))
     assert not fig.axes and "no run of a paper environment" in fig.texts[0].get_text()
 

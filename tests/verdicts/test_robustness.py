@@ -212,6 +212,13 @@ def test_rank_table_has_the_ranks_the_claims_read():
     half = {r["state"]: r["rank"] for r in rows if r["env_key"] == "hanoi" and r["priority"] == "half"}
     assert half["s1"] == 3
     assert {r["tied_with"] for r in main} == {""}  # a grid of 0.01 ties none of them
+    # each run's method family, and whether it is one of the runs compared by foresight (the figure's lines):
+    # the main run, the foresight variants and the gradient run; not the multiplicative step rule (of no
+    # family) nor the step-cost rewards (another environment)
+    by_run = {r["env_key"]: (r["family"], r["compared"]) for r in rows}
+    assert by_run == {"hanoi": ("HIMO", True), "hanoi-misleading-name": ("HIMO", True),
+                      "hanoi-rule": ("", False), "hanoi-gradient": ("gradient", True),
+                      "hanoi-stepcost": ("HIMO", False), "hanoi-old": ("HIMO", True)}
 
 
 def hanoi_measures(step: float, stored: int | None = None):

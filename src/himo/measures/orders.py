@@ -12,10 +12,18 @@ time grid between them: over every grid interval that meets ``[min(a, b), max(a,
 (:func:`pair_resolution`; a priority on a grid point counts the intervals on both
 sides); on an even grid, the step size. Then
 
-    a precedes b       when  b - a >= resolution(a, b),
-    a and b are tied   when  |a - b| < resolution(a, b)  (neither precedes)
+    a precedes b       when  b - a >= resolution(a, b)  and  a, b are not one time,
+    a and b are tied   otherwise (neither precedes)
 
-(:func:`precedes`, :func:`tied`): near-ties are never ordered by round-off.
+(:func:`precedes`, :func:`tied`): near-ties are never ordered. Two priorities are *one
+time* when they differ by round-off only (:func:`himo.tolerances.same_time`, relative
+:data:`himo.tolerances.PRIORITY_RTOL`): symmetric states (the Tower of Hanoi's 210 and
+201) settle at one time computed by different sums. That floor under the resolution
+matters where steps were halved far below the priorities' digits; one time is also
+never ordered when the grid is None (exact orders). Where one state is picked among
+priorities, all those at the picked one's time are named (:func:`earliest`,
+:func:`latest`), and a sort by priority puts them in the order of its next key
+(:func:`time_sort_keys`), never in the order the rounding fell.
 
 The rule reads the two priorities and the grid, nothing else. So it is the same for
 every comparison: between on-path states, between the goal and a state off the path
@@ -65,6 +73,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from himo.tolerances import same_time
+
 
 # ------------------------------------------------------------------ the rule
 def pair_resolution(time: np.ndarray, a, b):
@@ -111,11 +121,12 @@ def _range_max(values: np.ndarray, first, last):
 
 def precedes(a, b, time: np.ndarray | None):
     """Priority ``a`` precedes ``b``: earlier by at least the resolution between them
-    on the time grid ``time`` (:func:`pair_resolution`; the one rule). With ``time``
-    None, an exact order: earlier at all. Broadcasts over arrays; the priorities
-    must be finite (a state without a priority is compared with nothing)."""
+    on the time grid ``time`` (:func:`pair_resolution`; the one rule), and not one time
+    with it (:func:`himo.tolerances.same_time`: round-off never orders). With ``time``
+    None, an exact order: earlier at all, round-off aside. Broadcasts over arrays; the
+    priorities must be finite (a state without a priority is compared with nothing)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    out = b > a
+    out = (b > a) & ~np.asarray(same_time(a, b))
     if time is not None:
         out = out & (b - a >= pair_resolution(time, a, b))
     return bool(out) if out.ndim == 0 else out
@@ -126,6 +137,42 @@ def tied(a, b, time: np.ndarray | None):
     (with ``time`` None, equal), so neither precedes the other."""
     out = ~np.asarray(precedes(a, b, time)) & ~np.asarray(precedes(b, a, time))
     return bool(out) if out.ndim == 0 else out
+
+
+def earliest(priorities, candidates) -> list[int]:
+    """The ``candidates`` (state indices into ``priorities``) whose priority is the
+    earliest of theirs, round-off aside: every one at one time with the smallest
+    (:func:`himo.tolerances.same_time`), in the order of ``candidates``; none without
+    candidates. A claim's rival is all of them, never the one the rounding put first."""
+    return _extreme(priorities, candidates, min)
+
+
+def latest(priorities, candidates) -> list[int]:
+    """As :func:`earliest`, for the latest priority."""
+    return _extreme(priorities, candidates, max)
+
+
+def _extreme(priorities, candidates, pick) -> list[int]:
+    candidates = [int(s) for s in candidates]
+    if not candidates:
+        return []
+    values = np.asarray(priorities, dtype=float)
+    extreme = pick(values[s] for s in candidates)
+    return [s for s in candidates if same_time(values[s], extreme)]
+
+
+def time_sort_keys(times) -> np.ndarray:
+    """Sort keys for ``times`` that never order by round-off: each time replaced by
+    the smallest of the times it is one time with (:func:`himo.tolerances.same_time`),
+    so that times at one time get one key and a sort by ``(key, next key)`` puts them
+    in the order of the next key. NaN stays NaN."""
+    times = np.asarray(times, dtype=float)
+    finite = np.isfinite(times)
+    keys = times.copy()
+    values = times[finite]
+    one_time = np.asarray(same_time(values[:, None], values[None, :])).reshape(values.size, values.size)
+    keys[finite] = np.where(one_time, values[None, :], np.inf).min(axis=1)
+    return keys
 
 
 def grid_resolution(time: np.ndarray, times: np.ndarray) -> float:

@@ -6,21 +6,26 @@
     D  Kendall tau against the DP order, as a function of the foresight
 
 Panels A-C (:func:`plot_order_panel`) show, for one paper environment at its main
-run's foresight, the states of the main run's optimal path as rows (start at the
-top, goal at the bottom) and one column per method: the DP order (the sweep at
-which value iteration settles the state), HIMO (the natural step), the first-order
-path gradient and the softmax policy gradient. A cell holds the state's rank in
-that method's order (1 + the number of states before it), coloured by rank; equal
-numbers are ties, either in the DP sweeps or because the priorities lie closer than
-the widest time-grid spacing between them (a state can also be tied with a neighbour
-of another rank: ties do not chain; himo.measures.orders). Above each column, Kendall's tau-b against the DP order. A run that has
-not escaped its plateau (its objective below
+run's foresight, one column per method: the DP order (the sweep at which value
+iteration settles the state), HIMO (the natural step), the first-order path
+gradient, the softmax policy gradient and Kakade's natural gradient. Rows are the
+steps to the goal (start at the top, goal at the bottom), named by the main run's
+optimal path; each method is read on its *own* optimal path (where shortest routes
+tie, a run may take another: its state at that step is written in italics under the
+rank). A cell holds the rank of that state among its path's priorities (1 + the
+number of them that precede it: what the run's ``kendall_tau_dp`` compares), coloured
+by rank; equal numbers are ties, and a cell whose state is tied with another of its
+path (the priorities closer than the widest time-grid spacing between them, or one
+time but for round-off; ties do not chain, so a tie may also be with a neighbour of
+another rank: himo.measures.orders) is hatched. Each column is headed by its method
+and Kendall's tau-b against the DP order (DP: "by sweep"). A run that has not escaped its plateau (its objective below
 :data:`himo.verdicts.baselines.REACHED_FRACTION` of the way to the optimum) is greyed
 and headed "not escaped", and a family without a run at that foresight is marked
 "no run".
 
 Panel D (:func:`plot_tau_panel`) has one line per method (colour) and environment
-(marker and line style) of Kendall's tau-b against the foresight; runs without an
+(marker and line style) of Kendall's tau-b against the foresight, the wider lines
+under the narrower; runs without an
 order sit on two rows below the axis: "all tied" (every on-path priority within the
 resolution, tau NaN) and "not escaped" (hollow markers).
 
@@ -66,6 +71,12 @@ ENV_LINESTYLES = ("solid", (0, (4.0, 1.5)), (0, (1.0, 1.2)), "dashdot", (0, (6.0
 ALL_TIED_Y = -1.3
 NOT_ESCAPED_Y = -1.6
 COLUMN_TITLES = {"DP": "DP", "HIMO": "HIMO", "gradient": "gradient", "softmax": "softmax", "kakade": "Kakade"}
+#: Cells whose state is tied with another of its path are hatched.
+TIE_HATCH = "//////"
+TIE_HATCH_ALPHA = 0.45  # of the cell's ink: black on light cells, white on dark ones
+#: What the numbers of panels A-C are, under each panel.
+ORDER_PANEL_NOTE = ("rank on each run's own optimal path (1 = first);\nhatched: tied with another state of it;\n"
+                    "italic: its path's state where not the row's")
 #: What the figure reads from each measures dataset (docs/CONTRACTS.md), besides the roles.
 REQUIRED = ("objective", "priority", "optimal_path_position", "dp_priority", "kendall_tau_dp", "kendall_tau_dp_half",
             "kendall_tau_gap", "kendall_tau_prior")
@@ -86,6 +97,8 @@ def baselines_figure(runs: Sequence[xr.Dataset]) -> Figure:
             ax = fig.add_subplot(grid[0, k])
             plot_order_panel(ax, table, n_rows=heights[0])
             ax.set_title(f"{next(letters)}  {table.paper_env}, λ = {table.foresight:g}", loc="left")
+            if k == 0:  # what the numbers are, once
+                ax.set_xlabel(ORDER_PANEL_NOTE, fontsize=5.0, labelpad=3, loc="left")
         if not tables:
             next(letters)
         ax = fig.add_subplot(grid[1, :])
@@ -112,12 +125,17 @@ def row_label(ds: xr.Dataset, state: int) -> str:
 
 
 def plot_order_panel(ax: Axes, table: compared.OrderTable, n_rows: int | None = None) -> Axes:
-    """One environment's on-path states (rows, path order) by method (columns), cells
-    coloured and numbered by rank (1 = first; equal numbers are tied); Kendall's tau
-    against the DP order above each method's column. ``n_rows`` pads the panel to
-    that many rows, so that panels side by side share a row height."""
+    """One environment's orders: a column per method, a row per step to the goal (start
+    at the top, goal at the bottom). A cell holds the rank (1 = first) of the state the
+    method's own optimal path passes at that step, coloured by rank; where that state
+    is not the main run's (the row's label), its name is written under the rank; a cell
+    whose state is tied with another of its path by the rule is hatched (equal numbers
+    are tied; a state may also be tied with one of a neighbouring rank). Each column is
+    headed by its method and Kendall's tau against the DP order. ``n_rows`` pads the
+    panel to that many rows, so that panels side by side share a row height."""
     cmap = matplotlib.colormaps[RANK_CMAP]
     n, m = table.states.size, len(table.columns)
+    labels = states.labels(table.main)
     for j, column in enumerate(table.columns):
         if column.ranks is None:
             ax.text(j, (n - 1) / 2, "no run", rotation=90, ha="center", va="center", color="0.4",
@@ -127,34 +145,47 @@ def plot_order_panel(ax: Axes, table: compared.OrderTable, n_rows: int | None = 
         for i in range(n):
             if np.isnan(shades[i]):
                 colour, text = "white", "–"
-            elif not column.reached:
-                colour, text = NOT_REACHED_COLOUR, str(column.ranks[i] + 1)
             else:
-                colour, text = cmap(shades[i]), str(column.ranks[i] + 1)
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colour,
-                                   edgecolor="white", linewidth=0.6))
+                colour = NOT_REACHED_COLOUR if not column.reached else cmap(shades[i])
+                text = str(column.ranks[i] + 1)
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colour, edgecolor="white", linewidth=0.6,
+                                   gid=f"cell:{column.name}:{i}"))
             dark = np.dot(matplotlib.colors.to_rgb(colour), [0.299, 0.587, 0.114]) < 0.5
-            ax.text(j, i, text, ha="center", va="center", fontsize=5.5, color="white" if dark else "black")
+            ink = "white" if dark else "black"
+            if column.tied[i]:
+                hatch = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=TIE_HATCH, linewidth=0,
+                                  edgecolor=matplotlib.colors.to_rgba(ink, TIE_HATCH_ALPHA), gid=f"tied:{column.name}:{i}")
+                hatch.set_hatch_linewidth(0.4)
+                ax.add_patch(hatch)
+            own = int(column.states[i])
+            if own >= 0 and own != table.states[i]:  # its own path passes another state here
+                ax.text(j, i - 0.12, text, ha="center", va="center", fontsize=5.0, color=ink, gid="rank")
+                ax.text(j, i + 0.27, labels[own], ha="center", va="center", fontsize=3.4, fontstyle="italic",
+                        color=ink, gid=f"own:{column.name}:{i}")
+            else:
+                ax.text(j, i, text, ha="center", va="center", fontsize=5.5, color=ink, gid="rank")
     ax.set_xlim(-0.5, m - 0.5)
     ax.set_ylim((n_rows or n) - 0.5, -0.5)
-    ax.set_xticks(range(m), [f"{COLUMN_TITLES.get(c.name, c.name)}\n{_tau_text(c)}" for c in table.columns])
+    ax.set_xticks(range(m), [f"{COLUMN_TITLES.get(c.name, c.name)}\n{_header_detail(c)}" for c in table.columns],
+                  rotation=90, va="bottom", ha="center", multialignment="left")
     ax.xaxis.tick_top()
-    ax.tick_params(axis="x", length=0, labelsize=5.5)
-    ax.set_yticks(range(n), [row_label(table.main, s) for s in table.states])
+    ax.tick_params(axis="x", length=0, labelsize=5.5, pad=2)
+    ax.set_yticks(range(n), [row_label(table.main, s) if s >= 0 else "" for s in table.states])
     ax.tick_params(axis="y", length=0, labelsize=5.5)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     return ax
 
 
-def _tau_text(column: compared.OrderColumn) -> str:
-    """The second line of a column's header: its tau, or why it has none."""
+def _header_detail(column: compared.OrderColumn) -> str:
+    """The second line of a column's header: what orders it (DP: the sweeps) and its
+    tau against the DP order, or why it has none."""
     if column.name == "DP":
-        return "(sweeps)"
+        return "by sweep"
     if column.ranks is None:
         return ""
     if not column.reached:
-        return "not\nescaped"
+        return "not escaped"
     return "τ: all tied" if np.isnan(column.tau) else f"τ = {column.tau:.2f}"
 
 
@@ -174,13 +205,14 @@ def plot_tau_panel(ax: Axes, rows: Sequence[dict], environments: Sequence[str]) 
             tau = np.where(reached, [r["kendall_tau_dp"] for r in mine], np.nan)  # lines join escaped runs only
             marker = ENV_MARKERS[e % len(ENV_MARKERS)]
             ax.plot(x, tau, color=colour, linestyle=ENV_LINESTYLES[e % len(ENV_LINESTYLES)],
-                    linewidth=FAMILY_LINEWIDTHS[family], gid=f"tau:{env}:{family}")
+                    linewidth=FAMILY_LINEWIDTHS[family], zorder=_under(family), gid=f"tau:{env}:{family}")
             y = np.where(~reached, NOT_ESCAPED_Y, np.where(np.isnan(tau), ALL_TIED_Y, tau))
             for filled in (True, False):
                 keep = reached == filled
                 if keep.any():
                     ax.plot(x[keep], y[keep], linestyle="none", marker=marker, markersize=FAMILY_MARKER_SIZES[family],
-                            color=colour, markerfacecolor=colour if filled else "white", markeredgewidth=0.7)
+                            color=colour, markerfacecolor=colour if filled else "white", markeredgewidth=0.7,
+                            zorder=_under(family))
     ax.axhline(0.0, color="0.8", linewidth=0.5, zorder=0)
     ax.set_ylim(NOT_ESCAPED_Y - 0.2, 1.1)
     ax.set_yticks([NOT_ESCAPED_Y, ALL_TIED_Y, -1, -0.5, 0, 0.5, 1],
@@ -189,6 +221,12 @@ def plot_tau_panel(ax: Axes, rows: Sequence[dict], environments: Sequence[str]) 
     ax.set_ylabel("Kendall τ-b vs DP order")
     ax.legend(handles=_tau_legend(rows, environments), loc="center left", bbox_to_anchor=(1.0, 0.5))
     return ax
+
+
+def _under(family: str) -> float:
+    """The drawing order of a family's lines and markers: the wider below the narrower,
+    so that a thin line on a wide one (HIMO on Kakade's, which agree) stays visible."""
+    return 2.0 + 1.0 / FAMILY_LINEWIDTHS[family]
 
 
 def reached_of(rows: Sequence[dict]) -> np.ndarray:
@@ -204,7 +242,6 @@ def _tau_legend(rows: Sequence[dict], environments: Sequence[str]) -> list[Line2
                        linestyle=ENV_LINESTYLES[e % len(ENV_LINESTYLES)], label=env)
                 for e, env in enumerate(environments)]
     return handles
-    return ax
 
 
 def read_measures(path: str, required: Sequence[str] = REQUIRED, optional: Sequence[str] = ()) -> xr.Dataset:

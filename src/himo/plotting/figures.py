@@ -6,7 +6,8 @@ environment (the paper's or a user's),
     A  state space          B  PD (or PD~)      C  dPD/dt
     D  value and priorities E  CD (or CD~)      F  dCD/dt
 
-and the paper's figures are that function with the paper's choices, made by flags
+(panel D labels the states the paper's claims name, :func:`claimed_states`, and zooms
+where the priority dots crowd), and the paper's figures are that function with the paper's choices, made by flags
 rather than by environment name: :func:`figure_1` (Tower of Hanoi: normalized PD~
 and CD~, bottlenecks dotted), :func:`figure_2` (room world: raw PD and CD) and
 :func:`figure_s1` (wormhole: raw, bottlenecks in short dashes, wormhole states in
@@ -82,7 +83,7 @@ def dynamics_figure(
         panels.plot_state_space(axes["A"], measures, styles)
         panels.plot_policy_divergence(axes["B"], measures, normalized, styles, t_max)
         panels.plot_policy_divergence_rate(axes["C"], measures, normalized, styles, t_max)
-        panels.plot_value(axes["D"], measures, styles, t_max)
+        panels.plot_value(axes["D"], measures, styles, t_max, claimed=claimed_states(measures))
         panels.plot_counter_difference(axes["E"], measures, normalized, styles, t_max)
         panels.plot_counter_difference_rate(axes["F"], measures, normalized, styles, t_max)
         for label, ax in axes.items():
@@ -90,6 +91,17 @@ def dynamics_figure(
         if title:
             fig.suptitle(title)
     return fig
+
+
+def claimed_states(measures: xr.Dataset) -> list[tuple[int, str]]:
+    """The states the paper's claims name on this run, with their roles (the Hanoi
+    bridge, the doorways into the goal room, the wormhole's entrance and exit:
+    :func:`himo.verdicts.judging.claimed_states` over :data:`himo.verdicts.claims.CLAIMS`);
+    none for a run of no paper environment. Panel D labels them."""
+    from himo.verdicts.claims import CLAIMS
+    from himo.verdicts.judging import claimed_states as named
+
+    return named(measures, CLAIMS)
 
 
 def active_time(measures: xr.Dataset, normalized: bool = True, fraction: float = 0.01,

@@ -29,7 +29,10 @@ goal's cluster blue (every start state is marked ``S``; with several, the optima
 path's start, :func:`himo.measures.states.start`, picks the red cluster), other clusters neutral; bottleneck states are marked ``+`` in A
 and drawn dotted (Fig. S1: short dashes); wormhole states are marked ``W`` and drawn
 with long dashes; states off the optimal path are drawn partly transparent; in grid
-worlds darker cells are those occupied more under the converged policy.
+worlds darker cells are those occupied more under the converged policy. Panel D
+labels the states the paper's claims name (passed in by the figure: the panels read
+no claims) and zooms where the priority dots crowd, so that no dot hides another
+unnamed.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from matplotlib.collections import LineCollection
 from himo.measures import states
 from himo.measures.dataset import time_series
 from himo.errors import HimoError
+from himo.plotting.labels import spread
 
 # ---------------------------------------------------------------- conventions
 START_COLOUR = "#d62728"  #: the start's cluster (red, as in the paper)
@@ -355,11 +359,48 @@ def plot_counter_difference_rate(ax: Axes, measures: xr.Dataset, normalized: boo
 
 
 # ------------------------------------------------------------------ panel D
+#: Panel D's priority dots: their area (points^2) in the panel and in its zoom. Two dots
+#: closer than a diameter (the square root of the area) hide each other.
+DOT_SIZE, ZOOM_DOT_SIZE = 16.0, 9.0
+#: A zoom is drawn when at least this many dots hide each other in one chain.
+ZOOM_MIN_DOTS = 3
+#: Where the zoom sits in panel D (axes fractions: left, bottom, width, height), below
+#: the value curve, which rises early and then stays near its optimum.
+ZOOM_BOUNDS = (0.3, 0.05, 0.68, 0.58)
+#: The labels of the claimed states and of dots that hide each other: font size
+#: (points), and how far right of and below their dot they start (points) before they
+#: are moved apart (mirrored for a label set above and left).
+LABEL_SIZE = 5.0
+LABEL_OFFSET = (8.0, -8.0)
+
+
+@dataclass(frozen=True)
+class PriorityDot:
+    """A state's priority dot in panel D: where it sits, how it is drawn and named."""
+
+    state: int
+    label: str
+    time: float
+    value: float
+    colour: str
+    on_path: bool
+    role: str  # the role a claim names it by ("bridge", "entry doorway", ...), "" for none
+
+
 def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None,
-               t_max: float | None = None) -> Axes:
+               t_max: float | None = None, claimed=()) -> Axes:
     """Panel D: policy value R(A_t) against planning time, with each on-path state's
     priority (the time its PD velocity peaks) dotted on the curve in its colour.
-    S and G are labelled beside their dots; the optimum is a thin dashed line."""
+    S and G are labelled beside their dots; the optimum is a thin dashed line.
+
+    ``claimed`` (``[(state, role)]``: the states the paper's claims name, e.g.
+    :func:`himo.verdicts.judging.claimed_states`) are labelled by name in bold, with a
+    leader line, the labels moved apart (:func:`himo.plotting.labels.spread`); a claimed
+    state off the path gets a hollow dot. Where the dots crowd so that
+    :data:`ZOOM_MIN_DOTS` or more hide each other (near the goal, where the value is still
+    flat), a zoom of that stretch of the curve is inset (the value on a log scale when it
+    spans a decade or more there), with the labels of the states in it; any dots that
+    still hide each other get one label naming them all."""
     styles = styles or state_styles(measures)
     time = np.asarray(measures["time"].values, dtype=float)
     value = np.asarray(measures["objective"].values, dtype=float)
@@ -367,19 +408,141 @@ def plot_value(ax: Axes, measures: xr.Dataset, styles: StateStyles | None = None
     optimum = measures.attrs.get("optimal_objective")
     if optimum is not None and np.isfinite(float(optimum)):
         ax.axhline(float(optimum), color="0.6", linewidth=0.6, linestyle=(0, (4, 2)), zorder=1, gid="optimum")
-    if "priority" in measures:
-        priority = np.asarray(measures["priority"].values, dtype=float)
-        show = np.flatnonzero(styles.on_path & np.isfinite(priority))
-        show = show[np.argsort(-priority[show], kind="stable")]  # earliest drawn last, on top
-        y = np.interp(priority[show], time, value)
-        ax.scatter(priority[show], y, s=16, c=[styles.colour[i] for i in show], edgecolors="black",
-                   linewidths=0.4, zorder=3, gid="priorities")
-        names = {int(i): "S" for i in states.start_states(measures)} | {states.goal(measures): "G"}
-        for i, yi in zip(show, y):
-            if i in names:
-                ax.annotate(names[i], (priority[i], yi), xytext=(3, -9), textcoords="offset points",
-                            fontweight="bold", fontsize="small", color=styles.colour[i], gid=f"mark:{names[i]}")
     ax.set_xlabel(axis_label(measures["time"], "planning time"))
     ax.set_ylabel(axis_label(measures["objective"]))
     ax.set_xlim(time[0], t_max if t_max is not None else time[-1])
+    if "priority" not in measures:
+        return ax
+    dots = priority_dots(measures, styles, claimed)
+    _draw_dots(ax, dots, DOT_SIZE, gid="priorities")
+    names = {int(i): "S" for i in states.start_states(measures)} | {states.goal(measures): "G"}
+    for dot in dots:
+        if dot.state in names:
+            ax.annotate(names[dot.state], (dot.time, dot.value), xytext=(3, -9), textcoords="offset points",
+                        fontweight="bold", fontsize="small", color=dot.colour, gid=f"mark:{names[dot.state]}")
+    ax.get_ylim()  # the limits, now that everything is drawn: the dots' places in points depend on them
+    crowded = hidden_groups(ax, dots, DOT_SIZE)
+    if max((len(group) for group in crowded), default=0) >= ZOOM_MIN_DOTS:
+        inset = _zoom(ax, time, value, dots, [dot for group in crowded for dot in group])
+        low, high = inset.get_xlim()
+        inside = [dot for dot in dots if low <= dot.time <= high]
+        _label_dots(inset, inside, hidden_groups(inset, inside, ZOOM_DOT_SIZE))
+        dots = [dot for dot in dots if dot not in inside]  # labelled in the zoom only
+        crowded = [group for group in crowded if all(dot in dots for dot in group)]
+    _label_dots(ax, dots, crowded)
     return ax
+
+
+def priority_dots(measures: xr.Dataset, styles: StateStyles, claimed=()) -> list[PriorityDot]:
+    """The dots of panel D: every on-path state with a priority and every claimed state
+    with one (off the path too), latest first (so that the earliest is drawn on top)."""
+    time = np.asarray(measures["time"].values, dtype=float)
+    value = np.asarray(measures["objective"].values, dtype=float)
+    priority = np.asarray(measures["priority"].values, dtype=float)
+    roles = {int(state): role for state, role in claimed}
+    shown = [int(i) for i in np.flatnonzero(np.isfinite(priority)) if styles.on_path[i] or int(i) in roles]
+    shown.sort(key=lambda i: (-priority[i], i))
+    labels = states.labels(measures)
+    return [PriorityDot(i, labels[i], float(priority[i]), float(np.interp(priority[i], time, value)),
+                        styles.colour[i], bool(styles.on_path[i]), roles.get(i, "")) for i in shown]
+
+
+def _draw_dots(ax: Axes, dots: list[PriorityDot], size: float, gid: str) -> None:
+    """The dots on the path filled, the claimed states off it hollow."""
+    filled = [d for d in dots if d.on_path]
+    hollow = [d for d in dots if not d.on_path]
+    if filled:
+        ax.scatter([d.time for d in filled], [d.value for d in filled], s=size, c=[d.colour for d in filled],
+                   edgecolors="black", linewidths=0.4, zorder=3, gid=gid)
+    if hollow:
+        ax.scatter([d.time for d in hollow], [d.value for d in hollow], s=size, facecolors="white",
+                   edgecolors=[d.colour for d in hollow], linewidths=0.9, zorder=3, gid=f"{gid}:off path")
+
+
+def _in_points(ax: Axes, dots: list[PriorityDot]) -> np.ndarray:
+    """``(n, 2)`` the dots' places in ``ax``, in points (with the axes' size before the
+    figure's layout: close enough to tell dots that hide each other)."""
+    xy = np.array([[d.time, d.value] for d in dots], dtype=float).reshape(-1, 2)
+    return ax.transData.transform(xy) * 72.0 / ax.figure.dpi
+
+
+def hidden_groups(ax: Axes, dots: list[PriorityDot], size: float) -> list[list[PriorityDot]]:
+    """The dots (of area ``size``) that hide each other in ``ax``: chains of dots, in time
+    order, each closer than a diameter to the one before; groups of two or more."""
+    ordered = sorted(dots, key=lambda d: (d.time, d.state))
+    where = _in_points(ax, ordered)
+    groups: list[list[PriorityDot]] = []
+    for k, dot in enumerate(ordered):
+        if k and np.hypot(*(where[k] - where[k - 1])) < np.sqrt(size):
+            groups[-1].append(dot)
+        else:
+            groups.append([dot])
+    return [group for group in groups if len(group) > 1]
+
+
+def _zoom(ax: Axes, time: np.ndarray, value: np.ndarray, dots: list[PriorityDot],
+          crowded: list[PriorityDot]) -> Axes:
+    """The inset zoom on the stretch of the curve where ``crowded`` lie, with every dot
+    in it; marked on the panel."""
+    low, high = min(d.time for d in crowded), max(d.time for d in crowded)
+    pad = 0.06 * (high - low)
+    low, high = low - pad, high + pad
+    inset = ax.inset_axes(ZOOM_BOUNDS, gid="zoom")
+    window = (time >= low) & (time <= high)
+    inset.plot(time, value, color=VALUE_COLOUR, linewidth=0.9, zorder=2)
+    inside = [d for d in dots if low <= d.time <= high]
+    _draw_dots(inset, inside, ZOOM_DOT_SIZE, gid="zoom priorities")
+    shown = np.concatenate([value[window], [d.value for d in inside]])
+    inset.set_xlim(low, high)
+    if shown.min() > 0 and shown.max() >= 10 * shown.min():
+        inset.set_yscale("log")
+        inset.set_ylim(shown.min() / 1.6, shown.max() * 1.6)
+    else:
+        margin = 0.08 * (np.ptp(shown) or abs(shown.max()) or 1.0)
+        inset.set_ylim(shown.min() - margin, shown.max() + margin)
+    inset.tick_params(labelsize=4.5, length=1.5, pad=1)
+    for side in ("top", "right"):
+        inset.spines[side].set_visible(True)
+    inset.set_facecolor("white")
+    ax.indicate_inset_zoom(inset, edgecolor="0.5", linewidth=0.5, alpha=0.8)
+    return inset
+
+
+def _label_dots(ax: Axes, dots: list[PriorityDot], hidden: list[list[PriorityDot]]) -> None:
+    """Labels beside their dots, each joined to its dot by a leader: one per group of
+    dots that hide each other, naming them all, and one per other claimed state; a
+    label naming a claimed state is bold. A label sits below and right of its dot
+    (below the rising value curve), or above and left where it would leave the axes on
+    the right; the labels of each side are moved apart vertically
+    (:func:`himo.plotting.labels.spread`)."""
+    grouped = {dot for group in hidden for dot in group}
+    labelled = [sorted(group, key=lambda d: (d.time, d.state)) for group in hidden]
+    labelled += [[dot] for dot in dots if dot.role and dot not in grouped]
+    if not labelled:
+        return
+    where = _in_points(ax, [group[0] for group in labelled])  # each label's anchor: the earliest of its dots
+    box = ax.get_window_extent().get_points() * 72.0 / ax.figure.dpi  # the axes, in points
+    texts = [", ".join(dot.label for dot in group) for group in labelled]
+    right = [x + LABEL_OFFSET[0] + _text_width(text) <= box[1, 0] for (x, _), text in zip(where, texts)]
+    gap = 1.3 * LABEL_SIZE
+    heights = np.empty(len(labelled))
+    for side, offset in ((True, LABEL_OFFSET[1]), (False, -LABEL_OFFSET[1])):
+        mine = [k for k, r in enumerate(right) if r == side]
+        if mine:
+            heights[mine] = spread(where[mine, 1] + offset, gap, low=box[0, 1] + gap / 2, high=box[1, 1] - gap / 2)
+    for group, text, (x, y), height, on_right in zip(labelled, texts, where, heights, right):
+        claimed = any(dot.role for dot in group)
+        across = LABEL_OFFSET[0] if on_right else -LABEL_OFFSET[0]
+        label = ax.annotate(
+            text, (group[0].time, group[0].value), xytext=(across, height - y),
+            textcoords="offset points", ha="left" if on_right else "right", va="center", fontsize=LABEL_SIZE,
+            fontweight="bold" if claimed else "normal", color="0.1" if claimed else "0.35", zorder=5,
+            gid="label:" + " ".join(dot.label for dot in group),
+            arrowprops=dict(arrowstyle="-", color="0.35", linewidth=0.4, shrinkA=0, shrinkB=2))
+        label.set_in_layout(False)  # the panels keep the paper's layout
+
+
+def _text_width(text: str) -> float:
+    """About how wide ``text`` is at :data:`LABEL_SIZE`, in points (bold DejaVu Sans
+    averages 0.62 of the font size per character)."""
+    return 0.62 * LABEL_SIZE * len(text)

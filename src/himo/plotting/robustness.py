@@ -12,15 +12,20 @@ Both figures are drawn from the tables of :mod:`himo.verdicts.robustness`
   of the claim's environment (R replicated, P partly, N not replicated, - not
   evaluated), blank where that environment has no such run.
 * :func:`rank_figure` (``figures/priority_ranks.png``): for each paper environment
-  (columns) and priority definition (rows), the on-path rank of each state (1 = the
-  earliest priority, at the top) against the foresight, for the runs that vary only
-  the foresight (HIMO at the other choices' defaults; a config without such runs
-  gets a figure that says so). The states a claim is about
-  (the Hanoi bridge of H2, the entry doorway of R1, the wormhole of W2: the
-  ``claimed_by`` column, start and goal aside) are drawn in colour, the states
-  between them and the goal in dark grey, the others in light grey: where a
-  coloured line rises above the dark grey ones, the claimed state overtakes the
-  states between it and the goal. The x axis is spaced by the horizon 1/(1 - lambda).
+  (columns), the on-path rank of each state (1 = the earliest priority, at the top)
+  against the foresight, a row of panels per method family under the paper's
+  priority definition (HIMO, the first-order gradients, Kakade's natural gradient)
+  and one for HIMO under each other definition; each run ranked on its own optimal
+  path (a line breaks where the state leaves it), over the runs that vary only the
+  foresight (the table's ``compared`` rows; a config without such runs gets a figure
+  that says so). The states a claim is about (the Hanoi bridge of H2, the entry
+  doorways of R1, the wormhole of W2: the ``claimed_by`` column, start and goal
+  aside) are drawn in colour, the states that move most over the foresight
+  (:func:`movers`) in two other colours, both labelled at the right; the states
+  between the claimed ones and the goal in dark grey, the others in light grey:
+  where a coloured line rises above the dark grey ones, the claimed state overtakes
+  the states between it and the goal. The x axis is spaced by the horizon
+  1/(1 - lambda).
 
 Written deterministically by :func:`himo.plotting.figures.save_figure`.
 """
@@ -34,17 +39,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from himo.errors import HimoError
 from himo.io import read_csv
 from himo.plotting.figures import house_style
+from himo.plotting.labels import spread
 from himo.verdicts.robustness import group_order
 from himo.verdicts.vocabulary import (
     NOT,
     NOT_EVALUATED,
     PAPER_PRIORITY,
     PARTLY,
+    PRIORITY_SHORT,
     PRIORITY_TITLES,
     REPLICATED,
     VERDICT_LETTERS,
@@ -60,14 +68,25 @@ VERDICT_COLOURS = {  # green to purple (ColorBrewer PRGn): apart for red-green c
 }
 #: The columns each table must have (the others are ignored).
 ROBUSTNESS_NEEDS = ("claim", "paper_env", "priority", "verdict", "group", "variant")
-RANKS_NEEDS = ("paper_env", "env_key", "priority", "group", "foresight", "state", "steps_to_goal", "rank",
-               "role", "claimed_by")
+RANKS_NEEDS = ("paper_env", "env_key", "priority", "family", "compared", "foresight", "state", "steps_to_goal",
+               "rank", "role", "claimed_by")
 #: The columns the figures draw as numbers (the others stay text, e.g. a variant "0.8"; an empty cell is NaN).
 NUMBER_COLUMNS = ("foresight", "steps_to_goal", "rank")
 #: Colours of the rank lines: claimed states (one each), states between them and the goal, others.
 CLAIMED_COLOURS = ("#d62728", "#ff7f0e", "#1f4e9c", "#9467bd")
 BETWEEN_COLOUR = "0.35"
 OTHER_COLOUR = "0.8"
+#: The states that move most over the foresight (:func:`movers`): at most N_MOVERS per
+#: panel, each moving by at least MIN_MOVE ranks, drawn and labelled in these colours.
+MOVER_COLOURS = ("#17becf", "#e377c2")
+N_MOVERS = 2
+MIN_MOVE = 2
+#: The kinds of lines of the rank figure, drawn in this order (the last on top).
+LINE_KINDS = ("other", "between", "mover", "goal", "claimed")
+#: The least distance between two labels at the right of a rank panel, in points, and
+#: the room left for them right of the lines (a fraction of the foresight axis).
+LABEL_GAP_POINTS = 5.5
+LABEL_ROOM = 0.42
 
 
 def read_table(path: str | Path, needs: tuple[str, ...]) -> pd.DataFrame:
@@ -165,9 +184,10 @@ def _group_brackets(ax, columns: list[tuple[str, str]]) -> None:
 
 # -------------------------------------------------------------- the rank figure
 def rank_figure(table: pd.DataFrame) -> Figure:
-    """The on-path ranks against the foresight, one panel per paper environment and
-    priority definition (see the module docstring)."""
-    series = table[table["group"].isin(["main", "foresight"]) & (table["paper_env"] != "")]
+    """The on-path ranks against the foresight: a column of panels per paper
+    environment, a row per method family under the paper's priority definition and
+    one for HIMO under each other definition (see the module docstring)."""
+    series = table[table["compared"].astype(bool) & (table["paper_env"] != "")]
     if series.empty:
         with house_style():
             fig = Figure(figsize=(7.2, 1.5), layout="constrained")
@@ -175,23 +195,36 @@ def rank_figure(table: pd.DataFrame) -> Figure:
                      ha="center", va="center")
         return fig
     envs = _paper_order(set(series["paper_env"]))
-    priorities = sorted(set(series["priority"]), key=lambda p: (p != PAPER_PRIORITY, p))
+    rows = rank_rows(series)
     with house_style():
-        fig = Figure(figsize=(7.2, 1.2 + 2.1 * len(priorities)), layout="constrained")
-        axes = fig.subplots(len(priorities), len(envs), squeeze=False)
-        for row, priority in enumerate(priorities):
+        fig = Figure(figsize=(7.2, 0.9 + 1.55 * len(rows)), layout="constrained")
+        axes = fig.subplots(len(rows), len(envs), squeeze=False)
+        for row, (family, priority) in enumerate(rows):
             for col, env in enumerate(envs):
-                part = series[(series["paper_env"] == env) & (series["priority"] == priority)]
-                _rank_panel(axes[row, col], part)
-                axes[row, col].set_title(f"{env}", loc="left")
+                ax = axes[row, col]
+                part = series[(series["paper_env"] == env) & (series["family"] == family)
+                              & (series["priority"] == priority)]
+                _rank_panel(ax, part, ticks=sorted(set(series.loc[series["paper_env"] == env, "foresight"])),
+                            tick_labels=row == len(rows) - 1)
+                definition = "" if priority == PAPER_PRIORITY else f", {PRIORITY_SHORT.get(priority, priority)}"
+                ax.set_title(f"{env}: {family}{definition}", loc="left", fontsize=7)
                 if col == 0:
-                    axes[row, col].set_ylabel(f"on-path rank\n{PRIORITY_TITLES.get(priority, priority)}",
-                                              fontsize=6)
-                if row == len(priorities) - 1:
-                    axes[row, col].legend(*_legend_entries(axes, col), loc="upper center",
-                                          bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=5, handlelength=1.5)
+                    ax.set_ylabel(f"{family}: on-path rank\n{PRIORITY_TITLES.get(priority, priority)}", fontsize=5.5)
+        fig.legend(handles=_rank_legend(), loc="outside upper center", ncols=3, fontsize=5.5, handlelength=2.0)
         fig.supxlabel("foresight \u03bb (spaced by the horizon 1/(1 - \u03bb))", fontsize=7)
     return fig
+
+
+def rank_rows(series: pd.DataFrame) -> list[tuple[str, str]]:
+    """The rows of panels: ``(family, priority definition)``, every family under the
+    paper's definition in the order of :data:`himo.verdicts.baselines.METHOD_FAMILIES`,
+    then HIMO under each other definition; those the table has rows for."""
+    from himo.verdicts.baselines import METHOD_FAMILIES
+
+    present = set(zip(series["family"], series["priority"]))
+    others = sorted({p for _, p in present if p != PAPER_PRIORITY})
+    wanted = [(family, PAPER_PRIORITY) for family in METHOD_FAMILIES] + [("HIMO", p) for p in others]
+    return [row for row in wanted if row in present]
 
 
 def _paper_order(envs: set[str]) -> list[str]:
@@ -202,59 +235,109 @@ def _paper_order(envs: set[str]) -> list[str]:
     return paper + sorted(envs - set(paper))
 
 
-def _legend_entries(axes, col: int) -> tuple[list, list[str]]:
-    """The legend of a column of panels: every kind of line drawn in it, once."""
-    entries = {}
-    for ax in axes[:, col]:
-        for line in ax.get_lines():
-            label = line.get_gid()
-            if label and label not in entries:
-                entries[label] = line
-    return list(entries.values()), list(entries)
+def _rank_legend() -> list[Line2D]:
+    """One entry per kind of line, the way it is drawn (a claimed state and a mover in the
+    first of their colours)."""
+    return [Line2D([], [], color=colour, linewidth=width, marker="o", markersize=2.0, label=label)
+            for colour, width, label in (
+                (CLAIMED_COLOURS[0], 1.4, "a claimed state (labelled: state, claim)"),
+                (MOVER_COLOURS[0], 1.1, "moves most over the foresight (labelled: state, ranks it moves)"),
+                ("0.0", 1.0, "goal"),
+                (BETWEEN_COLOUR, 0.8, "between the claimed states and the goal"),
+                (OTHER_COLOUR, 0.7, "other on-path states"))]
 
 
-def _rank_panel(ax, part: pd.DataFrame) -> None:
-    """One environment and definition: a line per on-path state, rank against foresight."""
+def movers(part: pd.DataFrame) -> dict[str, int]:
+    """The states that move most over the foresight in one panel (the claimed states and
+    the goal aside): ``{state: ranks moved}`` (its highest rank less its lowest), the
+    :data:`N_MOVERS` that move most by at least :data:`MIN_MOVE`, the most first (ties:
+    by state)."""
+    claimed = set(part.loc[(part["claimed_by"] != "") & ~part["role"].isin(["start", "goal"]), "state"])
+    goal = set(part.loc[part["role"] == "goal", "state"])
+    moved = part.groupby("state")["rank"].agg(lambda r: int(r.max() - r.min()))
+    ranked = sorted(((int(m), state) for state, m in moved.items() if state not in claimed | goal and m >= MIN_MOVE),
+                    key=lambda item: (-item[0], item[1]))
+    return {state: m for m, state in ranked[:N_MOVERS]}
+
+
+def _rank_panel(ax, part: pd.DataFrame, ticks: list[float], tick_labels: bool = True) -> None:
+    """One environment, family and definition: a line per on-path state, rank against
+    foresight (broken where the state is off the run's own path); the claimed states and
+    the movers labelled at the right."""
     if part.empty:
         ax.text(0.5, 0.5, "no run", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
         return
     claimed = part[(part["claimed_by"] != "") & ~part["role"].isin(["start", "goal"])]
     # Between the claimed states and the goal: fewer steps to go than the nearest claimed state, not the goal.
     nearest = claimed.groupby("foresight")["steps_to_goal"].min() if not claimed.empty else pd.Series(dtype=float)
     colours = {state: CLAIMED_COLOURS[i % len(CLAIMED_COLOURS)] for i, state in enumerate(sorted(set(claimed["state"])))}
-    for state, rows in sorted(part.groupby("state"), key=lambda item: _draw_order(item[1], nearest)):
+    moving = movers(part)
+    colours.update({state: MOVER_COLOURS[i % len(MOVER_COLOURS)] for i, state in enumerate(moving)})
+    foresights = sorted(set(part["foresight"]))
+    labels = []
+    for state, rows in sorted(part.groupby("state"), key=lambda item: _draw_order(item[0], item[1], nearest, moving)):
         rows = rows.sort_values("foresight")
-        kind = _kind(rows, nearest)
+        rank = rows.set_index("foresight")["rank"].reindex(foresights)  # NaN: off its own path there
+        kind = _kind(state, rows, nearest, moving)
         if kind == "claimed":
             claim = sorted(c for text in rows["claimed_by"] for c in text.split() if c)[0]
-            colour, width, z, label = colours[state], 1.4, 4, f"{claim}: {state}"
+            colour, width, z, text = colours[state], 1.4, 5, f"{state} ({claim})"
+        elif kind == "mover":
+            colour, width, z, text = colours[state], 1.1, 4, f"{state} ({moving[state]})"
         elif kind == "goal":
-            colour, width, z, label = "0.0", 1.0, 3, "goal"
+            colour, width, z, text = "0.0", 1.0, 3, None
         elif kind == "between":
-            colour, width, z, label = BETWEEN_COLOUR, 0.8, 2, "between them and the goal"
+            colour, width, z, text = BETWEEN_COLOUR, 0.8, 2, None
         else:
-            colour, width, z, label = OTHER_COLOUR, 0.7, 1, "other on-path states"
-        (line,) = ax.plot(_horizon(rows["foresight"]), rows["rank"], color=colour, linewidth=width, zorder=z,
-                          marker="o", markersize=2.0, gid=label)
-    ticks = sorted(set(part["foresight"]))
-    ax.set_xticks(_horizon(pd.Series(ticks)), [f"{t:g}" for t in ticks], rotation=90, fontsize=5)
+            colour, width, z, text = OTHER_COLOUR, 0.7, 1, None
+        x = _horizon(pd.Series(foresights))
+        ax.plot(x, rank.values, color=colour, linewidth=width, zorder=z, marker="o", markersize=2.0,
+                gid=f"{kind}:{state}")
+        if text is not None:
+            last = int(np.flatnonzero(np.isfinite(rank.values))[-1])
+            labels.append((float(rank.values[last]), float(x[last]), text, colour, state))
+    x = _horizon(pd.Series(ticks))
+    ax.set_xticks(x, [f"{t:g}" for t in ticks] if tick_labels else [], rotation=90, fontsize=5)
+    width = float(x[-1] - x[0]) or 1.0
+    ax.set_xlim(x[0] - 0.04 * width, x[-1] + LABEL_ROOM * width)  # room for the labels, right of the lines
     top = int(part["rank"].max())
     ax.set_ylim(top + 0.5, 0.5)
     ax.set_yticks(range(1, top + 1, max(1, math.ceil(top / 10))))
+    _end_labels(ax, labels, top, x[-1] + 0.08 * width)
 
 
-def _kind(rows: pd.DataFrame, nearest: pd.Series) -> str:
+def _end_labels(ax, labels: list[tuple], top: int, column: float) -> None:
+    """The labels of the claimed states and the movers, in a column at ``column`` (right
+    of the lines), each at its line's last rank, moved apart
+    (:func:`himo.plotting.labels.spread`) and joined to its line's last point by a leader."""
+    if not labels:
+        return
+    height = ax.get_position().height * ax.figure.get_figheight() * 72  # points, before the layout
+    gap = top * LABEL_GAP_POINTS / max(height, 1.0)
+    placed = spread([y for y, *_ in labels], gap, low=0.5 + gap / 2, high=top + 0.5 - gap / 2)
+    for (y, x, text, colour, state), where in zip(labels, placed):
+        label = ax.annotate(text, xy=(x, y), xytext=(column, where), fontsize=4.5, color=colour, va="center",
+                            ha="left", gid=f"label:{state}",
+                            arrowprops=dict(arrowstyle="-", color=colour, linewidth=0.3, shrinkA=0, shrinkB=1.5))
+        label.set_in_layout(False)
+
+
+def _kind(state: str, rows: pd.DataFrame, nearest: pd.Series, moving: dict) -> str:
     roles = set(rows["role"])
     if "goal" in roles:
         return "goal"
     if (rows["claimed_by"] != "").any() and not roles & {"start"}:
         return "claimed"
+    if state in moving:
+        return "mover"
     closer = [steps < nearest.get(f, -math.inf) for f, steps in zip(rows["foresight"], rows["steps_to_goal"])]
     return "between" if any(closer) else "other"
 
 
-def _draw_order(rows: pd.DataFrame, nearest: pd.Series) -> tuple:
-    return (["other", "between", "goal", "claimed"].index(_kind(rows, nearest)), rows["state"].iloc[0])
+def _draw_order(state: str, rows: pd.DataFrame, nearest: pd.Series, moving: dict) -> tuple:
+    return (LINE_KINDS.index(_kind(state, rows, nearest, moving)), state)
 
 
 def _horizon(foresight: pd.Series) -> np.ndarray:

@@ -26,8 +26,8 @@ import xarray as xr
 
 from himo.io import csv_text
 from himo.measures import states
-from himo.verdicts.judging import runs_of
-from himo.measures.orders import path_ranks, precedence_ranks
+from himo.verdicts.judging import run_key, runs_of
+from himo.measures.orders import path_ranks, tied
 
 
 # ------------------------------------------------------------ the runs compared
@@ -108,6 +108,14 @@ def comparison_runs(runs: Sequence[xr.Dataset], paper_env: str, family: str) -> 
     return dict(sorted(chosen.items()))
 
 
+def compared_run_keys(runs: Sequence[xr.Dataset]) -> set[str]:
+    """The ``env_key`` of every run that some family compares for its paper environment
+    (:func:`comparison_runs`): the runs that vary the foresight alone around the main
+    run, by method family (the lines of the lift and priority-ranks figures)."""
+    return {run_key(ds) for env in paper_environments(runs) for family in METHOD_FAMILIES
+            for ds in comparison_runs(runs, env, family).values()}
+
+
 def reached_fraction(ds: xr.Dataset) -> float:
     """How far the run's objective got from the prior's value to the optimum:
     ``(R_T - R_0) / (R* - R_0)``; NaN without ``optimal_objective`` or when the prior
@@ -159,11 +167,14 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
 
 @dataclass(frozen=True)
 class OrderColumn:
-    """One method's order of the on-path states of an environment's main run."""
+    """One method's order of the states of its own optimal path, row by row of an
+    :class:`OrderTable` (the rows are the steps to the goal)."""
 
     name: str  # "DP", or a family of METHOD_FAMILIES
     run: xr.Dataset | None  # None for DP, or when no run of the family is at that foresight
-    ranks: np.ndarray | None  # (n_rows,) tie-group ranks (0 = first), None without a run
+    states: np.ndarray | None  # (n_rows,) the state of the run's own path at each row, -1 where it has none
+    ranks: np.ndarray | None  # (n_rows,) ranks on its own path (0 = first; path_ranks), -1 where no state
+    tied: np.ndarray | None  # (n_rows,) the state's priority is tied with another of its path's (the rule)
     tau: float  # Kendall tau-b against the DP order (the run's kendall_tau_dp; 1 for DP)
     resolution: float  # the run's time-grid resolution (0 for DP: sweeps are exact)
     reached: bool  # the run escaped its plateau (reached_fraction >= REACHED_FRACTION)
@@ -171,39 +182,63 @@ class OrderColumn:
 
 @dataclass(frozen=True)
 class OrderTable:
-    """The on-path orders of one environment at its main run's foresight, side by side."""
+    """The on-path orders of one environment at its main run's foresight, side by side:
+    row ``i`` is the state ``n_rows - 1 - i`` steps from the goal on each run's own
+    optimal path (the start at the top, the goal at the bottom)."""
 
     paper_env: str
-    main: xr.Dataset  # the environment's main run, whose on-path states are the rows
+    main: xr.Dataset  # the environment's main run, whose path names the rows
     foresight: float
-    states: np.ndarray  # (n_rows,) the main run's on-path states, in path order (start first)
+    states: np.ndarray  # (n_rows,) the main run's path states by row, -1 above its start (a longer path)
     columns: list[OrderColumn]
 
 
 def order_table(runs: Sequence[xr.Dataset], paper_env: str) -> OrderTable | None:
-    """The DP order and each family's order of the main run's on-path states, at the
-    main run's foresight. A family's ranks are its priorities on those states, tied
-    by the rule on its run's time grid (so a run whose own optimal path differs is still
-    read on the same states); None when ``paper_env`` has no main run."""
+    """The DP order and each family's order at the main run's foresight, each method on
+    its own optimal path: rows are the steps to the goal, the cell of a column the
+    state its run's path passes there (which may differ from the main run's where
+    shortest routes tie), its rank among that path's priorities on the run's time grid
+    and whether it is tied with another of them (:func:`himo.measures.orders.path_ranks`,
+    :func:`~himo.measures.orders.tied`: what the run's ``kendall_tau_dp`` compares). DP
+    ranks the main run's path by sweep (exact). None when ``paper_env`` has no main run."""
     main = main_run(runs, paper_env)
     if main is None:
         return None
     foresight = float(main.attrs["foresight"])
-    rows = states.optimal_path(main)
-    dp = np.asarray(main["dp_priority"].values, dtype=float)[rows]
-    columns = [OrderColumn("DP", None, precedence_ranks(dp, None), 1.0, 0.0, True)]
-    for family in METHOD_FAMILIES:
-        ds = comparison_runs(runs, paper_env, family).get(foresight)
+    found = {family: comparison_runs(runs, paper_env, family).get(foresight) for family in METHOD_FAMILIES}
+    n_rows = max(len(states.optimal_path(ds)) for ds in [main, *found.values()] if ds is not None)
+    dp = np.asarray(main["dp_priority"].values, dtype=float)
+    columns = [_order_column("DP", None, states.optimal_path(main), dp, None, n_rows, 1.0, 0.0, True)]
+    for family, ds in found.items():
         if ds is None:
-            columns.append(OrderColumn(family, None, None, float("nan"), float("nan"), False))
+            columns.append(OrderColumn(family, None, None, None, None, float("nan"), float("nan"), False))
             continue
         tau = ds["kendall_tau_dp"]
-        resolution = float(tau.attrs["resolution"])
-        priorities = np.asarray(ds["priority"].values, dtype=float)[rows]
-        ranks = path_ranks(priorities, np.ones(rows.size, dtype=bool), np.asarray(ds["time"].values, dtype=float))
-        columns.append(OrderColumn(family, ds, ranks, float(tau), resolution,
-                                   bool(reached_fraction(ds) >= REACHED_FRACTION)))
-    return OrderTable(paper_env, main, foresight, rows, columns)
+        columns.append(_order_column(family, ds, states.optimal_path(ds), np.asarray(ds["priority"].values, dtype=float),
+                                     np.asarray(ds["time"].values, dtype=float), n_rows, float(tau),
+                                     float(tau.attrs["resolution"]), bool(reached_fraction(ds) >= REACHED_FRACTION)))
+    return OrderTable(paper_env, main, foresight, _by_row(states.optimal_path(main), n_rows), columns)
+
+
+def _by_row(path: np.ndarray, n_rows: int) -> np.ndarray:
+    """The path's states by row, the goal in the last row, -1 in the rows above its start."""
+    return np.concatenate([np.full(n_rows - len(path), -1, dtype=np.int64), np.asarray(path, dtype=np.int64)])
+
+
+def _order_column(name: str, ds: xr.Dataset | None, path: np.ndarray, priorities: np.ndarray,
+                  time: np.ndarray | None, n_rows: int, tau: float, resolution: float, reached: bool) -> OrderColumn:
+    """A column: ``path``'s states by row, ranked by ``priorities`` on the grid ``time``
+    (None: exactly), with their ties among the path's states."""
+    rows = _by_row(path, n_rows)
+    on_path = np.zeros(priorities.size, dtype=bool)
+    on_path[path] = True
+    ranks = np.where(rows >= 0, path_ranks(priorities, on_path, time)[rows], -1)
+    ranked = rows[ranks >= 0]
+    close = np.asarray(tied(priorities[ranked][:, None], priorities[ranked][None, :], time)).reshape(
+        ranked.size, ranked.size)
+    tied_rows = np.zeros(n_rows, dtype=bool)
+    tied_rows[ranks >= 0] = (close.sum(axis=1) - 1) > 0  # tied with another than itself
+    return OrderColumn(name, ds, rows, ranks, tied_rows, tau, resolution, reached)
 
 
 def table_csv(rows: Sequence[dict]) -> str:

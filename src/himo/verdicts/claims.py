@@ -24,7 +24,7 @@ import xarray as xr
 
 from himo.measures import states
 from himo.measures.dataset import time_series
-from himo.measures.orders import pair_resolution, precedes, tied
+from himo.measures.orders import earliest, latest, pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
     BesideMethod,
@@ -90,7 +90,7 @@ def decide_H1(ds: xr.Dataset) -> Decision:
     goal = require_goal(ds)
     others = [s for s in range(prio.size) if s != goal and np.isfinite(prio[s])]
     on_path = set(states.optimal_path(ds).tolist())
-    earliest = min(others, key=lambda s: prio[s]) if others else None
+    rivals = earliest(prio, others)  # every state at the earliest time, round-off aside
     has_priority = bool(np.isfinite(prio[goal]))
     first_all = has_priority and all(precedes(prio[goal], prio[s], time) for s in others)
     tied_all = has_priority and not first_all and not any(precedes(prio[s], prio[goal], time) for s in others)
@@ -99,11 +99,11 @@ def decide_H1(ds: xr.Dataset) -> Decision:
     return verdict, {
         "goal": labels[goal],
         "goal_priority": float(prio[goal]),
-        "resolution": (float(pair_resolution(time, prio[goal], prio[earliest]))
-                       if has_priority and earliest is not None else None),
+        "resolution": (float(np.max(pair_resolution(time, prio[goal], prio[rivals])))
+                       if has_priority and rivals else None),
         "goal_final_action": str(ds["final_action"].values[goal]) if "final_action" in ds else None,
-        "earliest_other_state": None if earliest is None else labels[earliest],
-        "earliest_other_priority": None if earliest is None else float(prio[earliest]),
+        "earliest_other_state": " ".join(labels[s] for s in rivals) or None,
+        "earliest_other_priority": float(prio[rivals[0]]) if rivals else None,
         "states_not_after_goal": [labels[s] for s in others if not precedes(prio[goal], prio[s], time)],
         "states_tied_with_goal": [labels[s] for s in others if has_priority and tied(prio[goal], prio[s], time)],
         "goal_first_among_all_states": bool(first_all),
@@ -141,8 +141,9 @@ H1 = Claim(
         "converged action are reported (the paper reads the goal's priority as that of STOP)."),
     decide=decide_H1,
     summarize=summarize_H1,
-    summary=("subject: the goal; rival: the earliest other state (of all states); count: the states the goal "
-             "does not precede; resolution: the goal's with the rival's"),
+    summary=("subject: the goal; rival: the earliest other state (of all states; all of them, in state order, when "
+             "several are at one time but for round-off); count: the states the goal does not precede; resolution: "
+             "the goal's with the rival's (the widest)"),
     partly_because=cause_H1,
 )
 
@@ -206,10 +207,10 @@ def decide_H3(ds: xr.Dataset) -> Decision:
         return NOT, numbers
     last = all(precedes(prio[s], prio[start], time) for s in others)
     tied_for_last = not last and not any(precedes(prio[start], prio[s], time) for s in others)
-    latest = max(others, key=lambda s: prio[s], default=None)
-    numbers["latest_other_on_path"] = None if latest is None else float(prio[latest])
-    numbers["latest_other_on_path_state"] = None if latest is None else labels[latest]
-    numbers["resolution"] = None if latest is None else float(pair_resolution(time, prio[start], prio[latest]))
+    rivals = latest(prio, others)  # every on-path state at the latest time, round-off aside
+    numbers["latest_other_on_path"] = float(prio[rivals[0]]) if rivals else None
+    numbers["latest_other_on_path_state"] = " ".join(labels[s] for s in rivals) or None
+    numbers["resolution"] = float(np.max(pair_resolution(time, prio[start], prio[rivals]))) if rivals else None
     numbers["start_rank_on_path"] = on_path_ranks(ds)[start]
     numbers["tied_with_start"] = [labels[s] for s in others if tied(prio[start], prio[s], time)]
     return (REPLICATED if last else PARTLY if tied_for_last else NOT), numbers
@@ -229,8 +230,9 @@ H3 = Claim(
         "rival_priority": numbers.get("latest_other_on_path"),
         "margin": _difference(numbers["start_priority"], numbers.get("latest_other_on_path")),
         "resolution": numbers.get("resolution")},
-    summary=("subject: the start; rival: the latest other on-path state; margin: the start's priority minus the "
-             "rival's; resolution: the start's with the rival's"),
+    summary=("subject: the start; rival: the latest other on-path state (all of them, in path order, when several "
+             "are at one time but for round-off); margin: the start's priority minus the rival's; resolution: the "
+             "start's with the rival's (the widest)"),
     partly_because=lambda numbers: (f"{WITHIN_RESOLUTION}: the start with {', '.join(numbers['tied_with_start'])} "
                                     f"(resolution {significant(numbers['resolution'])})"),
 )

@@ -42,6 +42,7 @@ import numpy as np
 import xarray as xr
 
 from himo.measures import orders, states
+from himo.tolerances import same_time
 from himo.verdicts.vocabulary import (  # the verdicts, their causes and the priority definitions, defined there
     JUMPS_AHEAD,
     NOT,
@@ -81,8 +82,11 @@ VOCABULARY = {
         "grid only: the same whether the states are on the optimal path or not."),
     "precedes": (
         "a state a precedes b when priority(b) - priority(a) is at least the resolution between them; two "
-        "priorities closer than that are tied (neither precedes), never ordered by round-off. Ties do not "
-        "chain: a may be tied with b and b with c while a precedes c (`himo.measures.orders.precedes`)."),
+        "priorities closer than that are tied (neither precedes). Two priorities equal but for round-off "
+        "(within the fraction `himo.tolerances.PRIORITY_RTOL` of the larger: symmetric states) are one time, "
+        "never ordered, whatever the grid; where a claim names one state among priorities (its rival), it names "
+        "every state at that time. Ties do not chain: a may be tied with b and b with c while a precedes c "
+        "(`himo.measures.orders.precedes`)."),
     "rank": (
         "an on-path state's rank is 1 + the number of on-path states that precede it (1 = nothing precedes "
         "it; `priority_rank` + 1 in the measures, `rank` in results/priority_ranks.csv). States of one rank "
@@ -292,6 +296,24 @@ class Claim:
     order_based: bool = True
     partly_because: Callable[[dict], str] | None = None
     discussion: tuple[Discussion, ...] = ()
+
+
+def claimed_states(ds: xr.Dataset, claims: Sequence[Claim]) -> list[tuple[int, str]]:
+    """The states the claims of ``ds``'s paper environment name, with their roles, in
+    claim order, each state once; a claim that cannot name them on this run (no
+    clusters, no wormhole) names none."""
+    paper_env = str(ds.attrs.get("paper_env", ""))
+    found: dict[int, str] = {}
+    for claim in claims:
+        if claim.claimed is None or claim.paper_env != paper_env:
+            continue
+        try:
+            named = claim.claimed(ds)
+        except NotEvaluable:
+            continue
+        for state, role in named:
+            found.setdefault(int(state), role)
+    return list(found.items())
 
 
 #: The columns in which a claim summarizes the numbers of one decision (one row
@@ -568,13 +590,15 @@ def on_path_ties(ds: xr.Dataset) -> dict[int, list[int]]:
 
 
 def on_path_priority_order(ds: xr.Dataset) -> list[list]:
-    """On-path states in priority order (path order on equal times):
+    """On-path states in priority order (path order on priorities at one time, round-off
+    aside: :func:`himo.measures.orders.time_sort_keys`):
     ``[[label, priority, path position, rank], ...]`` (:func:`on_path_ranks`: equal
     ranks are tied)."""
     labels, prio, rank = states.labels(ds), priorities(ds), on_path_ranks(ds)
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}
-    ranked = sorted(rank, key=lambda s: (prio[s], position[s]))
+    key = orders.time_sort_keys(prio)
+    ranked = sorted(rank, key=lambda s: (key[s], position[s]))
     return [[labels[s], float(prio[s]), position[s], rank[s]] for s in ranked]
 
 
@@ -582,12 +606,14 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
     """For each claimed state, by label: on the path? its priority; does it lead, tie
     for the lead, jump ahead (of which states)? with which other on-path states (the
     goal and the claimed set aside) is it tied, and at what resolution is it compared
-    with the earliest of those others, the rival (``resolution_to_rival``)?"""
+    with the earliest of those others, the rival (``resolution_to_rival``; the widest
+    to any of them when several are at one time, round-off aside:
+    :func:`himo.measures.orders.earliest`)?"""
     prio, labels, time = priorities(ds), states.labels(ds), time_grid(ds)
     path = [int(s) for s in states.optimal_path(ds)]
     position = {s: i for i, s in enumerate(path)}
     others = [s for s in path if s != goal and s not in claimed and np.isfinite(prio[s])]
-    rival = min(others, key=lambda s: (prio[s], position[s]), default=None)
+    rivals = orders.earliest(prio, others)
     rank, ties = on_path_ranks(ds), on_path_ties(ds)
 
     def precedes(a: int, b: int) -> bool:
@@ -608,7 +634,8 @@ def lead_status(ds: xr.Dataset, claimed: Sequence[int], goal: int) -> dict:
             "leads": leads, "tied_for_lead": tied_for_lead,
             "jumps_ahead_of": [labels[o] for o in downstream],
             "tied_with": [labels[o] for o in ties[c] if o in others],
-            "resolution_to_rival": None if rival is None else float(orders.pair_resolution(time, prio[c], prio[rival])),
+            "resolution_to_rival": (float(np.max(orders.pair_resolution(time, prio[c], prio[rivals])))
+                                    if rivals else None),
         }
     return out
 
@@ -633,7 +660,8 @@ def lead_off_path(ds: xr.Dataset, state: int, goal: int, excluded: Sequence[int]
 #: What :func:`lead_summary` puts in the :data:`SUMMARY_FIELDS`, in words.
 LEAD_SUMMARY = (
     "subject: {subject} on the path; subject_priority and subject_rank: the earliest of theirs; rival: the "
-    "earliest on-path state that is neither the goal nor claimed, margin: its priority minus the subject's; "
+    "earliest on-path state that is neither the goal nor claimed (all of them, in path order, when several are at "
+    "one time but for round-off), margin: its priority minus the subject's; "
     "resolution: the earliest claimed state's resolution_to_rival; "
     "count: the on-path states between a claimed state and the goal that a claimed state jumps ahead of, of: "
     "how many on-path states lie between a claimed state and the goal")
@@ -646,12 +674,15 @@ def lead_summary(status: dict, order: list[list], goal: str) -> dict:
     on_path = {label: v for label, v in status.items() if v["on_path"] and "path_position" in v}
     summary = {"subject": " ".join(sorted(status))}
     if on_path:
-        first = min(on_path, key=lambda label: (on_path[label]["priority"], on_path[label]["path_position"]))
+        key = dict(zip(on_path, orders.time_sort_keys([v["priority"] for v in on_path.values()])))
+        first = min(on_path, key=lambda label: (key[label], on_path[label]["path_position"]))
         summary.update(subject=" ".join(sorted(on_path)), subject_priority=on_path[first]["priority"],
                        subject_rank=min(v["rank_on_path"] for v in on_path.values()))
-        rivals = [row for row in order if row[0] != goal and row[0] not in status]
+        rivals = [row for row in order if row[0] != goal and row[0] not in status]  # in priority order
         if rivals:
-            summary.update(rival=rivals[0][0], rival_priority=rivals[0][1], margin=rivals[0][1] - summary["subject_priority"],
+            at_once = [row[0] for row in rivals if same_time(row[1], rivals[0][1])]  # in path order
+            summary.update(rival=" ".join(at_once), rival_priority=rivals[0][1],
+                           margin=rivals[0][1] - summary["subject_priority"],
                            resolution=on_path[first]["resolution_to_rival"])
         nearest = min(v["path_position"] for v in on_path.values())
         between = {row[0] for row in rivals if row[2] > nearest}

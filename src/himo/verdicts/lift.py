@@ -4,7 +4,8 @@ The paper's thesis is that the natural step puts bottlenecks early: ahead of whe
 dynamic programming (DP), which settles states in order of their distance to the
 goal, would put them. The claims H2, R1 and W2 name those states (the Hanoi bridge,
 the doorways that enter the goal room, the wormhole's entrance and exit: each claim's
-``claimed``, :class:`himo.verdicts.judging.Claim`). For each run and each such state,
+``claimed``, :class:`himo.verdicts.judging.Claim`;
+:func:`himo.verdicts.judging.claimed_states`). For each run and each such state,
 and for the state from which it is crossed, the lift is
 
     lift = dp_rank - rank,
@@ -44,7 +45,7 @@ import xarray as xr
 
 from himo.measures import orders, states
 from himo.verdicts.baselines import method_family
-from himo.verdicts.judging import Claim, NotEvaluable, priorities, run_key, time_grid
+from himo.verdicts.judging import Claim, claimed_states, priorities, run_key, time_grid
 
 #: The columns of results/bottleneck_lift.csv, in order.
 LIFT_COLUMNS = ("run", "method", "family", "foresight", "paper_env", "compared", "state", "role", "on_path",
@@ -58,24 +59,6 @@ BEFORE = "before {role}"
 #: the grid).
 REQUIRED = ("objective", "priority", "optimal_path_position", "dp_priority")
 OPTIONAL = ("goal_distance", "cluster", "edge_source", "edge_target", *states.GRID_VARIABLES)
-
-
-def claimed_states(ds: xr.Dataset, claims: Sequence[Claim]) -> list[tuple[int, str]]:
-    """The states the claims of ``ds``'s paper environment name, with their roles, in
-    claim order, each state once; a claim that cannot name them on this run (no
-    clusters, no wormhole) names none."""
-    paper_env = str(ds.attrs.get("paper_env", ""))
-    found: dict[int, str] = {}
-    for claim in claims:
-        if claim.claimed is None or claim.paper_env != paper_env:
-            continue
-        try:
-            named = claim.claimed(ds)
-        except NotEvaluable:
-            continue
-        for state, role in named:
-            found.setdefault(int(state), role)
-    return list(found.items())
 
 
 def crossed_from(ds: xr.Dataset, state: int) -> int | None:
@@ -155,12 +138,11 @@ def lift_table(runs: Sequence[xr.Dataset], claims: Sequence[Claim] | None = None
     """One row per run and followed state (module docstring), the runs by paper
     environment and then by name, the states in claim order; runs of no paper
     environment have none."""
-    from himo.verdicts.baselines import METHOD_FAMILIES, comparison_runs, paper_environments
+    from himo.verdicts.baselines import compared_run_keys
 
     if claims is None:
         from himo.verdicts.claims import CLAIMS as claims
-    compared = {run_key(ds) for env in paper_environments(runs) for family in METHOD_FAMILIES
-                for ds in comparison_runs(runs, env, family).values()}
+    compared = compared_run_keys(runs)
     ordered = sorted(runs, key=lambda ds: (str(ds.attrs.get("paper_env", "")), run_key(ds)))
     return [row for ds in ordered for row in run_rows(ds, claims, run_key(ds) in compared)]
 

@@ -62,7 +62,8 @@ ROBUSTNESS_COLUMNS = ("claim", "paper_env", "env_key", "priority", "verdict", "p
                       *CHOICES,
                       "stop_reason", *SUMMARY_FIELDS)
 #: The columns of results/priority_ranks.csv.
-RANK_COLUMNS = ("paper_env", "env_key", "priority", "group", "variant", *CHOICES, "state", "path_position",
+RANK_COLUMNS = ("paper_env", "env_key", "priority", "group", "variant", "family", "compared", *CHOICES, "state",
+                "path_position",
                 "steps_to_goal", "priority_time", "rank", "tied_with", "role", "claimed_by")
 
 
@@ -161,13 +162,20 @@ def rank_table(runs: Sequence[xr.Dataset], records: dict, claims: Sequence[Claim
     (``start``, ``goal`` or empty) and the claims whose subject it is in that judgement.
 
     Every run judged by some claim appears (its choices and group are those of
-    ``records``); a definition the run has no variable for gives no rows.
+    ``records``), with its method family (:func:`himo.verdicts.baselines.method_family`;
+    empty for another method) and ``compared``: the run is one of those that vary the
+    foresight alone around its environment's main run, by family
+    (:func:`himo.verdicts.baselines.compared_run_keys`: the lines of the ranks figure);
+    a definition the run has no variable for gives no rows.
     """
+    from himo.verdicts.baselines import compared_run_keys, method_family
+
     described = {}
     for record in records.values():
         for key, run in record["robustness"].items():
             described.setdefault(key, run)
     subjects = _subjects(records, claims)
+    compared = compared_run_keys(runs)
     rows = []
     for ds in sorted(runs, key=run_key):
         key = run_key(ds)
@@ -188,8 +196,8 @@ def rank_table(runs: Sequence[xr.Dataset], records: dict, claims: Sequence[Claim
                 role = "start" if position == 0 else "goal" if position == len(path) - 1 else ""
                 rows.append({
                     "paper_env": run["paper_env"], "env_key": key, "priority": priority,
-                    "group": group_of(run), "variant": variant_of(run), **{name: run[name] for name in CHOICES},
-                    "state": labels[s], "path_position": position, "steps_to_goal": len(path) - 1 - position,
+                    "group": group_of(run), "variant": variant_of(run), "family": method_family(ds) or "",
+                    "compared": key in compared, **{name: run[name] for name in CHOICES}, "state": labels[s], "path_position": position, "steps_to_goal": len(path) - 1 - position,
                     "priority_time": float(prio[s]), "rank": ranks[s],
                     "tied_with": " ".join(labels[o] for o in ties[s]), "role": role,
                     "claimed_by": " ".join(sorted(c for c in subjects.get((key, priority), {})

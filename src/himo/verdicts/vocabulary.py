@@ -67,6 +67,8 @@ PAPER_PRIORITY = "peak"
 PRIORITY_MEANINGS = {"peak": "the peak of dPD/dt", "half": "the time PD~ first reaches 1/2"}
 #: Each definition as a figure's title names it.
 PRIORITY_TITLES = {"peak": "priority: peak of dPD/dt (paper)", "half": "priority: PD~ reaches 1/2"}
+#: Each definition as a panel's title names it, briefly.
+PRIORITY_SHORT = {"peak": "dPD/dt peak", "half": "PD~ = 1/2"}
 
 
 def alternative_priorities() -> list[str]:

@@ -187,7 +187,7 @@ def rank_figure(table: pd.DataFrame) -> Figure:
     """The on-path ranks against the foresight: a column of panels per paper
     environment, a row per method family under the paper's priority definition and
     one for HIMO under each other definition (see the module docstring)."""
-    series = table[table["compared"].astype(bool) & (table["paper_env"] != "")]
+    series = table[(table["compared"].astype(str).str.lower() == "true") & (table["paper_env"] != "")]
     if series.empty:
         with house_style():
             fig = Figure(figsize=(7.2, 1.5), layout="constrained")

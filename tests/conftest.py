@@ -120,3 +120,15 @@ def hanoi():
     from himo import make_env
 
     return make_env("hanoi")
+
+
+@pytest.fixture
+def run_entry():
+    """One run of ``himo run --runs``: ``run_entry(tmp_path, name, **solver settings)``, a
+    small Hanoi run whose files are named after ``name`` (paper environment hanoi)."""
+    def entry(tmp_path, name, **settings):
+        return {"trajectory": str(tmp_path / f"{name}-t.nc"), "measures": str(tmp_path / f"{name}-m.nc"),
+                "settings": {"lam": 0.9, "method": "natural", "step": 0.2, "max_iter": 150, **settings},
+                "provenance": {"env_key": name, "paper_env": "hanoi", "config": {"solver": settings}}}
+
+    return entry

@@ -73,13 +73,7 @@ def test_measures_cli_errors(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------- himo run
-def run_entry(tmp_path, name, **settings):
-    return {"trajectory": str(tmp_path / f"{name}-t.nc"), "measures": str(tmp_path / f"{name}-m.nc"),
-            "settings": {"lam": 0.9, "method": "natural", "step": 0.2, "max_iter": 150, **settings},
-            "provenance": {"env_key": name, "paper_env": "hanoi", "config": {"solver": settings}}}
-
-
-def test_run_writes_what_solve_then_measures_write(tmp_path):
+def test_run_writes_what_solve_then_measures_write(run_entry, tmp_path):
     """Each run of `himo run` gives the bytes `himo solve` and then `himo measures` give."""
     mdp = make_env("hanoi", n_disks=2)
     save_mdp(mdp, tmp_path / "h.nc")
@@ -96,7 +90,7 @@ def test_run_writes_what_solve_then_measures_write(tmp_path):
         assert alone_m.read_bytes() == open(entry["measures"], "rb").read()
 
 
-def test_run_counters_as_solve_counters(tmp_path):
+def test_run_counters_as_solve_counters(run_entry, tmp_path):
     """A run's "counters" is `himo solve --counters`: no leaves C and I out."""
     mdp = make_env("hanoi", n_disks=2)
     save_mdp(mdp, tmp_path / "h.nc")
@@ -107,7 +101,7 @@ def test_run_counters_as_solve_counters(tmp_path):
         assert "store_counters=False" in left.attrs["counters"]
 
 
-def test_run_builds_the_mdp_as_env_does(tmp_path):
+def test_run_builds_the_mdp_as_env_does(run_entry, tmp_path):
     """`himo run --env` solves the MDP `himo env` writes, and writes the same file."""
     assert main(["env", "hanoi", str(tmp_path / "h.nc"), "--param", "n_disks=2"]) == 0
     from_file, built = [run_entry(tmp_path, "file")], [run_entry(tmp_path, "built")]
@@ -126,7 +120,7 @@ def test_run_builds_the_mdp_as_env_does(tmp_path):
     (["h.nc", "--save-mdp", "x.nc"], ["--save-mdp go with --env"]),
     (["--env", "hanio"], ["unknown environment 'hanio'"]),
 ])
-def test_run_source_errors(tmp_path, capsys, source, words):
+def test_run_source_errors(run_entry, tmp_path, capsys, source, words):
     entries = json.dumps([run_entry(tmp_path, "a")])
     assert main(["run", *[str(tmp_path / w) if w.endswith(".nc") else w for w in source], "--runs", entries]) == 2
     err = capsys.readouterr().err
@@ -142,7 +136,7 @@ def test_run_source_errors(tmp_path, capsys, source, words):
     (None, ["--runs[1].settings", "lam must be"]),
     (None, ["--runs[1].counters", "auto, yes, no"]),
 ])
-def test_run_errors_name_the_run_and_write_nothing(tmp_path, capsys, runs, words):
+def test_run_errors_name_the_run_and_write_nothing(run_entry, tmp_path, capsys, runs, words):
     mdp = make_env("hanoi", n_disks=2)
     save_mdp(mdp, tmp_path / "h.nc")
     if runs is None:

@@ -9,13 +9,7 @@ from himo import make_env, save_mdp
 from himo.cli import main
 
 
-def run_entry(tmp_path, name, **settings):
-    return {"trajectory": str(tmp_path / f"{name}-t.nc"), "measures": str(tmp_path / f"{name}-m.nc"),
-            "settings": {"lam": 0.9, "method": "natural", "step": 0.2, "max_iter": 150, **settings},
-            "provenance": {"env_key": name, "paper_env": "hanoi", "config": {"solver": settings}}}
-
-
-def test_claims_cli_writes_the_robustness_tables(tmp_path):
+def test_claims_cli_writes_the_robustness_tables(run_entry, tmp_path):
     mdp = make_env("hanoi", n_disks=2)
     save_mdp(mdp, tmp_path / "h.nc")
     entries = [run_entry(tmp_path, "hanoi"), run_entry(tmp_path, "hanoi-lam0.8", lam=0.8)]

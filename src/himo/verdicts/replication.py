@@ -144,10 +144,13 @@ def report_section(report: str, name: str) -> str:
 
 
 def readme_summary(report: str) -> str:
-    """What the README carries of a written report: its :data:`README_SECTIONS`."""
+    """What the README carries of a written report: its :data:`README_SECTIONS`, with the
+    links that lead out of results/ (``../figures/lift.png``) made relative to the
+    repository's root, where the README is."""
     first, *others = README_SECTIONS
-    return "\n\n".join([report_section(report, first)]
-                       + [f"### {name}\n\n{report_section(report, name)}" for name in others])
+    text = "\n\n".join([report_section(report, first)]
+                         + [f"### {name}\n\n{report_section(report, name)}" for name in others])
+    return text.replace("](../", "](")
 
 
 def replace_readme_summary(readme: str, summary: str) -> str:

@@ -75,12 +75,26 @@ def test_comparison_table():
     assert rows["hanoi"]["resolution"] == pytest.approx(0.1) and rows["hanoi"]["n_compared"] == PATHS["hanoi"]
 
 
+def test_the_table_says_how_well_each_grid_resolves_its_order():
+    """HIMO's priorities 0.5 apart on a 0.1 grid: every pair ordered, resolution 0.1 of
+    their spread 2.5; the softmax run at 0.9, all within 0.05: no pair ordered (mostly
+    ties), no agreement to read; Kakade's run in HIMO's order agrees on every pair."""
+    rows = by_key(compared.comparison_table(baseline_runs()))
+    assert rows["hanoi"]["resolved_pairs"] == 1.0 and rows["hanoi"]["agree_with_himo"] == 1.0
+    assert rows["hanoi"]["relative_resolution"] == pytest.approx(0.1 / 2.5)
+    assert rows["fo-c"]["resolved_pairs"] == 0.0 < compared.MOSTLY_TIED and np.isnan(rows["fo-c"]["agree_with_himo"])
+    assert rows["np-a"]["agree_with_himo"] == 1.0
+    # the gradient run at 0.9 orders its path (a detour through h6) in reverse: on the
+    # states both paths pass, it orders no pair as HIMO does (HIMO's one swap is of h1)
+    assert rows["fo-a"]["agree_with_himo"] == 0.0
+
+
 def test_table_csv():
     text = compared.table_csv(compared.comparison_table(baseline_runs()))
     lines = text.splitlines()
     assert lines[0] == ",".join(compared.TABLE_COLUMNS)
-    assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.466667,0.6,0.1,6,6"
-    assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,,,0.1,6,1" in lines  # NaN: empty
+    assert lines[2] == "hanoi,HIMO,0.9,hanoi,newton,0.1,converged,120,1,0.866667,0.866667,0.466667,0.6,0.1,6,6,0.04,1,1"
+    assert "hanoi,softmax,0.9,fo-c,softmax,1,converged,120,1,,,,,0.1,6,1,2,0," in lines  # NaN: empty
     assert len(lines) == 1 + 12 and text.endswith("\n")
 
 

@@ -454,3 +454,16 @@ def test_the_readme_carries_a_summary_between_the_marks():
     assert readme.count(replication.README_START) == 1 and readme.count(replication.README_END) == 1
     block = readme.split(replication.README_START)[1].split(replication.README_END)[0]
     assert set(summary_verdicts(f"## Summary\n{block}\n## End\n")) == {claim.id for claim in registry.CLAIMS}
+
+
+def test_resolution_findings_name_the_runs_that_are_mostly_ties():
+    tables = make_tables()
+    for row in tables.baselines:
+        row["resolved_pairs"] = "0.3" if row["family"] == "softmax" else "0.9"
+        row["agree_with_himo"] = "1" if row["family"] == "HIMO" else "0.5"
+    found = {r.family: r for r in F.resolution_findings(tables, ["HIMO", "gradient", "softmax"])}
+    assert found["softmax"].mostly_tied == ["hanoi-softmax-0.9", "hanoi-softmax-0.97"]
+    assert found["gradient"].mostly_tied == [] and found["gradient"].agree == (0.5, 0.5)
+    assert found["HIMO"].resolved == (0.9, 0.9)
+    baselines = sections(report_of(tables))["Baselines"]
+    assert "mostly ties" in baselines and "hanoi-softmax-0.9" in baselines

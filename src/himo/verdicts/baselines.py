@@ -27,7 +27,7 @@ import xarray as xr
 from himo.io import csv_text
 from himo.measures import states
 from himo.verdicts.judging import run_key, runs_of
-from himo.measures.orders import path_ranks, tied
+from himo.measures.orders import path_ranks, precedes, tied
 
 
 # ------------------------------------------------------------ the runs compared
@@ -133,8 +133,12 @@ def reached_fraction(ds: xr.Dataset) -> float:
 TABLE_COLUMNS = (
     "paper_env", "family", "foresight", "env_key", "method", "step", "stop_reason", "n_iterations",
     "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "kendall_tau_gap", "kendall_tau_prior", "resolution",
-    "n_compared", "n_tie_groups",
+    "n_compared", "n_tie_groups", "relative_resolution", "resolved_pairs", "agree_with_himo",
 )
+#: A run whose rule orders fewer than this fraction of its on-path pairs (the others
+#: tied at its grid's resolution) is mostly ties: its order is read only where it
+#: resolves, never as a full order.
+MOSTLY_TIED = 0.5
 
 
 def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
@@ -143,9 +147,14 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
     agreement with the DP order (``kendall_tau_dp``, ``kendall_tau_dp_half``) and with
     the orders of decreasing gap of ``Q*`` and of the initial policy's ``Q``
     (``kendall_tau_gap``, ``kendall_tau_prior``: the mechanism's predictions,
-    docs/MATH.md, section 10), in the order environment, family, foresight."""
+    docs/MATH.md, section 10), and how well its grid resolves its own order
+    (:func:`resolution_columns`: the grid's resolution relative to the spread of its
+    on-path priorities, the fraction of its on-path pairs it orders, and of the pairs
+    it and HIMO's run at its foresight both order, the fraction ordered alike), in the
+    order environment, family, foresight."""
     rows = []
     for paper_env in paper_environments(runs):
+        himo = comparison_runs(runs, paper_env, "HIMO")
         for family in METHOD_FAMILIES:
             for foresight, ds in comparison_runs(runs, paper_env, family).items():
                 tau = ds["kendall_tau_dp"]
@@ -161,8 +170,56 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
                     "kendall_tau_prior": float(ds["kendall_tau_prior"]),
                     "resolution": float(tau.attrs["resolution"]),
                     "n_compared": int(tau.attrs["n_compared"]), "n_tie_groups": int(tau.attrs["n_tie_groups"]),
+                    **resolution_columns(ds, himo.get(foresight)),
                 })
     return rows
+
+
+def _path_order(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(states, priorities, time)``: the run's on-path states with a priority, in path order."""
+    prio = np.asarray(ds["priority"].values, dtype=float)
+    path = np.array([int(s) for s in states.optimal_path(ds) if np.isfinite(prio[s])], dtype=int)
+    return path, prio, np.asarray(ds["time"].values, dtype=float)
+
+
+def _pair_signs(prio: np.ndarray, path: np.ndarray, time: np.ndarray) -> dict[tuple[int, int], int]:
+    """``{(a, b): +1 | -1 | 0}`` for every pair a < b (state indices) of ``path``: +1 when
+    a precedes b by the rule, -1 when b precedes a, 0 tied."""
+    signs = {}
+    for i, a in enumerate(path):
+        for b in path[i + 1:]:
+            key = (min(a, b), max(a, b))
+            first, second = prio[key[0]], prio[key[1]]
+            signs[key] = 1 if precedes(first, second, time) else -1 if precedes(second, first, time) else 0
+    return signs
+
+
+def resolution_columns(ds: xr.Dataset, himo: xr.Dataset | None) -> dict:
+    """How well a run's time grid resolves its on-path order:
+
+    * ``relative_resolution``: the coarsest resolution at which two of its on-path
+      priorities are compared (``kendall_tau_dp``'s ``resolution``) over their spread
+      (latest minus earliest); near 1 or above, the grid cannot order them;
+    * ``resolved_pairs``: the fraction of its on-path pairs the rule orders (not tied;
+      below :data:`MOSTLY_TIED` the order is mostly ties);
+    * ``agree_with_himo``: of the pairs of states on both its and ``himo``'s path (HIMO's
+      run at the same foresight) that both runs order, the fraction they order alike;
+      empty without such a run or pair (and for HIMO itself, 1).
+    """
+    path, prio, time = _path_order(ds)
+    signs = _pair_signs(prio, path, time)
+    spread = float(prio[path].max() - prio[path].min()) if path.size else float("nan")
+    resolution = float(ds["kendall_tau_dp"].attrs["resolution"])
+    agree = float("nan")
+    if himo is not None:
+        h_path, h_prio, h_time = _path_order(himo)
+        h_signs = _pair_signs(h_prio, h_path, h_time)
+        both = [key for key in signs if key in h_signs and signs[key] and h_signs[key]]
+        if both:
+            agree = sum(signs[key] == h_signs[key] for key in both) / len(both)
+    return {"relative_resolution": resolution / spread if spread > 0 else float("nan"),
+            "resolved_pairs": (sum(1 for v in signs.values() if v) / len(signs)) if signs else float("nan"),
+            "agree_with_himo": agree}
 
 
 @dataclass(frozen=True)

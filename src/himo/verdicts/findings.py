@@ -381,6 +381,19 @@ class Baselines:
     tau_tables: list[tuple[str, TauTable]]  # (environment, a row per family)
     convergence: list[Convergence]
     verdicts: list[tuple[str, str, list[list[Stretch]]]]  # (claim, environment, verdicts by family)
+    resolution: list[Resolution]  # by family: how well the runs' grids resolve their orders
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How well a family's runs resolve their own on-path orders (results/baselines.csv's
+    ``resolved_pairs`` and ``agree_with_himo``): ranges over the runs, and the runs whose
+    orders are mostly ties (:data:`himo.verdicts.baselines.MOSTLY_TIED`)."""
+
+    family: str
+    resolved: tuple[float, float] | None  # (lowest, highest) fraction of on-path pairs ordered
+    agree: tuple[float, float] | None  # (lowest, highest) fraction ordered as HIMO orders them
+    mostly_tied: list[str]  # env_key
 
 
 def present_families(tables: Tables) -> list[str]:
@@ -409,7 +422,26 @@ def baselines(tables: Tables) -> Baselines:
         convergence.append(Convergence(family, len(rows), [r["env_key"] for r in rows if r["stop_reason"] != "converged"]))
     verdicts = [(claim, env, [stretches(foresight_profile(tables, claim, env, family)) for family in families])
                 for claim in tables.claim_ids() for env in claim_environments(tables, claim)]
-    return Baselines(families, ranges, tau_tables, convergence, verdicts)
+    return Baselines(families, ranges, tau_tables, convergence, verdicts, resolution_findings(tables, families))
+
+
+def resolution_findings(tables: Tables, families: list[str]) -> list[Resolution]:
+    """:class:`Resolution` of each family (a table without the columns gives none)."""
+    from himo.verdicts.baselines import MOSTLY_TIED
+
+    def span(values: list[float]) -> tuple[float, float] | None:
+        values = [v for v in values if not math.isnan(v)]
+        return (min(values), max(values)) if values else None
+
+    found = []
+    for family in families:
+        rows = [r for r in tables.baselines if r["family"] == family]
+        if not rows or "resolved_pairs" not in rows[0]:
+            continue
+        resolved = [number(r["resolved_pairs"]) for r in rows]
+        found.append(Resolution(family, span(resolved), span([number(r["agree_with_himo"]) for r in rows]),
+                                [r["env_key"] for r, v in zip(rows, resolved) if v < MOSTLY_TIED]))
+    return found
 
 
 # ------------------------------------------------------------------ the mechanism

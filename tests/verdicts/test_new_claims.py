@@ -84,6 +84,11 @@ def test_beside_method_pairs_each_himo_run_with_its_kakade_run():
     (pair,) = selection.variants["hanoi-lam0.8"][1][0]
     assert pair[1].attrs["env_key"] == "hanoi-kakade-lam0.8"
     assert J.BesideMethod("kakade")(C.N1, runs[:4]).main is None  # no kakade run: not evaluated
+    # a HIMO run of another placement is never set beside a kakade run of the main placement
+    inroom = fake([2.0, 1.0], path=[0, 1], roles={"goal": [1]}, attrs={
+        "env_key": "hanoi-inroom-lam0.8", "paper_env": "hanoi", "method": "natural", "foresight": 0.8, "step": 0.1})
+    inroom.attrs["start_state"] = "s1"  # starts elsewhere: another placement
+    assert "hanoi-inroom-lam0.8" not in J.BesideMethod("kakade")(C.N1, runs + [inroom]).variants
 
 
 def test_an_off_path_doorway_is_judged_as_if_its_route_had_been_taken():

@@ -320,6 +320,44 @@ class Atlas:
     disagreements: list[Disagreement]
     n_judgements: int  # under the paper's definition
     disagreements_by_group: dict[str, int]
+    placements: list[PlacementProfile]  # the other placements, crossed with the foresight
+
+
+@dataclass(frozen=True)
+class PlacementProfile:
+    """A claim on an environment under another placement of start and goal, at each
+    foresight it was run, beside the main placement's verdict there."""
+
+    claim: str
+    paper_env: str
+    placement: str  # "<start> to <goal>"
+    by_foresight: list[tuple[float, str | None, str]]  # (foresight, the main placement's verdict, this one's)
+
+    @property
+    def moved(self) -> list[tuple[float, str | None, str]]:
+        """The foresights at which the placement gives another verdict."""
+        return [row for row in self.by_foresight if row[1] != row[2]]
+
+    def pair_at(self, foresight: float) -> list[str | None] | None:
+        """``[the main placement's verdict, this one's]`` at ``foresight``; None: not run there."""
+        return next(([main, verdict] for f, main, verdict in self.by_foresight if f == foresight), None)
+
+
+#: The atlas groups of the runs that vary the placement (alone, or with the foresight).
+PLACEMENT_GROUPS = ("placement", "foresight+placement")
+
+
+def placement_profiles(tables: Tables) -> list[PlacementProfile]:
+    """Every claim on every other placement run over the foresight grid (:data:`PLACEMENT_GROUPS`)."""
+    found = []
+    for claim in tables.claim_ids():
+        for env in claim_environments(tables, claim):
+            main = dict(foresight_profile(tables, claim, env))
+            rows = [r for r in tables.rows(claim) if r["paper_env"] == env and r["group"] in PLACEMENT_GROUPS]
+            for placement in dict.fromkeys(r["placement"] for r in rows):
+                mine = sorted((float(r["foresight"]), r["verdict"]) for r in rows if r["placement"] == placement)
+                found.append(PlacementProfile(claim, env, placement, [(f, main.get(f), v) for f, v in mine]))
+    return found
 
 
 def atlas(tables: Tables) -> Atlas:
@@ -338,7 +376,7 @@ def atlas(tables: Tables) -> Atlas:
         n_runs=len({row["env_key"] for row in tables.robustness}), foresights=foresights, verdicts=verdicts,
         groups=HIMO_GROUPS, moved=moved_verdicts(tables, HIMO_GROUPS), disagreements=disagreements,
         n_judgements=len([r for r in tables.robustness if r["priority"] == PAPER_PRIORITY]),
-        disagreements_by_group=by_group)
+        disagreements_by_group=by_group, placements=placement_profiles(tables))
 
 
 # ------------------------------------------------------------------ the baselines

@@ -218,7 +218,7 @@ class BesideMethod:
             if not paper_env or str(ds.attrs.get("method", "")) not in HIMO_METHODS:
                 continue
             match = reference_run(ds, [o for o in others if str(o.attrs.get("paper_env", "")) == paper_env],
-                                  ignore=("method",))
+                                  ignore=("method",), any_placement=False)  # the same MDP, start and goal
             if match is not None:
                 found.append((ds, match))
         return found
@@ -515,12 +515,14 @@ def main_run_of(ds: xr.Dataset, runs: Sequence[xr.Dataset]) -> xr.Dataset | None
     return found[0] if found else None
 
 
-def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset], ignore: tuple[str, ...] = ()) -> xr.Dataset | None:
+def reference_run(ds: xr.Dataset, references: Sequence[xr.Dataset], ignore: tuple[str, ...] = (),
+                  any_placement: bool = True) -> xr.Dataset | None:
     """Among ``references`` (runs of another paper environment, or of another method),
     the one made with ``ds``'s choices: all of :data:`CHOICES` but ``ignore`` alike, else
-    all but those and the placement; None if there is none. Of several, the first."""
+    (with ``any_placement``) all but those and the placement; None if there is none. Of
+    several, the first."""
     mine = choices(ds)
-    for ignored in (ignore, (*ignore, "placement")):
+    for ignored in ((ignore, (*ignore, "placement")) if any_placement else (ignore,)):
         for ref in references:
             theirs = choices(ref)
             if all(mine[n] == theirs[n] for n in CHOICES if n not in ignored):

@@ -127,10 +127,11 @@ def test_paper_config_runs():
     assert {key for key, run in runs.items() if "sweep" not in run} == own
     grid = config["sweeps"]["foresight"]["values"]
     assert len(grid) >= 9 and min(grid) == 0.8 and max(grid) == 0.995 and 0.9 in grid
-    # the foresight grid without the environments' own 0.9; the step sizes without 0.1;
-    # the printed E on Hanoi; one step rule and one dependent rule; both baselines and
-    # Kakade's natural gradient on the whole grid
-    n_swept = 3 * (len(grid) - 1) + 3 * 3 + 1 + 3 + 3 + 3 * 3 * len(grid)
+    # the foresight grid without the environments' own 0.9 (the three paper environments
+    # and the two in-room placements); the step sizes without 0.1; the printed E on Hanoi;
+    # one step rule and one dependent rule; both baselines and Kakade's natural gradient
+    # on the whole grid
+    n_swept = 5 * (len(grid) - 1) + 3 * 3 + 1 + 3 + 3 + 3 * 3 * len(grid)
     assert len(runs) == len(own) + n_swept
     assert "hanoi-lam0.9" not in runs and "hanoi-step0.1" not in runs
     assert (config["sweeps"]["gradient"]["values"] == config["sweeps"]["softmax"]["values"]

@@ -220,6 +220,7 @@ def write_runs(tmp_path, runs):
     return paths
 
 
+@pytest.mark.slow
 def test_cli_writes_png_pdf_and_csv(tmp_path):
     paths = write_runs(tmp_path, baseline_runs())
     out = tmp_path / "out"

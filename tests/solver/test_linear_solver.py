@@ -255,6 +255,7 @@ def test_the_setting_is_checked_and_resolved():
 
 @pytest.mark.parametrize("env, kwargs, chosen", [("grid", dict(rows=100, cols=100), "iterative"),
                                                  ("hanoi", dict(n_disks=8), "direct")])
+@pytest.mark.slow
 def test_auto_above_the_foresight_limit_decides_by_the_first_lu(env, kwargs, chosen):
     """At 0.995 a 100 x 100 grid's LU fills in (ratio 13) and a Hanoi tower's hardly
     (2.8): auto solves the first evaluation by that LU and then takes the solver the

@@ -291,6 +291,7 @@ def test_evaluate_claims_every_id_and_robustness():
     assert records["W1"]["numbers"] == {"reason": "no run with paper_env 'wormhole'"}
 
 
+@pytest.mark.slow
 def test_claims_json_schema_and_determinism():
     text = report.claims_json(J.evaluate_claims(C.CLAIMS, runs()))
     again = report.claims_json(J.evaluate_claims(C.CLAIMS, list(reversed(runs()))))
@@ -330,6 +331,7 @@ TOY = J.Claim(id="T1", figure="9", paper_env="hanoi", paper_text="The start has 
               definition="replicated: the start has a priority. not replicated: otherwise.", decide=decide_toy)
 
 
+@pytest.mark.slow
 def test_a_claim_added_to_the_registry_is_judged_and_written():
     registry = C.CLAIMS + (TOY,)
     records = J.evaluate_claims(registry, runs())

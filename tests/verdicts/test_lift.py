@@ -151,6 +151,7 @@ def test_lift_agrees_with_a_brute_force_recomputation(paper_runs):
     assert any(r["lift"] not in (0, None) for r in rows)  # these foresights move states off the DP order
 
 
+@pytest.mark.slow
 def test_lift_command_writes_table_and_figure_all_or_none(paper_runs, tmp_path, capsys):
     paths = []
     for ds in paper_runs:

@@ -247,6 +247,7 @@ def brute_force_ties(time, priority_of: dict) -> dict:
             for label, p in priority_of.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step, stored", [(1.0, None), (0.1, 40)])
 def test_the_claims_and_the_rank_table_agree_on_a_real_run(step, stored):
     """One rule: on a real run (step 1, which ties on-path priorities; and step 0.1

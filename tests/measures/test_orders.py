@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from himo.measures.orders import (
+    compare_pair_orders,
     compare_orders,
     grid_resolution,
     kendall_tau,
@@ -209,3 +210,15 @@ def test_compare_orders_by_hand():
     assert (compared.n_compared, compared.n_groups) == (4, 3)
     # a negative reference (no goal reachable) leaves the state out
     assert compare_orders(priorities, on_path, [0, 1, 2, -1, 9], time).n_compared == 3
+
+
+def test_compare_pair_orders_by_hand():
+    """States 0..3 ordered 0 < 1 < 2 < 3 by the first run (0.5 apart on a 0.1 grid); the
+    second puts 1 after 2 and 3, and ties 2 with 3 (0.05 apart on its grid): of the 6
+    pairs, 3 alike, 2 reversed ((1, 2), (1, 3)), 1 ordered by one run only (2, 3)."""
+    grid = np.arange(0.0, 5.0, 0.1)
+    first = np.array([1.0, 1.5, 2.0, 2.5])
+    second = np.array([1.0, 2.0, 1.5, 1.55])
+    found = compare_pair_orders(np.arange(4), first, grid, second, grid)
+    assert (found.alike, found.reversed, found.one_only) == (3, 2, 1)
+    assert found.reversed_pairs == [(1, 2), (1, 3)]

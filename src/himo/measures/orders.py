@@ -220,6 +220,33 @@ def pair_signs(values: np.ndarray, time: np.ndarray | None) -> np.ndarray:
     return (first.T - first)[np.triu_indices(first.shape[0], k=1)]
 
 
+@dataclass(frozen=True)
+class PairAgreement:
+    """Two runs' orders of the same states, pair by pair (:func:`compare_pair_orders`)."""
+
+    alike: int  # pairs both runs order, the same way
+    reversed: int  # pairs both runs order, opposite ways
+    one_only: int  # pairs one run orders and the other ties
+    reversed_pairs: list[tuple[int, int]]  # the reversed pairs, as (earlier, later) in the states' order
+
+
+def compare_pair_orders(states: np.ndarray, first: np.ndarray, first_time: np.ndarray | None,
+                        second: np.ndarray, second_time: np.ndarray | None) -> PairAgreement:
+    """The orders of ``states`` (indices) by the priorities ``first`` on the grid
+    ``first_time`` and by ``second`` on ``second_time``, each by the rule on its own grid
+    (:func:`pair_signs`), compared pair by pair: a comparison of two runs that needs no
+    common clock."""
+    states = np.asarray(states, dtype=int)
+    sx = pair_signs(np.asarray(first, dtype=float)[states], first_time)
+    sy = pair_signs(np.asarray(second, dtype=float)[states], second_time)
+    both = (sx != 0) & (sy != 0)
+    opposite = both & (sx != sy)
+    i, j = np.triu_indices(states.size, k=1)
+    return PairAgreement(alike=int((both & (sx == sy)).sum()), reversed=int(opposite.sum()),
+                         one_only=int(((sx != 0) ^ (sy != 0)).sum()),
+                         reversed_pairs=[(int(states[a]), int(states[b])) for a, b in zip(i[opposite], j[opposite])])
+
+
 def kendall_tau(priorities: np.ndarray, reference: np.ndarray, time: np.ndarray | None) -> float:
     """Kendall's tau-b between ``priorities`` (planning times, ordered by the rule on
     the time grid ``time``) and a ``reference`` order (for example the DP sweeps, exact).

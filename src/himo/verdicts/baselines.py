@@ -27,7 +27,7 @@ import xarray as xr
 from himo.io import csv_text
 from himo.measures import states
 from himo.verdicts.judging import run_key, runs_of
-from himo.measures.orders import path_ranks, precedes, tied
+from himo.measures.orders import compare_pair_orders, pair_signs, path_ranks, tied
 
 
 # ------------------------------------------------------------ the runs compared
@@ -182,18 +182,6 @@ def _path_order(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return path, prio, np.asarray(ds["time"].values, dtype=float)
 
 
-def _pair_signs(prio: np.ndarray, path: np.ndarray, time: np.ndarray) -> dict[tuple[int, int], int]:
-    """``{(a, b): +1 | -1 | 0}`` for every pair a < b (state indices) of ``path``: +1 when
-    a precedes b by the rule, -1 when b precedes a, 0 tied."""
-    signs = {}
-    for i, a in enumerate(path):
-        for b in path[i + 1:]:
-            key = (min(a, b), max(a, b))
-            first, second = prio[key[0]], prio[key[1]]
-            signs[key] = 1 if precedes(first, second, time) else -1 if precedes(second, first, time) else 0
-    return signs
-
-
 def resolution_columns(ds: xr.Dataset, himo: xr.Dataset | None) -> dict:
     """How well a run's time grid resolves its on-path order:
 
@@ -207,18 +195,18 @@ def resolution_columns(ds: xr.Dataset, himo: xr.Dataset | None) -> dict:
       empty without such a run or pair (and for HIMO itself, 1).
     """
     path, prio, time = _path_order(ds)
-    signs = _pair_signs(prio, path, time)
+    signs = pair_signs(prio[path], time)
     spread = float(prio[path].max() - prio[path].min()) if path.size else float("nan")
     resolution = float(ds["kendall_tau_dp"].attrs["resolution"])
     agree = float("nan")
     if himo is not None:
         h_path, h_prio, h_time = _path_order(himo)
-        h_signs = _pair_signs(h_prio, h_path, h_time)
-        both = [key for key in signs if key in h_signs and signs[key] and h_signs[key]]
-        if both:
-            agree = sum(signs[key] == h_signs[key] for key in both) / len(both)
+        common = path[np.isin(path, h_path)]
+        pairs = compare_pair_orders(common, prio, time, h_prio, h_time)
+        if pairs.alike + pairs.reversed:
+            agree = pairs.alike / (pairs.alike + pairs.reversed)
     return {"relative_resolution": resolution / spread if spread > 0 else float("nan"),
-            "resolved_pairs": (sum(1 for v in signs.values() if v) / len(signs)) if signs else float("nan"),
+            "resolved_pairs": float(np.mean(signs != 0)) if signs.size else float("nan"),
             "agree_with_himo": agree}
 
 

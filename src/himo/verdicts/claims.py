@@ -24,7 +24,7 @@ import xarray as xr
 
 from himo.measures import states
 from himo.measures.dataset import time_series
-from himo.measures.orders import earliest, latest, pair_resolution, precedes, tied
+from himo.measures.orders import compare_pair_orders, earliest, latest, pair_resolution, precedes, tied
 from himo.verdicts.judging import (
     LEAD_SUMMARY,
     BesideMethod,
@@ -538,33 +538,15 @@ def _orders_compared(ds: xr.Dataset, other: xr.Dataset) -> dict:
     HIMO's."""
     labels = states.labels(ds)
     mine, theirs = priorities(ds), priorities(other)
-    t_mine, t_theirs = time_grid(ds), time_grid(other)
     path = [int(s) for s in states.optimal_path(ds) if np.isfinite(mine[s]) and np.isfinite(theirs[s])]
-    alike = reversed_ = only_one = 0
-    reversed_pairs = []
-    for i, a in enumerate(path):
-        for b in path[i + 1:]:
-            order_mine = _sign(mine[a], mine[b], t_mine)
-            order_theirs = _sign(theirs[a], theirs[b], t_theirs)
-            if order_mine and order_theirs:
-                alike += order_mine == order_theirs
-                if order_mine != order_theirs:
-                    reversed_ += 1
-                    reversed_pairs.append(f"{labels[a]}-{labels[b]}")
-            elif order_mine or order_theirs:
-                only_one += 1
+    pairs = compare_pair_orders(np.array(path, dtype=int), mine, time_grid(ds), theirs, time_grid(other))
     lam = float(ds.attrs.get("foresight", math.nan))
     rescaled = theirs[path] / (1 - lam)
     relative = np.abs(rescaled - mine[path]) / np.maximum(np.abs(mine[path]), 1e-300)
     return {"run": run_key(ds), "npg_run": run_key(other), "n_on_path": len(path),
-            "pairs_alike": int(alike), "pairs_reversed": int(reversed_), "pairs_ordered_by_one_only": int(only_one),
-            "reversed_pairs": reversed_pairs,
+            "pairs_alike": pairs.alike, "pairs_reversed": pairs.reversed, "pairs_ordered_by_one_only": pairs.one_only,
+            "reversed_pairs": [f"{labels[a]}-{labels[b]}" for a, b in pairs.reversed_pairs],
             "median_relative_priority_difference": float(np.median(relative)) if path else None}
-
-
-def _sign(a: float, b: float, time: np.ndarray) -> int:
-    """+1 when a precedes b by the tie rule, -1 when b precedes a, 0 when tied."""
-    return 1 if precedes(a, b, time) else -1 if precedes(b, a, time) else 0
 
 
 def decide_N1(pairs: Sequence[tuple[xr.Dataset, xr.Dataset]]) -> Decision:

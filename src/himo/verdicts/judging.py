@@ -231,7 +231,7 @@ class BesideMethod:
                              missing=f"no main run of a paper environment has a {self.method} run beside it")
         return Selection(
             main=(main,),
-            names={"runs": [run_key(ds) for ds, _ in main],
+            names={"runs": sorted(run_key(ds) for ds, _ in main),  # as EveryMainRun: whatever the input order
                    "choices": {run_key(ds): choices(ds) for ds, _ in main}},
             variants={run_key(ds): (ds, ([(ds, other)],)) for ds, other in pairs},
         )

@@ -49,13 +49,16 @@ def solve(
     e_form: EForm = SolverSettings.e_form,
     storage_budget: float = SolverSettings.storage_budget,
     linear_solver: LinearSolverName = SolverSettings.linear_solver,
+    prior_seed: int = SolverSettings.prior_seed,
+    prior_concentration: float = SolverSettings.prior_concentration,
     initial_policy: np.ndarray | None = None,
     snapshots_between: int = 3,
     store_counters: bool | None = None,
     progress: bool = False,
     provenance: dict | None = None,
 ) -> xr.Dataset:
-    """Run HIMO on ``mdp`` from the uniform prior (Eq. 22) and return its trajectory.
+    """Run HIMO on ``mdp`` from the uniform prior (Eq. 22; or a prior drawn near it, ``prior_seed``)
+    and return its trajectory.
 
     The keyword arguments from ``lam`` to ``linear_solver`` are the solver settings, defined
     (with their defaults and constraints) in :mod:`himo.solver.settings`; with the
@@ -68,7 +71,8 @@ def solve(
         :func:`himo.load_mdp`.
     {solver_settings}
     initial_policy
-        A strictly positive ``(n_pairs,)`` policy to start from instead of the prior.
+        A strictly positive ``(n_pairs,)`` policy to start from instead of the prior
+        (not with ``prior_seed``).
     snapshots_between
         How many snapshots of C and I between the first and the last.
     store_counters
@@ -83,6 +87,7 @@ def solve(
     settings = SolverSettings(
         lam=lam, method=method, step=step, step_rule=step_rule, max_iter=max_iter, tol=tol,
         dependent=dependent, e_form=e_form, storage_budget=storage_budget, linear_solver=linear_solver,
+        prior_seed=prior_seed, prior_concentration=prior_concentration,
     )
     run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)
     optimum = value_iteration(mdp, settings.lam)

@@ -46,10 +46,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from himo.errors import ParameterError
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
 from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_solver
-from himo.solver.policy import dependent_pairs, free_pairs, validate_policy
+from himo.solver.policy import dependent_pairs, free_pairs, prior_policy, validate_policy
 from himo.solver.settings import SolverSettings
 from himo.solver.storage import THINNED_FRACTION, storage_capacity, thinned_positions
 from himo.solver.steps import (
@@ -119,8 +120,12 @@ def run_himo(
     initial_policy: np.ndarray | None = None,
     progress: bool = False,
 ) -> Run:
-    """Iterate HIMO from ``initial_policy`` (default: the uniform prior, Eq. 22)."""
-    policy = mdp.uniform_policy() if initial_policy is None else validate_policy(mdp, initial_policy)
+    """Iterate HIMO from ``initial_policy`` (default: the prior of the settings, the uniform
+    one of Eq. 22 unless ``prior_seed`` draws one near it: :func:`~himo.solver.policy.prior_policy`)."""
+    if initial_policy is not None and settings.prior_seed:
+        raise ParameterError("give either an initial policy or prior_seed, not both: each sets where the run starts")
+    policy = (prior_policy(mdp, settings.prior_seed, settings.prior_concentration) if initial_policy is None
+              else validate_policy(mdp, initial_policy))
     adaptive = settings.dependent == "argmax"
     dependent = dependent_pairs(mdp, settings.dependent, policy)
     run = Run(dependent=dependent, capacity=storage_capacity(mdp, settings.storage_budget))

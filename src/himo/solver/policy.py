@@ -86,6 +86,35 @@ def score_projection(mdp: MDP, policy: np.ndarray, dependent: np.ndarray) -> sp.
     )
 
 
+def prior_policy(mdp: MDP, seed: int = 0, concentration: float = 100.0) -> np.ndarray:
+    """The policy a run starts from, as a pairs vector: for ``seed = 0`` the uniform
+    prior of Eq. 22, ``pi_ij = 1 / |A_i|``; for a positive ``seed`` a prior drawn near it.
+
+    The drawn prior gives each state ``i`` with ``k = |A_i|`` actions the probabilities
+    ``pi_i ~ Dirichlet(c/k, ..., c/k)`` (``c = concentration``), independently across
+    states: their mean is the uniform prior, and each probability's standard deviation
+    is ``sqrt((1/k)(1 - 1/k) / (c + 1))``. The draw is ``Gamma(c/k)`` per pair in pair
+    order, normalized per state (the Dirichlet distribution's construction), by
+    ``numpy.random.default_rng(seed)``: the same seed gives the same prior on the same
+    MDP, bit for bit, with the pinned NumPy. A state with one action keeps probability 1.
+    Every probability is positive (a Gamma variate of positive shape is, and Eq. 21
+    takes the log); a draw that underflows to 0 (a concentration so small that the
+    prior is nearly deterministic) is an error naming the state.
+    """
+    if seed == 0:
+        return mdp.uniform_policy()
+    shape = concentration / mdp.actions_per_state[mdp.pair_state]
+    draws = np.random.default_rng(seed).standard_gamma(shape)
+    with np.errstate(invalid="ignore"):  # a state whose draws all underflow: 0/0, named below
+        policy = draws / state_sums(mdp, draws)[mdp.pair_state]
+    if np.any(policy <= 0) or not np.all(np.isfinite(policy)):
+        worst = mdp.pair_state[np.flatnonzero(~(policy > 0))[0]]
+        raise ParameterError(
+            f"prior_concentration {concentration:g} is too small: the prior drawn with seed {seed} gives an "
+            f"action of state {mdp.state_labels[worst]!r} probability 0 (Eq. 21 takes its log)")
+    return policy
+
+
 def validate_policy(mdp: MDP, policy: np.ndarray, where: str = "initial policy") -> np.ndarray:
     """Check that ``policy`` is a strictly positive policy over ``mdp``'s pairs."""
     policy = np.asarray(policy, dtype=float)

@@ -134,6 +134,22 @@ class SolverSettings:
         exclusiveMinimum=0,
     )
     linear_solver: LinearSolverName = _setting("auto", LINEAR_SOLVER_HELP)
+    prior_seed: int = _setting(
+        0,
+        "where the run starts: 0, the uniform prior of Eq. 22 (pi_ij = 1 / |A_i|); a positive seed, a "
+        "prior drawn near it, each state's action probabilities from a symmetric Dirichlet distribution "
+        "of total concentration prior_concentration, by numpy.random.default_rng(prior_seed) "
+        "(himo.solver.policy.prior_policy): how firm the priorities are against the start",
+        minimum=0,
+    )
+    prior_concentration: float = _setting(
+        100.0,
+        "the total concentration c of a drawn prior (prior_seed > 0): each state's k action "
+        "probabilities are Dirichlet(c/k, ..., c/k), whose mean is the uniform prior and whose "
+        "standard deviation is sqrt((1/k)(1 - 1/k) / (c + 1)) (0.043 for c = 100, k = 4); "
+        "larger is nearer the uniform prior",
+        exclusiveMinimum=0,
+    )
 
     def __post_init__(self) -> None:
         for name, schema in setting_schemas().items():

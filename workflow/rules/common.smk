@@ -82,13 +82,19 @@ def get_job_mdp_args(job):
 
 
 def get_job_files(job, template):
-    """A file of each run of a job: `template` is pipeline.TRAJECTORY_FILE or MEASURES_FILE."""
+    """A file of each run of a job: `template` is pipeline.MEASURES_FILE (every run has one)."""
     return [template.format(key=key) for key in JOBS[job]]
+
+
+def get_job_trajectory_files(job):
+    """The trajectory files of a job's runs that keep one (not the variants', unless
+    the config's variant_trajectories)."""
+    return pipeline.job_trajectory_files(JOBS[job], RUNS, config["variant_trajectories"])
 
 
 def get_job_runs(job):
     """The JSON `himo run --runs` takes: each run's files, solver settings and provenance."""
-    return pipeline.job_runs_json(JOBS[job], RUNS, config["variant_counters"])
+    return pipeline.job_runs_json(JOBS[job], RUNS, config["variant_counters"], config["variant_trajectories"])
 
 
 def get_job_log(job):

@@ -11,6 +11,7 @@ rule replication:
         robustness=rules.claims.output.robustness,
         baselines=rules.baselines.output.csv,
         lift=rules.lift.output.csv,
+        priors=rules.baselines.output.priors,
         shown=get_named_figure_files(),
         figures=[*rules.robustness_figures.output, rules.baselines.output.png, rules.lift.output.png],
         code=get_code("replication"),
@@ -23,4 +24,4 @@ rule replication:
         "results/replication.log",
     shell:
         "himo replication {input.claims} {input.robustness} {input.baselines} {input.lift}"
-        " --md {output.md} --metadata {output.metadata} {params.shown} > {log} 2>&1"
+        " --priors {input.priors} --md {output.md} --metadata {output.metadata} {params.shown} > {log} 2>&1"

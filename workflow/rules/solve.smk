@@ -1,5 +1,6 @@
 # Stages 2 and 3: HIMO on each run's MDP, results/<key>/trajectory.nc, and the
-# measures of section 4, results/<key>/measures.nc.
+# measures of section 4, results/<key>/measures.nc. The variants of the paper
+# environments keep only their measures (config: variant_trajectories).
 #
 # One job solves and measures a group of runs on the same MDP in one process
 # (`himo run`, which writes for each run exactly what `himo solve` and then
@@ -24,7 +25,7 @@ for job in get_job_names():
             code=get_code("run"),
         output:
             mdp=get_job_mdp_output(job),
-            trajectories=get_job_files(job, pipeline.TRAJECTORY_FILE),
+            trajectories=get_job_trajectory_files(job),
             measures=get_job_files(job, pipeline.MEASURES_FILE),
         params:
             mdp=get_job_mdp_args(job),

@@ -45,7 +45,8 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-mdp", default=None, metavar="OUT.nc",
                         help="also write the MDP built with --env, as 'himo env NAME OUT.nc' writes it")
     parser.add_argument("--runs", required=True, metavar="JSON",
-                        help='a JSON list with one object per run: {"trajectory": OUT.nc, "measures": OUT.nc, '
+                        help='a JSON list with one object per run: {"trajectory": OUT.nc (or null: do not keep '
+                             'it), "measures": OUT.nc, '
                              '"settings": {solver settings, as the options of himo solve}, "provenance": '
                              '{attributes to record}, and optionally "counters": auto | yes | no, as himo solve '
                              '--counters (default auto)}')
@@ -85,9 +86,10 @@ def _run(args: argparse.Namespace) -> None:
     for run in runs:
         trajectory = solve(mdp, **run["settings"], provenance=run["provenance"],
                            store_counters=COUNTERS[run.get("counters", "auto")])
-        write_netcdf(trajectory, run["trajectory"])
+        if run["trajectory"] is not None:
+            write_netcdf(trajectory, run["trajectory"])
         write_netcdf(measures_dataset(trajectory, mdp), run["measures"])
-        print(solve_summary(trajectory, run["trajectory"]), file=sys.stderr)
+        print(solve_summary(trajectory, run["trajectory"] or run["measures"]), file=sys.stderr)
 
 
 def _run_list(text: str) -> list[dict]:

@@ -325,18 +325,35 @@ def job_mdp_output(job: str, jobs: dict[str, list[str]], runs: dict[str, dict]) 
     return [ENV_FILE.format(key=key)] if first == job else []
 
 
-def job_runs_json(job_keys: list[str], runs: dict[str, dict], variant_counters: bool = False) -> str:
-    """The JSON list ``himo run`` takes: per run its trajectory and measures files, its
+def job_runs_json(job_keys: list[str], runs: dict[str, dict], variant_counters: bool = False,
+                  variant_trajectories: bool = False) -> str:
+    """The JSON list ``himo run`` takes: per run its trajectory file (null when the run
+    keeps none: :func:`stores_trajectory`) and measures file, its
     solver settings, the provenance ``himo solve --provenance`` would record, and
     whether to store the counters C and I (``himo solve --counters``): ``auto`` (when
     the MDP is small enough), but ``no`` for a variant of a paper environment
     (:func:`is_variant`) unless ``variant_counters``."""
     return json.dumps([
-        {"trajectory": TRAJECTORY_FILE.format(key=key), "measures": MEASURES_FILE.format(key=key),
+        {"trajectory": (TRAJECTORY_FILE.format(key=key) if stores_trajectory(key, runs[key], variant_trajectories)
+                        else None),
+         "measures": MEASURES_FILE.format(key=key),
          "settings": runs[key]["solver"], "provenance": provenance(key, runs[key]),
          "counters": "no" if is_variant(key, runs[key]) and not variant_counters else "auto"}
         for key in job_keys
     ], sort_keys=True)
+
+
+def stores_trajectory(key: str, run: dict, variant_trajectories: bool = False) -> bool:
+    """Whether run ``key`` keeps its trajectory file: every run but the variants of a
+    paper environment (:func:`is_variant`), whose measures are all that is read
+    downstream, unless ``variant_trajectories``."""
+    return variant_trajectories or not is_variant(key, run)
+
+
+def job_trajectory_files(job_keys: list[str], runs: dict[str, dict], variant_trajectories: bool = False) -> list[str]:
+    """The trajectory files a job writes: those of its runs that keep one (:func:`stores_trajectory`)."""
+    return [TRAJECTORY_FILE.format(key=key) for key in job_keys
+            if stores_trajectory(key, runs[key], variant_trajectories)]
 
 
 # ---------------------------------------------------------- the jobs' arguments

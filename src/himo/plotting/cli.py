@@ -65,6 +65,9 @@ def _baselines_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", default=None, metavar="OUT.csv",
                         help="also write the table of the compared runs (one row per run: method, foresight, "
                              "Kendall tau against the DP order, resolution, ...)")
+    parser.add_argument("--priors", default=None, metavar="OUT.csv",
+                        help="also write the same table for the runs from priors drawn near the uniform one "
+                             "(setting prior_seed), each setting's uniform-prior run first (results/prior_runs.csv)")
 
 
 @command("baselines", "draw the baselines figure: the on-path priority orders of HIMO, the first-order "
@@ -72,7 +75,7 @@ def _baselines_args(parser: argparse.ArgumentParser) -> None:
          _baselines_args)
 def _baselines(args: argparse.Namespace) -> None:
     _draw_off_screen()
-    from himo.verdicts.baselines import comparison_table, paper_environments, table_csv
+    from himo.verdicts.baselines import PRIOR_COLUMNS, comparison_table, paper_environments, prior_table, table_csv
     from himo.plotting.baselines import baselines_figure, read_measures
     from himo.plotting.figures import write_figure
 
@@ -81,6 +84,8 @@ def _baselines(args: argparse.Namespace) -> None:
         raise HimoError("no run of a paper environment among the measures files (attribute paper_env: "
                         "hanoi, fourrooms or wormhole): the baselines figure compares those")
     extra = {args.csv: table_csv(comparison_table(runs))} if args.csv is not None else {}
+    if args.priors is not None:
+        extra[args.priors] = table_csv(prior_table(runs), PRIOR_COLUMNS)
     write_figure(baselines_figure(runs), args.png, args.pdf, extra)
 
 

@@ -46,6 +46,7 @@ from himo.errors import HimoError
 from himo.io import read_csv
 from himo.plotting.figures import house_style
 from himo.plotting.labels import spread
+from himo.verdicts.priors import PRIOR_GROUP
 from himo.verdicts.robustness import group_order
 from himo.verdicts.vocabulary import (
     NOT,
@@ -119,9 +120,13 @@ def heatmap_layout(table: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tup
 
 
 def verdict_heatmap(table: pd.DataFrame) -> Figure:
-    """The heat map of verdicts, one panel per priority definition in ``table``."""
+    """The heat map of verdicts, one panel per priority definition in ``table``: a cell per
+    claim and variant. The runs from drawn priors (group ``prior``: several runs, one per
+    seed, under one label) are left out: their spread is a table of the report
+    (:mod:`himo.verdicts.priors`), not one run's verdict."""
     import seaborn as sns
 
+    table = table[table["group"] != PRIOR_GROUP]
     rows, columns = heatmap_layout(table)
     priorities = sorted(set(table["priority"]), key=lambda p: (p != PAPER_PRIORITY, p))
     codes = {verdict: i for i, verdict in enumerate(VERDICT_COLOURS)}

@@ -26,7 +26,7 @@ import xarray as xr
 
 from himo.io import csv_text
 from himo.measures import states
-from himo.verdicts.judging import run_key, runs_of
+from himo.verdicts.judging import prior_seed, run_key, runs_of
 from himo.measures.orders import compare_pair_orders, pair_signs, path_ranks, tied
 
 
@@ -49,19 +49,24 @@ REACHED_FRACTION = 0.99
 
 def method_family(ds: xr.Dataset) -> str | None:
     """The family of :data:`METHOD_FAMILIES` the run's ``method`` belongs to (None: another)."""
-    method = str(ds.attrs.get("method", ""))
+    return family_of_method(str(ds.attrs.get("method", "")))
+
+
+def family_of_method(method: str) -> str | None:
+    """The family of :data:`METHOD_FAMILIES` a ``method`` belongs to (None: another)."""
     return next((family for family, methods in METHOD_FAMILIES.items() if method in methods), None)
 
 
 def held_fixed(ds: xr.Dataset, family: str) -> dict:
     """The choices a run must share with its environment's main run to be compared
     with it: the environment (its builder ``environment`` and every ``env_*``
-    attribute but ``env_key``: rewards, sizes, maps), the dependent-action rule and
-    the form of ``E``; for HIMO also the step, so that the line varies the foresight
+    attribute but ``env_key``: rewards, sizes, maps), the dependent-action rule,
+    the form of ``E`` and the prior (``prior_seed``); for HIMO also the step, so that the line varies the foresight
     only. (The first-order runs take their own step: see docs/MATH.md, section 9.)"""
     a = ds.attrs
     fixed = {name: _plain(value) for name, value in a.items() if name.startswith("env_") and name != "env_key"}
-    fixed.update(environment=a.get("environment"), dependent_rule=a.get("dependent_rule"), e_form=a.get("e_form"))
+    fixed.update(environment=a.get("environment"), dependent_rule=a.get("dependent_rule"), e_form=a.get("e_form"),
+                 prior_seed=int(a.get("prior_seed", 0)))
     if family == "HIMO":
         fixed["step"] = _plain(a.get("step"))
     return fixed
@@ -135,6 +140,8 @@ TABLE_COLUMNS = (
     "reached_fraction", "kendall_tau_dp", "kendall_tau_dp_half", "kendall_tau_gap", "kendall_tau_prior", "resolution",
     "n_compared", "n_tie_groups", "relative_resolution", "resolved_pairs", "agree_with_himo",
 )
+#: The columns of :func:`prior_table` (results/prior_runs.csv): the table's, and the prior's seed.
+PRIOR_COLUMNS = (*TABLE_COLUMNS[:3], "seed", "prior_concentration", *TABLE_COLUMNS[3:])
 #: A run whose rule orders fewer than this fraction of its on-path pairs (the others
 #: tied at its grid's resolution) is mostly ties: its order is read only where it
 #: resolves, never as a full order.
@@ -157,21 +164,67 @@ def comparison_table(runs: Sequence[xr.Dataset]) -> list[dict]:
         himo = comparison_runs(runs, paper_env, "HIMO")
         for family in METHOD_FAMILIES:
             for foresight, ds in comparison_runs(runs, paper_env, family).items():
-                tau = ds["kendall_tau_dp"]
-                a = ds.attrs
-                rows.append({
-                    "paper_env": paper_env, "family": family, "foresight": foresight,
-                    "env_key": str(a.get("env_key", "")), "method": str(a.get("method", "")),
-                    "step": _plain(a.get("step")), "stop_reason": str(a.get("stop_reason", "")),
-                    "n_iterations": _plain(a.get("n_iterations")),
-                    "reached_fraction": reached_fraction(ds),
-                    "kendall_tau_dp": float(tau), "kendall_tau_dp_half": float(ds["kendall_tau_dp_half"]),
-                    "kendall_tau_gap": float(ds["kendall_tau_gap"]),
-                    "kendall_tau_prior": float(ds["kendall_tau_prior"]),
-                    "resolution": float(tau.attrs["resolution"]),
-                    "n_compared": int(tau.attrs["n_compared"]), "n_tie_groups": int(tau.attrs["n_tie_groups"]),
-                    **resolution_columns(ds, himo.get(foresight)),
-                })
+                rows.append(_table_row(ds, paper_env, family, foresight, himo.get(foresight)))
+    return rows
+
+
+def _table_row(ds: xr.Dataset, paper_env: str, family: str, foresight: float, himo: xr.Dataset | None) -> dict:
+    """A row of :data:`TABLE_COLUMNS` (and ``seed``) for run ``ds``; ``himo`` is the HIMO run
+    its order is compared with (:func:`resolution_columns`)."""
+    tau = ds["kendall_tau_dp"]
+    a = ds.attrs
+    return {
+        "paper_env": paper_env, "family": family, "foresight": foresight,
+        "env_key": str(a.get("env_key", "")), "method": str(a.get("method", "")),
+        "step": _plain(a.get("step")), "stop_reason": str(a.get("stop_reason", "")),
+        "n_iterations": _plain(a.get("n_iterations")),
+        "reached_fraction": reached_fraction(ds),
+        "kendall_tau_dp": float(tau), "kendall_tau_dp_half": float(ds["kendall_tau_dp_half"]),
+        "kendall_tau_gap": float(ds["kendall_tau_gap"]),
+        "kendall_tau_prior": float(ds["kendall_tau_prior"]),
+        "resolution": float(tau.attrs["resolution"]),
+        "n_compared": int(tau.attrs["n_compared"]), "n_tie_groups": int(tau.attrs["n_tie_groups"]),
+        "seed": prior_seed(ds), "prior_concentration": _plain(a.get("prior_concentration")) if prior_seed(ds) else None,
+        **resolution_columns(ds, himo),
+    }
+
+
+# ------------------------------------------------------------ the drawn priors
+def prior_runs(runs: Sequence[xr.Dataset], paper_env: str, family: str) -> dict[float, list[xr.Dataset]]:
+    """``{foresight: [run, ...]}``: the runs of ``family`` on ``paper_env`` started from a
+    prior drawn near the uniform one (``prior_seed`` > 0) that share every other choice of
+    :func:`held_fixed` with the main run, by seed; sorted by foresight."""
+    main = main_run(runs, paper_env)
+    if main is None:
+        return {}
+    fixed = {name: value for name, value in held_fixed(main, family).items() if name != "prior_seed"}
+    found: dict[float, list[xr.Dataset]] = {}
+    for ds in runs_of(runs, paper_env):
+        mine = held_fixed(ds, family)
+        if method_family(ds) == family and mine.pop("prior_seed") and mine == fixed:
+            found.setdefault(float(ds.attrs["foresight"]), []).append(ds)
+    return {f: sorted(found[f], key=prior_seed) for f in sorted(found)}
+
+
+def prior_table(runs: Sequence[xr.Dataset]) -> list[dict]:
+    """One row (:data:`PRIOR_COLUMNS`) per run from a drawn prior (:func:`prior_runs`), each
+    setting's run from the uniform prior first (the compared run of its family at its
+    foresight, ``seed`` empty; left out if there is none): the spread of the taus and
+    resolutions over the priors, beside the uniform prior's. ``agree_with_himo`` compares
+    a run with HIMO's from the same prior (seed) at its foresight."""
+    rows = []
+    for paper_env in paper_environments(runs):
+        himo_uniform = comparison_runs(runs, paper_env, "HIMO")
+        himo_drawn = {(f, prior_seed(ds)): ds for f, found in prior_runs(runs, paper_env, "HIMO").items()
+                      for ds in found}
+        for family in METHOD_FAMILIES:
+            uniform = comparison_runs(runs, paper_env, family)
+            for foresight, drawn in prior_runs(runs, paper_env, family).items():
+                if foresight in uniform:
+                    rows.append(_table_row(uniform[foresight], paper_env, family, foresight,
+                                           himo_uniform.get(foresight)))
+                rows += [_table_row(ds, paper_env, family, foresight, himo_drawn.get((foresight, prior_seed(ds))))
+                         for ds in drawn]
     return rows
 
 
@@ -286,7 +339,7 @@ def _order_column(name: str, ds: xr.Dataset | None, path: np.ndarray, priorities
     return OrderColumn(name, ds, rows, ranks, tied_rows, tau, resolution, reached)
 
 
-def table_csv(rows: Sequence[dict]) -> str:
+def table_csv(rows: Sequence[dict], columns: Sequence[str] = TABLE_COLUMNS) -> str:
     """:func:`comparison_table` as CSV text (results/baselines.csv): the :data:`TABLE_COLUMNS`,
-    written by :func:`himo.io.csv_text`."""
-    return csv_text(rows, TABLE_COLUMNS)
+    written by :func:`himo.io.csv_text` (:func:`prior_table` with :data:`PRIOR_COLUMNS`)."""
+    return csv_text(rows, columns)

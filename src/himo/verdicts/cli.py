@@ -56,6 +56,9 @@ def _replication_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("robustness", help="results/robustness.csv (from 'himo claims --csv')")
     parser.add_argument("baselines", help="results/baselines.csv (from 'himo baselines')")
     parser.add_argument("lift", help="results/bottleneck_lift.csv (from 'himo lift')")
+    parser.add_argument("--priors", default=None, metavar="PRIORS.csv",
+                        help="results/prior_runs.csv (from 'himo baselines --priors'): the runs from priors "
+                             "drawn near the uniform one, for the report's section on how firm the orders are")
     parser.add_argument("--md", required=True, help="the report to write (results/replication.md)")
     parser.add_argument("--metadata", required=True, metavar="OUT.yaml",
                         help="its ReScience C metadata to write (results/metadata.yaml)")
@@ -74,7 +77,7 @@ def _replication(args: argparse.Namespace) -> None:
     from himo.verdicts.replication import write_report
 
     try:
-        tables = Tables.read(args.claims, args.robustness, args.baselines, args.lift)
+        tables = Tables.read(args.claims, args.robustness, args.baselines, args.lift, args.priors)
     except (OSError, ValueError, KeyError) as err:
         raise HimoError(f"cannot read the results tables: {err}") from None
     report, metadata = write_report(tables, package_versions(), tuple(args.figure))

@@ -11,7 +11,12 @@ of :mod:`himo.verdicts.templates` word them. The tables (:class:`Tables`) are
 * ``results/robustness.csv`` (:mod:`himo.verdicts.robustness`): every claim on every
   variant, with the group of the atlas and the choices of each run;
 * ``results/baselines.csv`` (:mod:`himo.verdicts.baselines`): each run's agreement
-  with the dynamic-programming order, by method family and foresight.
+  with the dynamic-programming order, by method family and foresight;
+* ``results/bottleneck_lift.csv`` (:mod:`himo.verdicts.lift`): each claimed state's lift
+  on every run;
+* ``results/prior_runs.csv`` (optional; :func:`himo.verdicts.baselines.prior_table`):
+  the runs from priors drawn near the uniform one, whose spread
+  :mod:`himo.verdicts.priors` reads.
 
 **Every number is read, none is typed in**: a rerun with other results gives other
 findings. Findings that only one claim has (G1's ties, a fixed dependent action
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -36,6 +41,7 @@ from himo.io import read_csv
 from himo.tolerances import TAU_ATOL
 from himo.verdicts.baselines import METHOD_FAMILIES
 from himo.verdicts.robustness import GROUP_OF_CHOICE
+from himo.verdicts.priors import SettingSpread, prior_spread
 from himo.verdicts.thesis import Thesis, thesis_findings
 from himo.verdicts.vocabulary import NOT, PAPER_PRIORITY, PARTLY, REPLICATED, alternative_priorities, choice_value
 
@@ -86,12 +92,15 @@ class Tables:
     robustness: list[dict]  # results/robustness.csv rows (text cells)
     baselines: list[dict]  # results/baselines.csv rows (text cells)
     lift: list[dict]  # results/bottleneck_lift.csv rows (text cells)
+    priors: list[dict] = field(default_factory=list)  # results/prior_runs.csv rows (text cells; none: no such runs)
 
     @classmethod
-    def read(cls, claims: str | Path, robustness: str | Path, baselines: str | Path, lift: str | Path) -> "Tables":
-        """Read the four tables (:func:`himo.io.read_csv` for the CSV ones)."""
+    def read(cls, claims: str | Path, robustness: str | Path, baselines: str | Path, lift: str | Path,
+             priors: str | Path | None = None) -> "Tables":
+        """Read the tables (:func:`himo.io.read_csv` for the CSV ones); ``priors`` is optional."""
         return cls(claims=json.loads(Path(claims).read_text()), robustness=read_csv(robustness),
-                   baselines=read_csv(baselines), lift=read_csv(lift))
+                   baselines=read_csv(baselines), lift=read_csv(lift),
+                   priors=read_csv(priors) if priors is not None else [])
 
     def registered(self) -> list:
         """The registry's :class:`~himo.verdicts.judging.Claim` objects of the claims in the tables."""
@@ -667,6 +676,7 @@ class Findings:
     thesis: Thesis  # the answers to the paper's thesis (himo.verdicts.thesis)
     literal: list[LiteralVerdict]  # the claims under Eq. 20 as printed (step 1, E as printed)
     together: Together  # the bottleneck claims at each foresight, side by side
+    priors: list[SettingSpread]  # every claim, tau and lift over the drawn priors (himo.verdicts.priors)
 
     @property
     def all_replicated(self) -> bool:
@@ -696,4 +706,5 @@ def findings(tables: Tables) -> Findings:
         thesis=thesis_findings(tables.lift, tables.claims, present_families(tables)),
         literal=literal_verdicts(tables),
         together=together(tables),
+        priors=prior_spread(tables.priors, tables.robustness, tables.lift, tables.claim_ids()),
     )

@@ -436,7 +436,8 @@ def _with_priority_arguments(arguments: tuple, definition: str) -> tuple:
 
 # ---------------------------------------------------------------------- the runs
 #: The open choices of a run, each read from the run's attributes by :func:`choices`.
-CHOICES = ("method", "foresight", "step", "e_form", "dependent_rule", "goal_reward", "step_reward", "placement")
+CHOICES = ("method", "foresight", "step", "e_form", "dependent_rule", "goal_reward", "step_reward", "placement",
+           "seed")
 
 
 def run_key(ds: xr.Dataset) -> str:
@@ -459,7 +460,14 @@ def choices(ds: xr.Dataset) -> dict:
         "goal_reward": _plain(a.get("env_goal_reward")),
         "step_reward": _plain(a.get("env_step_reward")),
         "placement": placement(ds),
+        "seed": prior_seed(ds),
     }
+
+
+def prior_seed(ds: xr.Dataset) -> int | None:
+    """The seed of the prior the run started from (the setting ``prior_seed``); None for
+    the uniform prior of Eq. 22 (seed 0, or a run recorded before the setting existed)."""
+    return int(ds.attrs.get("prior_seed", 0)) or None
 
 
 def placement(ds: xr.Dataset) -> str:

@@ -65,7 +65,7 @@ def summary_markdown(found: Findings) -> str:
 
 def conclusion_markdown(found: Findings) -> str:
     """The report's conclusion: the paper's thesis answered (:mod:`himo.verdicts.thesis`), without a final newline."""
-    return render(CONCLUSION_TEMPLATE, t=found.thesis, claims=found.claims).strip("\n")
+    return render(CONCLUSION_TEMPLATE, t=found.thesis, claims=found.claims, priors=found.priors).strip("\n")
 
 
 def replication_markdown(found: Findings, versions: dict[str, str], figures: tuple[str, ...] = ()) -> str:

@@ -21,9 +21,11 @@ those judgements out for reading and drawing:
 main run of its paper environment (:func:`himo.verdicts.judging.varied_choices`):
 ``main`` (none), ``foresight``, ``step``, ``E form``, ``reward``, ``step rule``
 (HIMO's flow with the multiplicative step), ``dependent rule``, ``placement`` (of
-the start and the goal) and ``method`` (the first-order baselines, at each
-foresight). A run that varies another combination is in a group named by its
-choices joined with ``+``.
+the start and the goal), ``method`` (the first-order baselines, at each
+foresight) and ``prior`` (a run started from a prior drawn near the uniform one, the
+setting ``prior_seed``: of any method, at any foresight; its label is the method's
+family and the foresight, its seed in the column ``seed``). A run that varies another
+combination is in a group named by its choices joined with ``+``.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ from himo.verdicts.judging import (
     run_key,
     with_priority,
 )
+from himo.verdicts.baselines import family_of_method
+from himo.verdicts.priors import PRIOR_GROUP
 from himo.verdicts.vocabulary import PAPER_PRIORITY, PRIORITY_DEFINITIONS
 
 #: The groups of the atlas in the order they are shown; a group is named by the
 #: choices its runs vary (``reward`` stands for goal_reward and step_reward).
-GROUPS = ("main", "foresight", "step", "E form", "reward", "step rule", "dependent rule", "placement", "method")
+GROUPS = ("main", "foresight", "step", "E form", "reward", "step rule", "dependent rule", "placement", "method",
+          PRIOR_GROUP)
 #: The group of each single varied choice (``method`` is split by :func:`group_of`).
 GROUP_OF_CHOICE = {"foresight": "foresight", "step": "step", "e_form": "E form", "goal_reward": "reward",
                     "step_reward": "reward", "dependent_rule": "dependent rule", "placement": "placement"}
@@ -74,6 +79,8 @@ def group_of(run: dict) -> str:
     varied = list(run["varied"])
     if not varied:
         return "main"
+    if "seed" in varied:
+        return PRIOR_GROUP
     if "method" in varied:
         return "step rule" if run["method"] in STEP_RULE_METHODS and varied == ["method"] else "method"
     named = list(dict.fromkeys(GROUP_OF_CHOICE.get(name, name) for name in varied))
@@ -88,6 +95,8 @@ def variant_of(run: dict) -> str:
         return "main"
     if group == "method":
         return f"{run['method']} {_number(run['foresight'])}"
+    if group == PRIOR_GROUP:
+        return f"{family_of_method(run['method'])} {_number(run['foresight'])}"
     if group == "reward":
         return f"goal {_number(run['goal_reward'])}, step {_number(run['step_reward'])}"
     return ", ".join(_number(run[name]) for name in run["varied"])
@@ -103,7 +112,7 @@ def variant_sort_key(row: dict) -> tuple:
     the other choices (``row`` has ``group``, ``env_key`` and the choices)."""
     return (group_order(row["group"]), row["group"], str(row["method"]),
             *(_sortable(row[name]) for name in ("foresight", "step", "e_form", "dependent_rule", "goal_reward",
-                                                "step_reward", "placement")), row["env_key"])
+                                                "step_reward", "placement", "seed")), row["env_key"])
 
 
 def _sortable(value) -> tuple:

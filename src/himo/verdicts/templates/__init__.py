@@ -29,6 +29,7 @@ from typing import Iterable
 import jinja2
 
 from himo.verdicts import vocabulary
+from himo.verdicts.priors import firm_count
 from himo.verdicts.thesis import lift_row, lift_word
 from himo.verdicts.vocabulary import MISSING, VERDICT_BRIEF, VERDICT_LETTERS, choice_value, fixed, significant
 
@@ -67,6 +68,36 @@ def verdict_cell(verdicts: list[str] | None) -> str:
     return "" if verdicts is None else "/".join(letter(verdict) for verdict in verdicts)
 
 
+def prior_cell(claim) -> str:
+    """A claim's cell of the priors' table (a :class:`~himo.verdicts.priors.ClaimSpread`): the
+    uniform prior's verdict letter and how many drawn priors agree, then the others'
+    letters and counts: ``R 16/16``, ``P 9/16, R 7``."""
+    cell = f"{letter(claim.uniform)} {claim.agree}/{claim.n}"
+    others = sorted(claim.others.items(), key=lambda item: (-item[1], letter(item[0])))
+    return cell + "".join(f", {letter(verdict)} {count}" for verdict, count in others)
+
+
+def prior_cell_named(claim) -> str:
+    """:func:`prior_cell` after the claim's id: ``H1 P 9/16, R 7``."""
+    return f"{claim.claim} {prior_cell(claim)}"
+
+
+def spread_cell(spread, decimals: int | None = None) -> str:
+    """A number over the drawn priors (a :class:`~himo.verdicts.priors.Spread`): the
+    uniform prior's value, then the median and the range, ``0.81; 0.79 (0.70 to 0.85)``;
+    with ``decimals`` (taus) fixed decimals, else as counts are (lifts: whole ranks, a
+    median may be a half)."""
+    def number(value) -> str:
+        if value is None:
+            return MISSING
+        if decimals is not None:
+            return fixed(value, decimals)
+        return str(int(value)) if float(value).is_integer() else significant(value, 3)
+    if not spread.values:
+        return number(spread.uniform)
+    return f"{number(spread.uniform)}; {number(spread.median)} ({number(spread.low)} to {number(spread.high)})"
+
+
 def oneline(text: str) -> str:
     """A paragraph written over several template lines, on one line: each newline that
     more text follows, with the indentation around it, becomes one space (a newline at
@@ -80,7 +111,10 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(
         fixed=fixed, significant=significant, choice=choice_value, listing=listing, span=span, letter=letter,
-        tau_cell=tau_cell, verdict_cell=verdict_cell, oneline=oneline, lift_word=lift_word, lift_row=lift_row,
+        tau_cell=tau_cell, verdict_cell=verdict_cell, prior_cell=prior_cell, spread_cell=spread_cell,
+        prior_cell_named=prior_cell_named,
+        oneline=oneline, lift_word=lift_word, lift_row=lift_row, firm_count=firm_count,
+        lookup=lambda key, mapping: mapping.get(key, MISSING), prefix=lambda text, start: f"{start}{text}",
         brief=lambda verdict: VERDICT_BRIEF.get(verdict, verdict),
         json=lambda value: json.dumps(value, sort_keys=True, indent=1))
     environment.globals.update({name: value for name, value in vars(vocabulary).items() if name.isupper()},

@@ -118,6 +118,17 @@ def test_heatmap_layout_rows_by_claim_columns_by_group():
                        ("method", "gradient 0.9")]
 
 
+def test_the_drawn_priors_are_not_cells_of_the_heat_map():
+    """Runs from drawn priors (several per label) would overwrite each other's cell: the
+    heat map leaves them out, and is the same with them as without."""
+    table = robustness_table()
+    drawn = table[table["group"] == "main"].assign(group="prior", variant="HIMO 0.9", env_key="hanoi-prior1")
+    with_drawn = pd.concat([table, drawn], ignore_index=True)
+    assert atlas.heatmap_layout(with_drawn) == atlas.heatmap_layout(table)
+    grid = atlas.verdict_heatmap(with_drawn).axes[0].collections[0].get_array()
+    assert np.ma.allequal(grid, atlas.verdict_heatmap(table).axes[0].collections[0].get_array())
+
+
 def test_heatmap_cells_are_the_verdicts():
     fig = atlas.verdict_heatmap(robustness_table())
     paper, alternative = fig.axes[:2]

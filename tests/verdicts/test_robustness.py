@@ -124,10 +124,14 @@ def test_the_reference_run_has_the_same_choices():
     (["dependent_rule"], "natural", "dependent rule", "last"),
     (["placement"], "natural", "placement", "r2c3 to r9c10"),
     (["step", "foresight"], "natural", "step+foresight", "1, 0.95"),
+    (["seed"], "natural", "prior", "HIMO 0.95"),
+    (["foresight", "seed"], "newton", "prior", "HIMO 0.95"),
+    (["method", "foresight", "seed"], "gradient", "prior", "gradient 0.95"),
 ])
 def test_groups_and_variants(varied, method, group, variant):
     run = {"varied": varied, "method": method, "foresight": 0.95, "step": 1, "e_form": "printed",
-           "goal_reward": 0.0, "step_reward": -1.0, "dependent_rule": "last", "placement": "r2c3 to r9c10"}
+           "goal_reward": 0.0, "step_reward": -1.0, "dependent_rule": "last", "placement": "r2c3 to r9c10",
+           "seed": 3}
     assert R.group_of(run) == group and R.variant_of(run) == variant
 
 
@@ -280,3 +284,19 @@ def test_the_claims_and_the_rank_table_agree_on_a_real_run(step, stored):
         n_ties += sum(len(tied) for tied in ties.values())
     if step == 1.0:
         assert n_ties > 0  # the run has ties to agree on
+
+
+def test_a_drawn_prior_is_a_choice_of_its_own():
+    """A run from a drawn prior (attribute prior_seed > 0) varies the choice ``seed``: it is
+    never taken for the uniform prior's run of the same settings (nor the other way round)."""
+    main = hanoi_run("hanoi", **MAIN)
+    drawn = hanoi_run("hanoi-prior3", **MAIN, prior_seed=3, method="natural")
+    uniform_again = hanoi_run("hanoi-lam0.9", **MAIN, prior_seed=0, method="natural")
+    assert J.choices(drawn)["seed"] == 3 and J.choices(main)["seed"] is None
+    assert J.choices(uniform_again)["seed"] is None
+    assert J.varied_choices(drawn, main) == ["seed"]
+    assert J.varied_choices(uniform_again, main) == []
+    assert J.reference_run(drawn, [main]) is None
+    records = J.evaluate_claims(C.CLAIMS, [main, drawn])
+    rows = [row for row in R.robustness_table(records, C.CLAIMS) if row["env_key"] == "hanoi-prior3"]
+    assert rows and {(row["group"], row["variant"], row["seed"]) for row in rows} == {("prior", "HIMO 0.9", 3)}

@@ -131,7 +131,17 @@ def test_paper_config_runs():
     # and the two in-room placements); the step sizes without 0.1; the printed E on Hanoi;
     # one step rule and one dependent rule; both baselines and Kakade's natural gradient
     # on the whole grid
-    n_swept = 5 * (len(grid) - 1) + 3 * 3 + 1 + 3 + 3 + 3 * 3 * len(grid)
+    # and the drawn priors: HIMO and both first-order baselines at 0.9 and 0.98 on the
+    # three paper environments, each from every seed
+    seeds = config["sweeps"]["prior"]["values"]
+    prior_sweeps = [name for name, sweep in config["sweeps"].items() if sweep["setting"] == "prior_seed"]
+    assert len(seeds) >= 16 and 0 not in seeds
+    assert all(config["sweeps"][name]["values"] == seeds for name in prior_sweeps)
+    drawn = {(run["sweep"]["base"], run["solver"]["method"].replace("newton", "natural"), run["solver"]["lam"])
+             for run in runs.values() if pipeline.from_drawn_prior(run)}
+    assert drawn == {(env, method, lam) for env in ("hanoi", "fourrooms", "wormhole")
+                     for method in ("natural", "gradient", "softmax") for lam in (0.9, 0.98)}
+    n_swept = 5 * (len(grid) - 1) + 3 * 3 + 1 + 3 + 3 + 3 * 3 * len(grid) + len(prior_sweeps) * 3 * len(seeds)
     assert len(runs) == len(own) + n_swept
     assert "hanoi-lam0.9" not in runs and "hanoi-step0.1" not in runs
     assert (config["sweeps"]["gradient"]["values"] == config["sweeps"]["softmax"]["values"]
@@ -253,7 +263,11 @@ def test_job_runs_are_what_himo_run_takes():
     runs, _ = resolve(config)
     for name, keys in pipeline.resolve_jobs(runs, config["runs_per_job"]).items():
         listed = _run_list(pipeline.job_runs_json(keys, runs))
-        assert [entry["trajectory"] for entry in listed] == [f"results/{key}/trajectory.nc" for key in keys]
+        # the variants keep no trajectory (config variant_trajectories, false by default)
+        assert [entry["trajectory"] for entry in listed] == [
+            None if pipeline.is_variant(key, runs[key]) else f"results/{key}/trajectory.nc" for key in keys]
+        assert [entry["trajectory"] for entry in _run_list(pipeline.job_runs_json(
+            keys, runs, variant_trajectories=True))] == [f"results/{key}/trajectory.nc" for key in keys]
         assert [entry["measures"] for entry in listed] == [f"results/{key}/measures.nc" for key in keys]
         for key, entry in zip(keys, listed):
             assert set(entry) == {*RUN_KEYS, "counters"}

@@ -81,9 +81,11 @@ def get_job_mdp_args(job):
     return shlex.join(pipeline.job_mdp_args(job, JOBS, RUNS))
 
 
-def get_job_files(job, template):
-    """A file of each run of a job: `template` is pipeline.MEASURES_FILE (every run has one)."""
-    return [template.format(key=key) for key in JOBS[job]]
+def get_job_measures_files(job):
+    """The measures file of each run of a job; those of runs from drawn priors are temp():
+    removed once the tables that summarize them are written (--notemp keeps them)."""
+    files = [pipeline.MEASURES_FILE.format(key=key) for key in JOBS[job]]
+    return [temp(path) if pipeline.from_drawn_prior(RUNS[key]) else path for key, path in zip(JOBS[job], files)]
 
 
 def get_job_trajectory_files(job):

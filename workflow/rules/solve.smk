@@ -1,6 +1,8 @@
 # Stages 2 and 3: HIMO on each run's MDP, results/<key>/trajectory.nc, and the
 # measures of section 4, results/<key>/measures.nc. The variants of the paper
-# environments keep only their measures (config: variant_trajectories).
+# environments keep only their measures (config: variant_trajectories), and the
+# runs from drawn priors not even those once the tables that summarize them are
+# written (temp(); `snakemake --notemp` keeps them).
 #
 # One job solves and measures a group of runs on the same MDP in one process
 # (`himo run`, which writes for each run exactly what `himo solve` and then
@@ -26,7 +28,7 @@ for job in get_job_names():
         output:
             mdp=get_job_mdp_output(job),
             trajectories=get_job_trajectory_files(job),
-            measures=get_job_files(job, pipeline.MEASURES_FILE),
+            measures=get_job_measures_files(job),
         params:
             mdp=get_job_mdp_args(job),
             runs=get_job_runs(job),

@@ -350,6 +350,14 @@ def stores_trajectory(key: str, run: dict, variant_trajectories: bool = False) -
     return variant_trajectories or not is_variant(key, run)
 
 
+def from_drawn_prior(run: dict) -> bool:
+    """Whether a run starts from a prior drawn near the uniform one (setting ``prior_seed``
+    > 0): its measures are read by the tables that summarize the drawn priors (the claims,
+    the baselines' and the lift's) and then removed (Snakemake's ``temp``; ``--notemp``
+    keeps them)."""
+    return run["solver"].get("prior_seed", 0) > 0
+
+
 def job_trajectory_files(job_keys: list[str], runs: dict[str, dict], variant_trajectories: bool = False) -> list[str]:
     """The trajectory files a job writes: those of its runs that keep one (:func:`stores_trajectory`)."""
     return [TRAJECTORY_FILE.format(key=key) for key in job_keys

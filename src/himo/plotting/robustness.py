@@ -106,6 +106,13 @@ def read_table(path: str | Path, needs: tuple[str, ...]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ the heat map
+def one_run_per_cell(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows the heat map draws: all but the runs from drawn priors (group ``prior``),
+    several runs per setting under one label, whose spread is a table of the report
+    (:mod:`himo.verdicts.priors`), not one run's verdict."""
+    return table[table["group"] != PRIOR_GROUP]
+
+
 def heatmap_layout(table: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The rows ``[(claim, paper_env)]`` and columns ``[(group, variant)]`` of the heat map.
 
@@ -113,6 +120,7 @@ def heatmap_layout(table: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tup
     group (:func:`himo.verdicts.robustness.group_order`), then in the table's order
     (the tables are sorted by the choices).
     """
+    table = one_run_per_cell(table)
     rows = list(dict.fromkeys(zip(table["claim"], table["paper_env"])))
     columns = list(dict.fromkeys(zip(table["group"], table["variant"])))
     columns.sort(key=lambda c: group_order(c[0]))  # stable: the table's order within a group
@@ -121,12 +129,10 @@ def heatmap_layout(table: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tup
 
 def verdict_heatmap(table: pd.DataFrame) -> Figure:
     """The heat map of verdicts, one panel per priority definition in ``table``: a cell per
-    claim and variant. The runs from drawn priors (group ``prior``: several runs, one per
-    seed, under one label) are left out: their spread is a table of the report
-    (:mod:`himo.verdicts.priors`), not one run's verdict."""
+    claim and variant, one run each (:func:`one_run_per_cell`)."""
     import seaborn as sns
 
-    table = table[table["group"] != PRIOR_GROUP]
+    table = one_run_per_cell(table)
     rows, columns = heatmap_layout(table)
     priorities = sorted(set(table["priority"]), key=lambda p: (p != PAPER_PRIORITY, p))
     codes = {verdict: i for i, verdict in enumerate(VERDICT_COLOURS)}

@@ -119,10 +119,12 @@ class GroupTable:
 
 def robustness_tables(rows: list[dict]) -> list[GroupTable]:
     """One table per group of the atlas; the groups of one variant each (the methods
-    aside) share a table."""
+    aside) share a table. The drawn priors' group is left out: a cell holds one run's
+    verdict, and it has several runs per setting (:mod:`himo.verdicts.priors` counts them)."""
+    from himo.verdicts.priors import PRIOR_GROUP
     from himo.verdicts.robustness import group_order
 
-    groups = sorted({row["group"] for row in rows} - {"main"}, key=lambda g: (group_order(g), g))
+    groups = sorted({row["group"] for row in rows} - {"main", PRIOR_GROUP}, key=lambda g: (group_order(g), g))
     variants = {g: {row["variant"] for row in rows if row["group"] == g} for g in groups}
     singles = [g for g in groups if len(variants[g]) == 1 and g != "method"]
     tables = []

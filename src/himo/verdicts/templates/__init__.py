@@ -82,17 +82,21 @@ def prior_cell_named(claim) -> str:
     return f"{claim.claim} {prior_cell(claim)}"
 
 
+def spread_number(value) -> str:
+    """A lift or count over the drawn priors: a whole number as it is, a median between two
+    as ``-0.5``; no value is :data:`~himo.verdicts.vocabulary.MISSING`."""
+    if value is None:
+        return MISSING
+    return str(int(value)) if float(value).is_integer() else significant(value, 3)
+
+
 def spread_cell(spread, decimals: int | None = None) -> str:
     """A number over the drawn priors (a :class:`~himo.verdicts.priors.Spread`): the
     uniform prior's value, then the median and the range, ``0.81; 0.79 (0.70 to 0.85)``;
     with ``decimals`` (taus) fixed decimals, else as counts are (lifts: whole ranks, a
     median may be a half)."""
     def number(value) -> str:
-        if value is None:
-            return MISSING
-        if decimals is not None:
-            return fixed(value, decimals)
-        return str(int(value)) if float(value).is_integer() else significant(value, 3)
+        return fixed(value, decimals) if decimals is not None and value is not None else spread_number(value)
     if not spread.values:
         return number(spread.uniform)
     return f"{number(spread.uniform)}; {number(spread.median)} ({number(spread.low)} to {number(spread.high)})"
@@ -112,7 +116,7 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(
         fixed=fixed, significant=significant, choice=choice_value, listing=listing, span=span, letter=letter,
         tau_cell=tau_cell, verdict_cell=verdict_cell, prior_cell=prior_cell, spread_cell=spread_cell,
-        prior_cell_named=prior_cell_named,
+        prior_cell_named=prior_cell_named, spread_number=spread_number,
         oneline=oneline, lift_word=lift_word, lift_row=lift_row, firm_count=firm_count,
         lookup=lambda key, mapping: mapping.get(key, MISSING), prefix=lambda text, start: f"{start}{text}",
         brief=lambda verdict: VERDICT_BRIEF.get(verdict, verdict),

@@ -9,10 +9,12 @@ policy iteration on the same MDP.
 **Cases.** The paper's three environments at the default foresight; Gymnasium's
 FrozenLake-v1 (slippery and not), FrozenLake8x8-v1, CliffWalking-v1 and Taxi-v4 at
 foresight 0.95 (:func:`himo.from_gymnasium`); pymdptoolbox's ``small()`` and ``forest()``
-examples at the discount of their documentation, 0.9, and QuantEcon's ``DiscreteDP``
-example at its 0.95 (:func:`himo.from_arrays`; the arrays are the ones the importer's
-tests hold, as those packages print them); and random MDPs (:func:`random_mdps`), a third
-of them with near-tied actions.
+examples (``mdptoolbox.example``) at the discount of their documentation, 0.9,
+QuantEcon's ``DiscreteDP`` example of its documentation at its 0.95 and a
+``random_discrete_dp`` in the sparse state-action-pairs form at its beta
+(:func:`himo.from_arrays` on the arrays the packages' own functions make; both
+packages are pinned in requirements.lock); and random MDPs (:func:`random_mdps`), a
+third of them with near-tied actions.
 
 **Columns.** *PI* is policy iteration's number of evaluations
 (:func:`himo.solver.value_iteration.policy_iteration`, from the greedy policy of the
@@ -54,20 +56,30 @@ GYMNASIUM = (
 GYMNASIUM_LAM = 0.95
 RANDOM_SEED = 2026
 FIXED_MAX_ITER = 20_000
+#: QuantEcon's random_discrete_dp case: states, actions, successors of each pair
+QE_RANDOM_STATES, QE_RANDOM_ACTIONS, QE_RANDOM_SUCCESSORS = 200, 5, 10
 
 
 def named_cases() -> list[tuple[str, himo.MDP, float]]:
     """``(name, mdp, foresight)`` of every named case, in table order."""
-    from tests.importers.test_arrays import FOREST_P, FOREST_R, QE_Q, QE_R, SMALL_P, SMALL_R
+    import mdptoolbox.example
+    from quantecon.markov import random_discrete_dp
+
+    from tests.importers.test_arrays import QE_EXAMPLE
 
     lam = himo.SolverSettings().lam
     cases = [(name, himo.make_env(name), lam) for name in ("hanoi", "fourrooms", "wormhole")]
     cases += [(label, himo.from_gymnasium(env_id, **kwargs), GYMNASIUM_LAM) for env_id, kwargs, label in GYMNASIUM]
     cases += [
-        ("pymdptoolbox small()", himo.from_arrays("pymdptoolbox", P=SMALL_P, R=SMALL_R), 0.9),
-        ("pymdptoolbox forest()", himo.from_arrays("pymdptoolbox", P=FOREST_P, R=FOREST_R), 0.9),
-        ("QuantEcon DiscreteDP", himo.from_arrays("quantecon", R=QE_R, Q=QE_Q), 0.95),
+        ("pymdptoolbox small()", himo.from_arrays("pymdptoolbox", **dict(zip("PR", mdptoolbox.example.small()))), 0.9),
+        ("pymdptoolbox forest()", himo.from_arrays("pymdptoolbox", **dict(zip("PR", mdptoolbox.example.forest()))), 0.9),
+        ("QuantEcon DiscreteDP", himo.from_arrays("quantecon", R=QE_EXAMPLE.R, Q=QE_EXAMPLE.Q), QE_EXAMPLE.beta),
     ]
+    pairs = random_discrete_dp(QE_RANDOM_STATES, QE_RANDOM_ACTIONS, 0.95, k=QE_RANDOM_SUCCESSORS, sparse=True,
+                               sa_pair=True, random_state=RANDOM_SEED)
+    cases.append((f"QuantEcon random_discrete_dp({QE_RANDOM_STATES}, {QE_RANDOM_ACTIONS}, k={QE_RANDOM_SUCCESSORS})",
+                  himo.from_arrays("quantecon", R=pairs.R, Q=pairs.Q, s_indices=pairs.s_indices,
+                                   a_indices=pairs.a_indices), pairs.beta))
     return cases
 
 

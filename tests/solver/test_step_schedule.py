@@ -91,12 +91,12 @@ def test_first_order_defaults_cross_their_plateau(method):
 
 
 def fast_cases():
-    from tests.importers.test_arrays import FOREST_P, FOREST_R
+    import mdptoolbox.example
 
     return [
         ("hanoi", himo.make_env("hanoi"), 0.9),
         ("frozenlake-4x4", himo.from_gymnasium("FrozenLake-v1"), 0.95),
-        ("forest", himo.from_arrays("pymdptoolbox", P=FOREST_P, R=FOREST_R), 0.9),
+        ("forest", himo.from_arrays("pymdptoolbox", **dict(zip("PR", mdptoolbox.example.forest()))), 0.9),
     ]
 
 

@@ -136,7 +136,7 @@ def measure(name: str, mdp: himo.MDP, lam: float, fixed: bool = False) -> dict:
     }
     row["ratio"] = row["himo"] / row["pi"]
     if fixed:
-        slow = himo.solve(mdp, lam=lam, step_rule="fixed", max_iter=FIXED_MAX_ITER, store_counters=False, thin=1000)
+        slow = himo.solve(mdp, lam=lam, step_rule="fixed", max_iter=FIXED_MAX_ITER, store_counters=False)
         row["fixed"] = f"{slow.attrs['n_iterations']}" + ("" if slow.attrs["stop_reason"] == "converged" else " (not converged)")
     return row
 

@@ -9,17 +9,21 @@ policy iteration on the same MDP.
 **Cases.** The paper's three environments at the default foresight; Gymnasium's
 FrozenLake-v1 (slippery and not), FrozenLake8x8-v1, CliffWalking-v1 and Taxi-v4 at
 foresight 0.95 (:func:`himo.from_gymnasium`); pymdptoolbox's ``small()`` and ``forest()``
-examples at the discount of their documentation, 0.9, and QuantEcon's ``DiscreteDP``
-example at its 0.95 (:func:`himo.from_arrays`; the arrays are the ones the importer's
-tests hold, as those packages print them); and random MDPs (:func:`random_mdps`), a third
-of them with near-tied actions.
+examples (``mdptoolbox.example``) at the discount of their documentation, 0.9,
+QuantEcon's ``DiscreteDP`` example of its documentation at its 0.95 and a
+``random_discrete_dp`` in the sparse state-action-pairs form at its beta
+(:func:`himo.from_arrays` on the arrays the packages' own functions make; both
+packages are pinned in requirements.lock); and random MDPs (:func:`random_mdps`), a
+third of them with near-tied actions.
 
 **Columns.** *PI* is policy iteration's number of evaluations
 (:func:`himo.solver.value_iteration.policy_iteration`, from the greedy policy of the
 rewards as pymdptoolbox starts it), *PI from prior* the same from the uniform prior a
 HIMO run starts from; *himo* is ``n_iterations`` of ``himo.solve(mdp, lam=...)`` with
 every other setting at its default (one exact evaluation per iteration, plus the
-first), *ratio* is *himo / PI*; *gap* is ``(V*(p0) - R(A)) / |V*(p0)|`` at the run's
+first), *of which fixed step* the iterations it takes at the fixed ``step`` before its
+flow is slow (:func:`fixed_step_phase`), *ratio* is *himo / PI* and *ratio to PI from
+prior* *himo / PI from prior* (the same start as the run's); *gap* is ``(V*(p0) - R(A)) / |V*(p0)|`` at the run's
 last iteration, against value iteration; *fixed* the iterations the same run takes with
 ``step_rule="fixed"`` (the default before the step schedule; ``max_iter`` is 20,000).
 
@@ -54,20 +58,30 @@ GYMNASIUM = (
 GYMNASIUM_LAM = 0.95
 RANDOM_SEED = 2026
 FIXED_MAX_ITER = 20_000
+#: QuantEcon's random_discrete_dp case: states, actions, successors of each pair
+QE_RANDOM_STATES, QE_RANDOM_ACTIONS, QE_RANDOM_SUCCESSORS = 200, 5, 10
 
 
 def named_cases() -> list[tuple[str, himo.MDP, float]]:
     """``(name, mdp, foresight)`` of every named case, in table order."""
-    from tests.importers.test_arrays import FOREST_P, FOREST_R, QE_Q, QE_R, SMALL_P, SMALL_R
+    import mdptoolbox.example
+    from quantecon.markov import random_discrete_dp
+
+    from tests.importers.test_arrays import QE_EXAMPLE
 
     lam = himo.SolverSettings().lam
     cases = [(name, himo.make_env(name), lam) for name in ("hanoi", "fourrooms", "wormhole")]
     cases += [(label, himo.from_gymnasium(env_id, **kwargs), GYMNASIUM_LAM) for env_id, kwargs, label in GYMNASIUM]
     cases += [
-        ("pymdptoolbox small()", himo.from_arrays("pymdptoolbox", P=SMALL_P, R=SMALL_R), 0.9),
-        ("pymdptoolbox forest()", himo.from_arrays("pymdptoolbox", P=FOREST_P, R=FOREST_R), 0.9),
-        ("QuantEcon DiscreteDP", himo.from_arrays("quantecon", R=QE_R, Q=QE_Q), 0.95),
+        ("pymdptoolbox small()", himo.from_arrays("pymdptoolbox", **dict(zip("PR", mdptoolbox.example.small()))), 0.9),
+        ("pymdptoolbox forest()", himo.from_arrays("pymdptoolbox", **dict(zip("PR", mdptoolbox.example.forest()))), 0.9),
+        ("QuantEcon DiscreteDP", himo.from_arrays("quantecon", R=QE_EXAMPLE.R, Q=QE_EXAMPLE.Q), QE_EXAMPLE.beta),
     ]
+    pairs = random_discrete_dp(QE_RANDOM_STATES, QE_RANDOM_ACTIONS, 0.95, k=QE_RANDOM_SUCCESSORS, sparse=True,
+                               sa_pair=True, random_state=RANDOM_SEED)
+    cases.append((f"QuantEcon random_discrete_dp({QE_RANDOM_STATES}, {QE_RANDOM_ACTIONS}, k={QE_RANDOM_SUCCESSORS})",
+                  himo.from_arrays("quantecon", R=pairs.R, Q=pairs.Q, s_indices=pairs.s_indices,
+                                   a_indices=pairs.a_indices), pairs.beta))
     return cases
 
 
@@ -117,21 +131,31 @@ def measure(name: str, mdp: himo.MDP, lam: float, fixed: bool = False) -> dict:
         "pi": policy_iteration(mdp, lam).iterations,
         "pi_prior": policy_iteration(mdp, lam, mdp.uniform_policy()).iterations,
         "himo": run.attrs["n_iterations"], "stop": run.attrs["stop_reason"], "seconds": seconds,
+        "fast": fixed_step_phase(run),
         "gap": (optimum - float(run.objective[-1])) / abs(optimum) if optimum else optimum - float(run.objective[-1]),
     }
     row["ratio"] = row["himo"] / row["pi"]
     if fixed:
-        slow = himo.solve(mdp, lam=lam, step_rule="fixed", max_iter=FIXED_MAX_ITER, store_counters=False, thin=1000)
+        slow = himo.solve(mdp, lam=lam, step_rule="fixed", max_iter=FIXED_MAX_ITER, store_counters=False)
         row["fixed"] = f"{slow.attrs['n_iterations']}" + ("" if slow.attrs["stop_reason"] == "converged" else " (not converged)")
     return row
 
 
-NAMED_HEADER = "| case | states | lam | PI | PI from prior | himo | ratio | gap | stop | fixed | seconds |"
+def fixed_step_phase(run) -> int:
+    """The iterations a default run takes at the fixed ``step``, before its flow is slow
+    (the first iteration whose speed is below ``SLOW_SPEED`` still takes ``step``)."""
+    slow = np.flatnonzero(run.flow_speed.values < steps.SLOW_SPEED)
+    return int(slow[0]) + 1 if slow.size else run.attrs["n_iterations"]
+
+
+NAMED_HEADER = ("| case | states | lam | PI | PI from prior | himo | of which fixed step | ratio | ratio to PI from prior "
+                "| gap | stop | fixed | seconds |")
 
 
 def named_row(r: dict) -> str:
-    return (f"| {r['case']} | {r['states']} | {r['lam']:g} | {r['pi']} | {r['pi_prior']} | {r['himo']} | "
-            f"{r['ratio']:.1f} | {r['gap']:.1e} | {r['stop']} | {r.get('fixed', '')} | {r['seconds']:.2f} |")
+    return (f"| {r['case']} | {r['states']} | {r['lam']:g} | {r['pi']} | {r['pi_prior']} | {r['himo']} | {r['fast']} | "
+            f"{r['ratio']:.1f} | {r['himo'] / r['pi_prior']:.1f} | {r['gap']:.1e} | {r['stop']} | {r.get('fixed', '')} "
+            f"| {r['seconds']:.2f} |")
 
 
 def random_summary(rows: list[dict]) -> list[str]:
@@ -142,14 +166,21 @@ def random_summary(rows: list[dict]) -> list[str]:
     gaps = np.array([r["gap"] for r in rows])
     ties = np.array(["ties" in r["case"] for r in rows])
     converged = sum(r["stop"] == "converged" for r in rows)
+    pi = np.array([r["pi"] for r in rows])
+    above = ratio > 10
+    # runs whose fixed-step phase alone leaves fewer than 2 iterations of the 10 x PI budget
+    crowded = above & (np.array([r["fast"] for r in rows]) > 10 * pi - 2)
     lines = [
         f"{len(rows)} random MDPs ({ties.sum()} with near-tied actions): {converged} converged, "
         f"largest relative gap {gaps.max():.1e}, {sum(r['seconds'] for r in rows):.0f} s of himo.solve in all",
         f"himo iterations: median {np.median(himo_it):g}, 90th percentile {np.percentile(himo_it, 90):g}, "
         f"max {himo_it.max()}; PI: median {np.median([r['pi'] for r in rows]):g}, max {max(r['pi'] for r in rows)}",
-        f"ratio himo / PI: median {np.median(ratio):.1f}, max {ratio.max():.1f}, above 10: {int((ratio > 10).sum())}; "
-        f"himo / PI from the prior: median {np.median(ratio_prior):.1f}, max {ratio_prior.max():.1f}, "
-        f"above 10: {int((ratio_prior > 10).sum())}",
+        f"ratio himo / PI: median {np.median(ratio):.1f}, 90th percentile {np.percentile(ratio, 90):.1f}, "
+        f"max {ratio.max():.1f}, above 10: {int(above.sum())} ({int((above & (pi == 1)).sum())} of them with PI 1, "
+        f"{int(crowded.sum())} whose fixed-step phase alone is more than 10 PI - 2 iterations, "
+        f"{int((above & ties).sum())} with near-tied actions)",
+        f"ratio himo / PI from the prior: median {np.median(ratio_prior):.1f}, 90th percentile "
+        f"{np.percentile(ratio_prior, 90):.1f}, max {ratio_prior.max():.1f}, above 10: {int((ratio_prior > 10).sum())}",
         "",
         "The ten largest ratios:",
         "",

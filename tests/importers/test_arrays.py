@@ -1,75 +1,109 @@
 """Arrays in pymdptoolbox's and QuantEcon's layouts: the right MDP, the right optimum,
 and one clear error (key and index) for every malformed array.
 
-Neither package is installed: the arrays are written here, among them the examples
-whose arrays and solutions the packages' documentation prints -- pymdptoolbox's
-``small()`` and ``forest(S=3)`` (``mdptoolbox.example``; the optimum of
-``forest()`` at discount 0.9 is the documented ``PolicyIteration`` result) and the
-``DiscreteDP`` example of QuantEcon's documentation (solved here by hand).
+Both packages are installed by the set-up (requirements.lock), and the arrays come
+from their own functions: pymdptoolbox's examples ``small()``, ``forest()`` and
+``rand()`` (``mdptoolbox.example``, dense and sparse), QuantEcon's ``DiscreteDP``
+example of its documentation (product form with an unavailable action, and its
+``to_sa_pair_form()``) and ``random_discrete_dp`` (both forms, sparse pairs with
+some left out). The optimum himo finds is compared with the packages' own solvers:
+pymdptoolbox's ``PolicyIteration`` (values to ``1e-10`` relative, the same policy
+and the same number of evaluations as :func:`himo.solver.value_iteration.policy_iteration`)
+and ``ValueIteration`` (the same policy), QuantEcon's ``DiscreteDP.solve`` (policy
+iteration: values to ``1e-10`` relative, the same policy); and a ``himo.solve`` run
+with no option but the foresight reaches the packages' optimum to ``1e-8`` relative.
 """
 
 from __future__ import annotations
 
 import re
 
+import mdptoolbox.example
+import mdptoolbox.mdp
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import xarray as xr
+from quantecon.markov import DiscreteDP, random_discrete_dp
 
 import himo
 from himo.cli import main
 from himo.errors import MDPError
 from himo.importers import ArrayLayoutError, from_arrays, load_arrays
 from himo.solver import value_iteration
+from himo.solver.value_iteration import policy_iteration
 
-# mdptoolbox.example.small()
-SMALL_P = np.array([[[0.5, 0.5], [0.8, 0.2]], [[0.0, 1.0], [0.1, 0.9]]])
-SMALL_R = np.array([[5, 10], [-1, 2]])
-# mdptoolbox.example.forest() (S=3, r1=4, r2=2, p=0.1), as its documentation prints it
-FOREST_P = np.array([[[0.1, 0.9, 0.0], [0.1, 0.0, 0.9], [0.1, 0.0, 0.9]],
-                     [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]])
-FOREST_R = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 2.0]])
-# QuantEcon's DiscreteDP example: state 1 cannot take action 1
-QE_R = np.array([[5.0, 10.0], [-1.0, -np.inf]])
-QE_Q = np.array([[[0.5, 0.5], [0.0, 1.0]], [[0.0, 1.0], [0.5, 0.5]]])
-QE_PAIRS = dict(R=np.array([5.0, 10.0, -1.0]), Q=np.array([[0.5, 0.5], [0.0, 1.0], [0.0, 1.0]]),
-                s_indices=np.array([0, 0, 1]), a_indices=np.array([0, 1, 0]))
+#: pymdptoolbox's checks compare its sparse matrices with 0, which scipy warns is slow
+pytestmark = pytest.mark.filterwarnings("ignore:Comparing a sparse matrix with 0:scipy.sparse.SparseEfficiencyWarning")
+
+SMALL_P, SMALL_R = mdptoolbox.example.small()
+FOREST_P, FOREST_R = mdptoolbox.example.forest()  # S=3, r1=4, r2=2, p=0.1
+#: QuantEcon's DiscreteDP example (its documentation's input): state 1 cannot take action 1
+QE_EXAMPLE = DiscreteDP(np.array([[5.0, 10.0], [-1.0, -np.inf]]),
+                        np.array([[[0.5, 0.5], [0.0, 1.0]], [[0.0, 1.0], [0.5, 0.5]]]), 0.95)
+QE_R, QE_Q = QE_EXAMPLE.R, QE_EXAMPLE.Q
+_QE_SA = QE_EXAMPLE.to_sa_pair_form(sparse=False)
+QE_PAIRS = dict(R=_QE_SA.R, Q=_QE_SA.Q, s_indices=_QE_SA.s_indices, a_indices=_QE_SA.a_indices)
+#: How close himo's optimum (value iteration polished by an exact evaluation) is to the packages' policy iteration
+VALUE_RTOL = 1e-10
+#: ``himo.solve``'s default ``tol``: the relative gap to the optimum it guarantees
+SOLVE_RTOL = 1e-8
 
 
 def greedy_actions(mdp, optimum) -> list[int]:
     return [int(a) for a in mdp.pair_action[optimum.greedy == 1.0]]
 
 
-def test_pymdptoolbox_small(dense_optimum):
-    """Documented optimal policy (1, 0) at discount 0.9; V* solved by hand for it."""
+@pytest.fixture
+def seeded_numpy():
+    """``mdptoolbox.example.rand`` draws from numpy's global generator: seed it, then restore it."""
+    state = np.random.get_state()
+    yield np.random.seed
+    np.random.set_state(state)
+
+
+def pymdptoolbox_examples(seed) -> list[tuple[str, object, object]]:
+    """``(name, P, R)`` from ``mdptoolbox.example``, dense and sparse."""
+    seed(7)
+    rand_dense = mdptoolbox.example.rand(12, 3)  # R per transition, (A, S, S)
+    rand_sparse = mdptoolbox.example.rand(15, 4, is_sparse=True)  # lists of sparse matrices
+    return [
+        ("small", *mdptoolbox.example.small()),
+        ("forest", *mdptoolbox.example.forest()),
+        ("forest-sparse", *mdptoolbox.example.forest(S=10, is_sparse=True)),
+        ("rand", *rand_dense),
+        ("rand-sparse", *rand_sparse),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5), ids=["small", "forest", "forest-sparse", "rand", "rand-sparse"])
+@pytest.mark.parametrize("discount", [0.9, 0.96])
+def test_pymdptoolbox_optimum_is_its_policy_iteration(seeded_numpy, index, discount):
+    """Values, policy and evaluations of pymdptoolbox's PolicyIteration; its ValueIteration's policy."""
+    name, P, R = pymdptoolbox_examples(seeded_numpy)[index]
+    mdp = from_arrays("pymdptoolbox", P=P, R=R)
+    n_states = (P[0] if isinstance(P, list) else P[0]).shape[0]
+    assert mdp.n_states == n_states and mdp.n_pairs == n_states * len(P)
+    reference = mdptoolbox.mdp.PolicyIteration(P, R, discount)
+    reference.run()
+    optimum = value_iteration(mdp, discount)
+    np.testing.assert_allclose(optimum.value, reference.V, rtol=VALUE_RTOL)
+    assert greedy_actions(mdp, optimum) == list(reference.policy)
+    assert policy_iteration(mdp, discount).iterations == reference.iter
+    by_values = mdptoolbox.mdp.ValueIteration(P, R, discount)
+    by_values.run()
+    assert greedy_actions(mdp, optimum) == list(by_values.policy)
+
+
+def test_pymdptoolbox_layout_is_read_as_documented():
+    """``P[a, s, k]`` and ``R[s, a]`` land on pair ``(s, a)``; R of shape (S,) holds for every
+    action, and R of shape (A, S, S) (also a list of matrices) is averaged under ``P``."""
     mdp = from_arrays("pymdptoolbox", P=SMALL_P, R=SMALL_R)
     assert (mdp.n_states, mdp.n_actions, mdp.n_pairs, mdp.start) == (2, 2, 4, 0)
-    assert mdp.P[mdp.pair_index(1, 0)].toarray().tolist() == [[0.8, 0.2]]
-    assert mdp.R[mdp.pair_index(0, 1)] == 10.0 and mdp.R[mdp.pair_index(1, 0)] == -1.0
-    optimum = value_iteration(mdp, 0.9)
-    assert greedy_actions(mdp, optimum) == [1, 0]
-    # policy (1, 0): V0 = 10 + 0.9 V1, V1 = -1 + 0.9 (0.8 V0 + 0.2 V1)
-    v0 = 7.3 / 0.172
-    np.testing.assert_allclose(optimum.value, [v0, (-1 + 0.72 * v0) / 0.82], rtol=1e-12)
-    np.testing.assert_allclose(optimum.value, dense_optimum(mdp, 0.9), rtol=1e-10)
-
-
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_pymdptoolbox_forest(sparse):
-    """Documented: PolicyIteration(P, R, 0.9) gives V = (26.244, 29.484, 33.484), policy (0, 0, 0)."""
-    P = [sp.csr_matrix(block) for block in FOREST_P] if sparse else FOREST_P  # forest(is_sparse=True)
-    mdp = from_arrays("pymdptoolbox", P=P, R=FOREST_R)
-    optimum = value_iteration(mdp, 0.9)
-    np.testing.assert_allclose(optimum.value, [26.244, 29.484, 33.484], rtol=1e-12)
-    assert greedy_actions(mdp, optimum) == [0, 0, 0]
-    run = himo.solve(mdp, lam=0.9, tol=1e-10, max_iter=2000, dependent="argmax")
-    assert run.attrs["stop_reason"] == "converged"
-    assert float(run.objective[-1]) == pytest.approx(26.244, rel=1e-6)
-
-
-def test_pymdptoolbox_rewards_per_state_and_per_transition():
-    """``R`` of shape (S,) holds for every action; (A, S, S) is averaged under ``P``."""
+    for s in range(2):
+        for a in range(2):
+            assert mdp.P[mdp.pair_index(s, a)].toarray().tolist() == [SMALL_P[a, s].tolist()]
+            assert mdp.R[mdp.pair_index(s, a)] == SMALL_R[s, a]
     per_state = from_arrays("pymdptoolbox", P=FOREST_P, R=np.array([1.0, 2.0, 3.0]))
     assert [per_state.R[per_state.pair_index(s, a)] for s in range(3) for a in range(2)] == [1, 1, 2, 2, 3, 3]
     R3 = np.arange(18.0).reshape(2, 3, 3)
@@ -80,28 +114,78 @@ def test_pymdptoolbox_rewards_per_state_and_per_transition():
                 assert mdp.R[mdp.pair_index(s, a)] == pytest.approx(FOREST_P[a, s] @ R3[a, s])
 
 
-def test_quantecon_product_form():
-    """The DiscreteDP example at beta = 0.95: sigma = (0, 0), v = (-8.5714..., -20)."""
-    mdp = from_arrays("quantecon", R=QE_R, Q=QE_Q)
-    assert mdp.actions_per_state.tolist() == [2, 1], "-inf marks action 1 of state 1 as unavailable"
-    optimum = value_iteration(mdp, 0.95)
-    # state 1 only stays: v1 = -1 / (1 - 0.95); state 0 takes action 0: v0 = 5 + 0.95 (v0 + v1) / 2
-    np.testing.assert_allclose(optimum.value, [-4.5 / 0.525, -20.0], rtol=1e-12)
-    assert greedy_actions(mdp, optimum) == [0, 0]
+def quantecon_examples() -> list[tuple[str, DiscreteDP]]:
+    """QuantEcon's documented example in both forms, and ``random_discrete_dp`` in both,
+    the pair form sparse with a third of the pairs left out and the product form with
+    some actions made unavailable (``-inf``), each state keeping one."""
+    rng = np.random.default_rng(11)
+    pairs = random_discrete_dp(20, 4, 0.95, k=5, sparse=True, sa_pair=True, random_state=3)
+    keep = (rng.random(pairs.num_sa_pairs) < 2 / 3) | (pairs.a_indices == 0)
+    subset = DiscreteDP(pairs.R[keep], pairs.Q[keep], pairs.beta, pairs.s_indices[keep], pairs.a_indices[keep])
+    product = random_discrete_dp(15, 3, 0.9, random_state=4)
+    R = product.R.copy()
+    R[rng.random(R.shape) < 0.3] = -np.inf
+    R[:, 0] = product.R[:, 0]
+    return [
+        ("example", QE_EXAMPLE),
+        ("example-pairs", QE_EXAMPLE.to_sa_pair_form()),
+        ("random-pairs", subset),
+        ("random-product", DiscreteDP(R, product.Q, product.beta)),
+    ]
 
 
-@pytest.mark.parametrize("layout, arrays", [
-    ("pymdptoolbox", dict(P=SMALL_P, R=SMALL_R)),
-    ("pymdptoolbox", dict(P=FOREST_P, R=FOREST_R)),
-    ("quantecon", dict(R=QE_R, Q=QE_Q)),
-], ids=["small", "forest", "discretedp"])
-def test_default_settings_converge_to_the_optimum(layout, arrays, dense_optimum):
-    """``himo.solve`` with no settings reaches value iteration's optimum (a dense one, here)."""
-    mdp = from_arrays(layout, **arrays)
-    run = himo.solve(mdp)
+def quantecon_arrays(ddp: DiscreteDP) -> dict:
+    """The keys of himo's quantecon layout, read off a ``DiscreteDP``."""
+    if ddp._sa_pair:
+        return dict(R=ddp.R, Q=ddp.Q, s_indices=ddp.s_indices, a_indices=ddp.a_indices)
+    return dict(R=ddp.R, Q=ddp.Q)
+
+
+@pytest.mark.parametrize("index", range(4), ids=["example", "example-pairs", "random-pairs", "random-product"])
+def test_quantecon_optimum_is_its_solve(index):
+    """Values and policy of ``DiscreteDP.solve`` (policy iteration) at the model's own beta."""
+    _, ddp = quantecon_examples()[index]
+    mdp = from_arrays("quantecon", **quantecon_arrays(ddp))
+    reference = ddp.solve(method="policy_iteration")
+    optimum = value_iteration(mdp, ddp.beta)
+    np.testing.assert_allclose(optimum.value, reference.v, rtol=VALUE_RTOL)
+    assert greedy_actions(mdp, optimum) == reference.sigma.tolist()
+    available = np.isfinite(ddp.R) if not ddp._sa_pair else None
+    if available is not None:
+        assert mdp.actions_per_state.tolist() == available.sum(axis=1).tolist(), "-inf: not available"
+
+
+def test_quantecon_documented_example():
+    """The example's printed solution: sigma = (0, 0), v = (-8.5714..., -20)."""
+    reference = QE_EXAMPLE.solve(method="policy_iteration")
+    np.testing.assert_allclose(reference.v, [-4.5 / 0.525, -20.0], rtol=1e-12)
+    assert reference.sigma.tolist() == [0, 0]
+
+
+def default_cases(seed) -> list[tuple[str, himo.MDP, float, float]]:
+    """``(name, mdp, foresight, the package's optimal value at the start)``."""
+    cases = []
+    for name, P, R in pymdptoolbox_examples(seed):
+        reference = mdptoolbox.mdp.PolicyIteration(P, R, 0.9)
+        reference.run()
+        cases.append((f"pymdptoolbox-{name}", from_arrays("pymdptoolbox", P=P, R=R), 0.9, reference.V[0]))
+    for name, ddp in quantecon_examples():
+        reference = ddp.solve(method="policy_iteration")
+        cases.append((f"quantecon-{name}", from_arrays("quantecon", **quantecon_arrays(ddp)), ddp.beta, reference.v[0]))
+    return cases
+
+
+@pytest.mark.parametrize("index", range(9), ids=["pymdptoolbox-small", "pymdptoolbox-forest", "pymdptoolbox-forest-sparse",
+                                                 "pymdptoolbox-rand", "pymdptoolbox-rand-sparse", "quantecon-example",
+                                                 "quantecon-example-pairs", "quantecon-random-pairs",
+                                                 "quantecon-random-product"])
+def test_default_settings_reach_the_packages_optimum(seeded_numpy, index):
+    """``himo.solve`` with no option but the foresight converges to the optimum the package's
+    own solver gives, within the default ``tol`` (relative)."""
+    _, mdp, lam, best = default_cases(seeded_numpy)[index]
+    run = himo.solve(mdp, lam=lam, store_counters=False)
     assert run.attrs["stop_reason"] == "converged", run.attrs["stop_note"]
-    best = float(dense_optimum(mdp, float(run.attrs["foresight"]))[mdp.start])
-    assert float(run.objective[-1]) == pytest.approx(best, rel=1e-6)
+    assert abs(float(run.objective[-1]) - best) <= SOLVE_RTOL * abs(best)
 
 
 def test_quantecon_pair_form_is_the_product_form():
@@ -128,7 +212,9 @@ def test_labels_and_start():
     assert mdp.start == 2
     spread = from_arrays("pymdptoolbox", P=FOREST_P, R=FOREST_R, start_distribution=np.array([0.5, 0.5, 0.0]))
     assert spread.start_states.tolist() == [0, 1]
-    assert value_iteration(spread, 0.9).objective == pytest.approx((26.244 + 29.484) / 2, rel=1e-12)
+    reference = mdptoolbox.mdp.PolicyIteration(FOREST_P, FOREST_R, 0.9)
+    reference.run()
+    assert value_iteration(spread, 0.9).objective == pytest.approx((reference.V[0] + reference.V[1]) / 2, rel=1e-12)
 
 
 # (layout, arrays, error message): each names the key and, where there is one, the index

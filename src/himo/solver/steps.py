@@ -107,8 +107,9 @@ OCCUPANCY_FLOOR = 1e-12
 #: ``geometric``: the flow is slow once no probability moves faster than this per unit of
 #: planning time (its speed ``max |pi (Q - V)|``, or a first-order method's weighted one).
 SLOW_SPEED = 0.03
-#: ``geometric``: once the flow is slow, each iteration starts from this many times the
-#: step the previous one took.
+#: ``geometric``: once the flow is slow, each iteration starts from at least this many
+#: times the step the previous one took (HIMO's methods: more when the largest
+#: advantage shrank by more than this since the previous iteration, by that ratio).
 GROWTH_FACTOR = 4.0
 #: ``geometric``: the step of HIMO's methods is at most this divided by the largest
 #: advantage, so that no probability grows by more than ``e^GROWTH_LOG_LIMIT`` relative
@@ -362,8 +363,13 @@ class StepSchedule:
         speed (:func:`flow_speed`) is below :data:`SLOW_SPEED`; from then on each
         iteration starts from :data:`GROWTH_FACTOR` times the step the previous one
         took (or ``step``, if that was halved below it). For HIMO's methods (the
-        natural policy gradient, whose infinite step is policy iteration) the step
-        is capped only by :data:`GROWTH_LOG_LIMIT` over the largest advantage; for the
+        natural policy gradient, whose infinite step is policy iteration) the factor
+        is the larger of :data:`GROWTH_FACTOR` and the ratio by which the largest
+        advantage ``max (Q - V)`` shrank since the previous iteration, so that the
+        step in the flow's own time scale, ``alpha max (Q - V)``, never shrinks (a
+        near tie left alone once every other state has settled is met at its own
+        time scale at once), and the step is capped only by :data:`GROWTH_LOG_LIMIT`
+        over the largest advantage; for the
         first-order baselines and ``kakade`` (:data:`STATE_AVERAGED_METHODS`: their
         directions are not the advantage the limit is read from), by :func:`bounded_step_size`,
         so that they cross their plateaus geometrically and still take steps that
@@ -376,7 +382,8 @@ class StepSchedule:
     def __init__(self, rule: StepRule, step: float, tol: float, first_order: bool):
         self.rule, self.step, self.tol, self.first_order = rule, step, tol, first_order
         self.growing = False  # geometric: the flow has been slow
-        self.grown = step  # geometric: where the next iteration starts once growing
+        self.last = step  # geometric: the step the previous iteration took (at least step)
+        self.largest = 0.0  # geometric: the largest advantage at the previous iteration
 
     def size(self, direction: np.ndarray, speed: float, evaluation: Evaluation) -> float:
         """The step this iteration starts from: ``direction`` is what ``alpha`` multiplies,
@@ -386,17 +393,19 @@ class StepSchedule:
         if self.rule == "bounded":
             return bounded_step_size(direction, self.step, self.tol)
         was_slow, self.growing = self.growing, self.growing or speed < SLOW_SPEED
+        largest, before = float(evaluation.advantage.max()), self.largest
+        self.largest = largest
         if not was_slow:  # fast, or slow from this iteration on: the fixed step, and growth from the next
             return self.step
         if self.first_order:
-            return min(self.grown, max(self.step, bounded_step_size(direction, self.step, self.tol)))
-        largest = float(evaluation.advantage.max())
-        return min(self.grown, GROWTH_LOG_LIMIT / largest) if largest > 0 else self.grown
+            return min(GROWTH_FACTOR * self.last, max(self.step, bounded_step_size(direction, self.step, self.tol)))
+        if largest <= 0:
+            return GROWTH_FACTOR * self.last
+        return min(max(GROWTH_FACTOR, before / largest) * self.last, GROWTH_LOG_LIMIT / largest)
 
     def taken(self, size: float) -> None:
         """Record the step the iteration took (after any halving)."""
-        if self.growing:
-            self.grown = GROWTH_FACTOR * max(size, self.step)
+        self.last = max(size, self.step)
 
 
 def multiplicative_step(mdp: MDP, policy: np.ndarray, evaluation: Evaluation, step: float) -> Step:

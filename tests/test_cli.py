@@ -110,8 +110,6 @@ BAD_INPUTS = {
                            "snapshots_between must be a non-negative integer"),
     "storage-budget-0": (["solve", "{mdp}", "{out}", "--storage-budget", "0"],
                          "storage_budget must be a finite number > 0, got 0"),
-    "storage-budget-too-small": (["solve", "{mdp}", "{out}", "--storage-budget", "0.001"],
-                                 "storage_budget must hold at least 16 iterations of this MDP"),
     "printed-with-natural": (["solve", "{mdp}", "{out}", "--e-form", "printed"], "e_form='printed'"),
     "provenance-not-json": (["solve", "{mdp}", "{out}", "--provenance", "[oops"], "--provenance is not valid JSON"),
     "malformed-mdp-file": (["solve", "{garbage}", "{out}"], "not a readable netCDF MDP file"),

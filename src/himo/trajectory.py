@@ -67,7 +67,7 @@ from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection, to_state_action
 from himo.solver.settings import SolverSettings
 from himo.solver.steps import STATE_AVERAGED_METHODS, convergence_rule
-from himo.solver.storage import KEPT_AT_END, MIN_CAPACITY, PEAK_NEIGHBOURS, THINNED_FRACTION
+from himo.solver.storage import KEPT_AT_END, MIN_CAPACITY, PEAK_NEIGHBOURS, THINNED_FRACTION, raised_budget_note
 from himo.solver.value_iteration import Optimum
 
 #: Above this many pairs, the dense C and I are not stored (nor computed).
@@ -167,6 +167,7 @@ def trajectory_dataset(
             "stored_iterations": stored_note,
             "n_stored": len(iteration),
             "storage_capacity": run.capacity,
+            "storage_note": raised_budget_note(mdp, settings.storage_budget),
             "thinning_passes": run.thinning_passes,
             "storage_measured_dropped": run.measured_dropped,
             "storage_rule": STORAGE_RULE,

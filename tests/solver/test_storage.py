@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import himo
-from himo.errors import ParameterError
 from himo.measures.dataset import measures_dataset, policy_divergence
 from himo.measures.orders import pair_resolution
 from himo.solver import loop, storage
@@ -45,11 +44,18 @@ def test_an_iteration_counts_at_least_what_the_run_and_the_file_hold(random_mdp)
         assert storage_capacity(mdp, budget_for(mdp, n)) == n
 
 
-def test_a_budget_below_the_fewest_iterations_is_one_clear_error(hanoi):
+def test_a_budget_below_the_fewest_iterations_keeps_the_fewest_and_says_so(hanoi):
+    """A budget that holds fewer than MIN_CAPACITY iterations (even the default does, on a
+    500 x 500 grid) is raised to that many, not refused, and the trajectory says so."""
     enough = budget_for(hanoi, storage.MIN_CAPACITY)
     assert storage.least_budget(hanoi) == enough and storage_capacity(hanoi, enough) == storage.MIN_CAPACITY
-    with pytest.raises(ParameterError, match=r"^storage_budget must hold at least 16 iterations of this MDP"):
-        run_himo(hanoi, SolverSettings(storage_budget=0.99 * enough))
+    assert storage_capacity(hanoi, 0.99 * enough) == storage_capacity(hanoi, 1e-9) == storage.MIN_CAPACITY
+    assert storage.raised_budget_note(hanoi, enough) == ""
+    run = himo.solve(hanoi, lam=0.9, step=0.1, step_rule="fixed", tol=1e-5, storage_budget=0.5 * enough)
+    assert run.attrs["storage_capacity"] == storage.MIN_CAPACITY and run.attrs["stop_reason"] == "converged"
+    assert run.sizes["iteration"] <= storage.MIN_CAPACITY
+    assert run.attrs["storage_note"].startswith(f"storage_budget {0.5 * enough:g} MB holds fewer than 16 iterations")
+    assert himo.solve(hanoi, max_iter=2).attrs["storage_note"] == ""
 
 
 def test_a_run_keeps_every_iteration_within_its_budget_and_the_full_runs_where_thinned(hanoi, monkeypatch):

@@ -50,7 +50,8 @@ stretch's spacing, the resolution at which it is compared.
 the stored iterations), and kept with it; a pass then takes the velocities of the
 stored PD and a few policy differences per iteration it drops. The
 kept neighbourhoods need at least :data:`MIN_CAPACITY` stored iterations: a budget
-that holds fewer is an error (:func:`least_budget`).
+that holds fewer is raised to that many (:func:`least_budget`), so that the default
+works on any MDP, and the trajectory says so.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ import heapq
 
 import numpy as np
 
-from himo.errors import ParameterError
 from himo.mdp import MDP
 
 #: Bytes in one MB, the unit of ``storage_budget``.
@@ -90,22 +90,29 @@ def iteration_bytes(mdp: MDP) -> int:
 
 
 def least_budget(mdp: MDP) -> float:
-    """The smallest storage budget (MB) a run on ``mdp`` accepts: :data:`MIN_CAPACITY` iterations."""
+    """The budget (MB) that holds :data:`MIN_CAPACITY` iterations of ``mdp``: a smaller
+    one is raised to it (:func:`storage_capacity`)."""
     return MIN_CAPACITY * iteration_bytes(mdp) / MB
 
 
 def storage_capacity(mdp: MDP, budget_mb: float) -> int:
-    """How many iterations of ``mdp`` the budget of ``budget_mb`` MB holds.
+    """How many iterations of ``mdp`` a run with the budget of ``budget_mb`` MB keeps: as
+    many as the budget holds, and at least :data:`MIN_CAPACITY`, the fewest the thinning
+    works with (a budget below :func:`least_budget`, which on a very large MDP even the
+    default may be, is raised to it rather than refused: memory then stays bounded by
+    that many iterations of the MDP, each about as large as one of its value vectors
+    times its actions; the trajectory says so, :func:`raised_budget_note`)."""
+    return max(MIN_CAPACITY, round(budget_mb * MB) // iteration_bytes(mdp))  # whole bytes, whole iterations
 
-    Raises :class:`~himo.errors.ParameterError` when that is fewer than
-    :data:`MIN_CAPACITY` (below :func:`least_budget`, which the message gives).
-    """
-    capacity = round(budget_mb * MB) // iteration_bytes(mdp)  # whole bytes: no rounding below a whole iteration
-    if capacity < MIN_CAPACITY:
-        raise ParameterError(
-            f"storage_budget must hold at least {MIN_CAPACITY} iterations of this MDP "
-            f"({iteration_bytes(mdp) / MB:.3g} MB each): at least {least_budget(mdp):.3g} MB, got {budget_mb!r}")
-    return capacity
+
+def raised_budget_note(mdp: MDP, budget_mb: float) -> str:
+    """What the trajectory says when ``budget_mb`` holds fewer than :data:`MIN_CAPACITY`
+    iterations of ``mdp`` (empty when it holds enough)."""
+    if round(budget_mb * MB) // iteration_bytes(mdp) >= MIN_CAPACITY:
+        return ""
+    return (f"storage_budget {budget_mb:g} MB holds fewer than {MIN_CAPACITY} iterations of this MDP "
+            f"({iteration_bytes(mdp) / MB:.6g} MB each); the run kept up to {MIN_CAPACITY}, "
+            f"{least_budget(mdp):.6g} MB, the fewest the thinning works with")
 
 
 def thinned_positions(mdp: MDP, policies: list[np.ndarray], occupancies: list[np.ndarray],

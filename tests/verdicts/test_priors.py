@@ -120,6 +120,9 @@ def test_the_report_words_follow_the_spread():
     assert "H1 on hanoi at 0.9" not in firm
     # the uniform run's lifts are make_tables' (0); 211 has none from the drawn priors
     assert "| HIMO | 0.9 | R 3/3 | N 2/3, P 1 | 0.90; 0.80 (0.70 to 1.00) | 0; 1 (0 to 2) | 0 |" in firm
+    # the summary's column: HIMO at the main run's settings, claim by claim
+    summary_h1 = next(line for line in moved.splitlines() if line.startswith("| H1 | 1 |"))
+    assert "| R 2/3, P 1 |" in summary_h1
 
 
 def test_no_drawn_priors_no_section():

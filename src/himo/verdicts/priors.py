@@ -194,3 +194,15 @@ def _setting(paper_env: str, family: str, foresight: float, rows: list[dict], ve
 
 def _number(text: str | None) -> float | None:
     return float(text) if text else None
+
+
+def at_main_runs(settings: Sequence[SettingSpread]) -> dict[str, list[tuple[str, ClaimSpread]]]:
+    """``{claim: [(paper_env, spread), ...]}``: each claim over the drawn priors of the
+    settings whose uniform-prior run is its environment's main run (HIMO at the paper's
+    settings), in the settings' order."""
+    found: dict[str, list[tuple[str, ClaimSpread]]] = {}
+    for setting in settings:
+        if setting.uniform_run == setting.paper_env:
+            for claim in setting.claims:
+                found.setdefault(claim.claim, []).append((setting.paper_env, claim))
+    return found

@@ -29,7 +29,7 @@ from typing import Iterable
 import jinja2
 
 from himo.verdicts import vocabulary
-from himo.verdicts.priors import firm_count
+from himo.verdicts.priors import at_main_runs, firm_count
 from himo.verdicts.thesis import lift_row, lift_word
 from himo.verdicts.vocabulary import MISSING, VERDICT_BRIEF, VERDICT_LETTERS, choice_value, fixed, significant
 
@@ -77,6 +77,13 @@ def prior_cell(claim) -> str:
     return cell + "".join(f", {letter(verdict)} {count}" for verdict, count in others)
 
 
+def prior_cell_at(item, named: bool) -> str:
+    """:func:`prior_cell` of an ``(environment, spread)`` pair, after the environment's
+    name when ``named`` (a claim judged on several environments: G1)."""
+    paper_env, claim = item
+    return f"{paper_env} {prior_cell(claim)}" if named else prior_cell(claim)
+
+
 def prior_cell_named(claim) -> str:
     """:func:`prior_cell` after the claim's id: ``H1 P 9/16, R 7``."""
     return f"{claim.claim} {prior_cell(claim)}"
@@ -116,7 +123,8 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(
         fixed=fixed, significant=significant, choice=choice_value, listing=listing, span=span, letter=letter,
         tau_cell=tau_cell, verdict_cell=verdict_cell, prior_cell=prior_cell, spread_cell=spread_cell,
-        prior_cell_named=prior_cell_named, spread_number=spread_number,
+        prior_cell_named=prior_cell_named, spread_number=spread_number, prior_cell_at=prior_cell_at,
+        at_main_runs=at_main_runs,
         oneline=oneline, lift_word=lift_word, lift_row=lift_row, firm_count=firm_count,
         lookup=lambda key, mapping: mapping.get(key, MISSING), prefix=lambda text, start: f"{start}{text}",
         brief=lambda verdict: VERDICT_BRIEF.get(verdict, verdict),

@@ -15,6 +15,7 @@ import xarray as xr
 
 import himo
 from himo.cli import main
+from himo.envs.features import load_features
 from himo.errors import FeaturesError, ParameterError
 from himo.solver.evaluation import evaluate
 from himo.solver.features import as_features, feature_fisher, feature_gradient, natural_feature_direction
@@ -135,33 +136,57 @@ def test_one_hot_features_give_the_multiplicative_iterates(random_mdp, spec, lam
     np.testing.assert_allclose(runs[0].time.values, runs[1].time.values, rtol=1e-12)
 
 
-def test_one_hot_features_on_hanoi_until_states_fall_below_the_rank(hanoi):
-    """On the Tower of Hanoi at step 0.1 the one-hot run is the multiplicative run to 1e-10 for the
-    first 150 iterations; later the states off the optimal path are visited less than
-    ``FISHER_RCOND^2`` times as often as the busiest (relative occupancy 1e-31 at iteration 200):
-    their directions fall below the rank of ``I_theta`` and they stop moving, where the
-    multiplicative step, which does not weigh by the occupancy, moves them on (docs/MATH.md,
-    identity 12, "States the start (nearly) never reaches")."""
-    runs = [himo.solve(hanoi, step_rule="fixed", step=0.1, max_iter=150, store_counters=False, **extra)
-            for extra in (dict(features=np.eye(hanoi.n_pairs)), dict(method="multiplicative"))]
+@pytest.mark.parametrize("env, feature_set", [("hanoi", "tabular"), ("hanoi", "tabular+cluster-move"),
+                                              ("wormhole", "tabular+room-direction")])
+def test_tabular_plus_shared_features_give_the_multiplicative_run(env, feature_set):
+    """Tabular features, alone or with shared coarse ones, on a paper environment at step 0.1: the
+    multiplicative run to 1e-10, iteration by iteration to convergence (the same number of
+    iterations), although the states off the optimal path fall to relative occupancies of 1e-31
+    and below (Hanoi) and to occupancies that round to 0 (the wormhole): each state's own features
+    are fitted first, whatever its occupancy (docs/MATH.md, identity 12, "The solve")."""
+    mdp = himo.make_env(env)
+    runs = [himo.solve(mdp, step_rule="fixed", step=0.1, tol=1e-5, store_counters=False, **extra)
+            for extra in (dict(features=load_features(mdp, feature_set)), dict(method="multiplicative"))]
+    assert runs[0].attrs["stop_reason"] == runs[1].attrs["stop_reason"] == "converged"
+    assert runs[0].sizes["iteration"] == runs[1].sizes["iteration"]
     np.testing.assert_allclose(runs[0].policy.values, runs[1].policy.values, rtol=0, atol=1e-10)
 
 
-def test_unreached_states_keep_the_prior_where_multiplicative_moves_them(random_mdp):
-    """A state the start never reaches (``D_0i = 0``) has no rows in ``I_theta`` or ``g_theta``: with
-    one-hot features its own features are null directions and the minimum-norm step leaves them at
-    0, so it keeps the uniform prior; the multiplicative step moves it along its advantage. On the
-    reached states the two runs are the same to 1e-10."""
+@pytest.mark.parametrize("spec, lam", CASES)
+def test_one_step_with_own_and_shared_features_is_the_pseudo_inverse_step(random_mdp, spec, lam):
+    """One-hot features beside random shared ones (every state reached): the step of the
+    elimination (each state's own features first, then the shared ones, the minimum norm over the
+    whole theta) is ``pinv(I_theta) g_theta``, theta and policy to 1e-9."""
+    mdp = random_mdp(**spec)
+    phi = np.hstack([np.eye(mdp.n_pairs), random_features(mdp, 3, seed=7)])
+    run = himo.solve(mdp, features=phi, lam=lam, step_rule="fixed", step=1.0, max_iter=1, store_counters=False)
+    fisher, gradient = dense_fisher_and_gradient(mdp, phi, mdp.uniform_policy(), lam)
+    theta = np.linalg.pinv(fisher, rcond=1e-10, hermitian=True) @ gradient
+    np.testing.assert_allclose(run.theta.isel(iteration=1).values, theta, rtol=0, atol=1e-9 * max(1, abs(theta).max()))
+    stepped = run.policy.isel(iteration=1).values[mdp.pair_state, mdp.pair_action]
+    np.testing.assert_allclose(stepped, softmax_policy(mdp, phi @ theta), rtol=0, atol=1e-9)
+
+
+def test_unreached_states_take_the_limit_of_a_vanishing_occupancy(random_mdp):
+    """A state the start never reaches (``D_0i = 0``) has no rows in ``I_theta`` or ``g_theta``, so
+    ``pinv(I_theta) g_theta`` leaves its own features at 0; the solve takes instead the limit
+    ``D_0i -> 0+``, in which its own features fit its advantage (a fit its occupancy factors out
+    of), as ``natural`` and ``multiplicative`` do: with one-hot features the run is the
+    multiplicative run on every state to 1e-10, and one step's theta is the pseudo-inverse's on
+    the reached states' features and not on the unreached state's (docs/MATH.md, identity 12)."""
     mdp = random_mdp(seed=2, action_counts=(3, 2, 3, 2), unreachable=(2,))
     runs = [himo.solve(mdp, lam=0.8, step_rule="fixed", step=0.5, max_iter=30, store_counters=False, **extra)
             for extra in (dict(features=np.eye(mdp.n_pairs)), dict(method="multiplicative"))]
-    reached = [s for s in mdp.state_labels if s != "s2"]
-    np.testing.assert_allclose(runs[0].policy.sel(state=reached).values, runs[1].policy.sel(state=reached).values,
-                               rtol=0, atol=1e-10)
-    unreached = runs[0].policy.sel(state="s2").where(runs[0].available.sel(state="s2"), drop=True)
-    np.testing.assert_allclose(unreached.values, 1 / 3, rtol=0, atol=1e-15)
-    moved = runs[1].policy.sel(state="s2").where(runs[1].available.sel(state="s2"), drop=True)
+    np.testing.assert_allclose(runs[0].policy.values, runs[1].policy.values, rtol=0, atol=1e-10)
+    moved = runs[0].policy.sel(state="s2").where(runs[0].available.sel(state="s2"), drop=True)
     assert np.abs(moved.isel(iteration=-1).values - 1 / 3).max() > 0.05
+    fisher, gradient = dense_fisher_and_gradient(mdp, np.eye(mdp.n_pairs), mdp.uniform_policy(), 0.8)
+    pinv_theta = np.linalg.pinv(fisher, rcond=1e-10, hermitian=True) @ gradient
+    theta = runs[0].theta.isel(iteration=1).values / 0.5
+    own = mdp.pair_state == 2
+    np.testing.assert_allclose(theta[~own], pinv_theta[~own], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(pinv_theta[own], 0.0)
+    assert np.abs(theta[own]).max() > 0.01
 
 
 def test_the_compatible_advantage_is_the_weighted_fit_of_the_advantage(random_mdp, random_policy):

@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.linalg
 
 from himo.errors import FeaturesError, ParameterError
 from himo.mdp import MDP, pair_labels
@@ -225,22 +224,117 @@ def natural_feature_direction(mdp: MDP, features: Features, policy: np.ndarray,
     ``I_theta = M^T M`` and ``g_theta = M^T b`` with ``M = diag(sqrt(D_0i pi_ij)) U`` (``U`` the
     :func:`centred_features`) and ``b = sqrt(D_0i pi_ij) (Q_ij - V_i)``, so ``w`` is the
     minimum-norm least-squares solution of ``M w = b``: the fit of the advantage by the
-    centred features weighted by the expected counts ``D_0i pi_ij``. It is solved from ``M``
-    (a complete orthogonal factorization, LAPACK ``gelsy``), not from ``I_theta``: ``M``'s
-    singular values are the square roots of ``I_theta``'s eigenvalues, so directions whose
-    weight is far below the busiest pair's keep their digits. Singular values below
-    :data:`himo.tolerances.FISHER_RCOND` times the largest count as zero. Pairs of states the
-    start never reaches (``D_0i = 0``) give zero rows: they do not enter ``w``, and their
-    logits move only through features they share with reached pairs.
+    centred features weighted by the expected counts ``D_0i pi_ij``. It is solved by
+    eliminating each state's own features first (:func:`local_and_shared_features`;
+    docs/MATH.md, identity 12, "The solve"): a state's rows carry the one factor
+    ``sqrt(D_0i)``, which drops out of the fit of its own features, so a state visited
+    ``1e-30`` times as often as the busiest keeps its digits; only the shared features are
+    fitted across states (the Schur complement), with singular values below
+    :data:`himo.tolerances.FISHER_RCOND` times the largest of the problem counting as zero;
+    the minimum norm is then taken over the whole ``theta``. Pairs of states the start never
+    reaches (``D_0i = 0``) do not enter ``w``: their own features stay at 0 and their logits
+    move only through features they share with reached pairs.
     """
     u = centred_features(mdp, features, policy)
-    weight = np.sqrt(evaluation.occupancy[mdp.pair_state] * policy)
-    rows = np.flatnonzero(weight > 0)
-    if rows.size == 0:
-        return np.zeros(features.n_features), np.zeros(mdp.n_pairs)
-    w = scipy.linalg.lstsq(weight[rows, None] * u[rows], weight[rows] * evaluation.advantage[rows],
-                           cond=FISHER_RCOND, lapack_driver="gelsy", check_finite=False)[0]
+    local, shared = local_and_shared_features(mdp, features)
+    root = np.sqrt(policy)
+    fits, residual_rows, residual_targets, largest = [], [], [], 0.0
+    for states, own in _same_shape_states(mdp, local):
+        # States of one shape, batched; W_i = diag(sqrt(pi_i)): A_i = W_i U_i[:, own], B_i = W_i U_i[:, shared],
+        # a_i = W_i (Q_i - V_i). Its own features' best fit given w_S is A_i^+ (a_i - B_i w_S) = c_i - G_i w_S,
+        # whatever D_0i; what they cannot fit, P_i (a_i - B_i w_S) (P_i the projection off A_i's range),
+        # is left to the shared features, weighed by D_0i.
+        pairs = mdp.state_offsets[states][:, None] + np.arange(mdp.state_offsets[states[0] + 1]
+                                                               - mdp.state_offsets[states[0]])
+        weights = root[pairs][:, :, None]
+        A = weights * u[pairs[:, :, None], own[:, None, :]]
+        B = weights * u[pairs][:, :, shared]
+        a = weights[:, :, 0] * evaluation.advantage[pairs]
+        basis, pinv, top = _range_and_pseudo_inverse(A)
+        scale = np.sqrt(evaluation.occupancy[states])
+        fits.append((own, pinv @ a[:, :, None], pinv @ B))
+        largest = max(largest, float(np.max(scale * top, initial=0.0)))
+        residual_rows.append((scale[:, None, None] * (B - basis @ (basis.transpose(0, 2, 1) @ B))).reshape(B.shape[0] * B.shape[1], shared.size))
+        residual_targets.append((scale[:, None] * (a - (basis @ (basis.transpose(0, 2, 1) @ a[:, :, None]))[:, :, 0])).ravel())
+    fits = [(own[k], c[k, :, 0], G[k]) for own, c, G in fits for k in range(len(own))]
+    w = np.zeros(features.n_features)
+    w_shared = _minimum_norm_shared(shared.size, fits, residual_rows, residual_targets, largest)
+    w[shared] = w_shared
+    for own, c, G in fits:
+        w[own] = c - G @ w_shared
     return w, u @ w
+
+
+def _same_shape_states(mdp: MDP, local: list[np.ndarray]):
+    """``(states, own)`` per group of states with the same number of actions and own features:
+    ``own[k]`` the own columns of ``states[k]``."""
+    actions = np.diff(mdp.state_offsets)
+    n_own = np.array([columns.size for columns in local])
+    keys = actions * (int(n_own.max(initial=0)) + 1) + n_own
+    for key in np.unique(keys):
+        states = np.flatnonzero(keys == key)
+        yield states, np.array([local[s] for s in states], dtype=np.intp).reshape(states.size, n_own[states[0]])
+
+
+def local_and_shared_features(mdp: MDP, features: Features) -> tuple[list[np.ndarray], np.ndarray]:
+    """``(local, shared)``: ``local[i]`` the columns nonzero on pairs of state ``i`` only (a
+    state's own features, e.g. the tabular ones), ``shared`` the columns nonzero on pairs of
+    two or more states. Columns that are 0 everywhere are in neither (their weight is 0)."""
+    nonzero = features.values != 0
+    states = mdp.pair_state[:, None]
+    first = np.where(nonzero, states, mdp.n_states).min(axis=0)
+    last = np.where(nonzero, states, -1).max(axis=0)
+    own = np.flatnonzero(first == last)
+    local = [np.empty(0, dtype=np.intp)] * mdp.n_states
+    for state, columns in zip(*_group(first[own], own)):
+        local[state] = columns
+    return local, np.flatnonzero(first < last)
+
+
+def _group(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    order = np.argsort(keys, kind="stable")
+    unique, starts = np.unique(keys[order], return_index=True)
+    return unique, np.split(values[order], starts[1:])
+
+
+def _range_and_pseudo_inverse(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a stack of matrices ``A[k]``: ``(basis, A^+, sigma_max)``, orthonormal bases of their
+    ranges and their pseudo-inverses, a singular value below :data:`FISHER_RCOND` times its
+    matrix's largest counting as zero (a relative cut within one state, which the state's
+    occupancy does not move)."""
+    n, rows, columns = A.shape
+    if rows == 0 or columns == 0:
+        return np.zeros((n, rows, 0)), np.zeros((n, columns, rows)), np.zeros(n)
+    left, sigma, right = np.linalg.svd(A, full_matrices=False)
+    top = sigma[:, 0]
+    kept = sigma > FISHER_RCOND * top[:, None]
+    inverse = np.divide(1.0, sigma, out=np.zeros_like(sigma), where=kept)
+    basis = left * kept[:, None, :]
+    return basis, (right.transpose(0, 2, 1) * inverse[:, None, :]) @ left.transpose(0, 2, 1), top
+
+
+def _minimum_norm_shared(n_shared: int, fits, residual_rows, residual_targets, largest: float) -> np.ndarray:
+    """The shared weights ``w_S`` of the minimum-norm ``w``: among the least-squares solutions
+    ``w_S0 + N z`` of the shared fit ``sum_i D_0i |P_i (B_i w_S - a_i)|^2`` (the Schur complement;
+    a singular value below :data:`FISHER_RCOND` times ``largest``, the largest singular value of
+    the problem's blocks, counts as zero), the one minimizing ``|w_S|^2 + sum_i |c_i - G_i w_S|^2``,
+    the whole ``|theta|^2`` once each state's own weights are its best fit ``c_i - G_i w_S``."""
+    if n_shared == 0:
+        return np.zeros(0)
+    rows, targets = np.vstack(residual_rows), np.concatenate(residual_targets)
+    left, sigma, right = np.linalg.svd(rows, full_matrices=rows.shape[0] < n_shared)
+    sigma = np.concatenate([sigma, np.zeros(n_shared - sigma.size)])
+    largest = max(largest, float(sigma[0]))
+    rank = int(np.count_nonzero(sigma > FISHER_RCOND * largest)) if largest > 0 else 0
+    particular = right[:rank].T @ ((left[:, :rank].T @ targets) / sigma[:rank])
+    null = right[rank:].T
+    if null.shape[1] == 0:
+        return particular
+    # |w_S|^2 + sum_i |c_i - G_i w_S|^2 over w_S = particular + null z: rows [I; G_i], targets [0; c_i].
+    stacked = np.vstack([np.eye(n_shared)] + [G for _, _, G in fits])
+    wanted = np.concatenate([np.zeros(n_shared)] + [c for _, c, _ in fits])
+    z = np.linalg.lstsq(stacked @ null, wanted - stacked @ particular, rcond=None)[0]
+    return particular + null @ z
 
 
 def feature_flow(mdp: MDP, features: Features, policy: np.ndarray,

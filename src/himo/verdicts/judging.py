@@ -436,7 +436,8 @@ def _with_priority_arguments(arguments: tuple, definition: str) -> tuple:
 
 # ---------------------------------------------------------------------- the runs
 #: The open choices of a run, each read from the run's attributes by :func:`choices`.
-CHOICES = ("method", "foresight", "step", "e_form", "dependent_rule", "goal_reward", "step_reward", "placement")
+CHOICES = ("method", "foresight", "step", "e_form", "dependent_rule", "goal_reward", "step_reward", "placement",
+           "features")
 
 
 def run_key(ds: xr.Dataset) -> str:
@@ -459,6 +460,7 @@ def choices(ds: xr.Dataset) -> dict:
         "goal_reward": _plain(a.get("env_goal_reward")),
         "step_reward": _plain(a.get("env_step_reward")),
         "placement": placement(ds),
+        "features": str(a.get("features", "")),
     }
 
 

@@ -24,6 +24,7 @@ from himo.mdp import MDP
 from himo.mdpfile import load_mdp, save_mdp
 from himo.solver import SolverSettings, run_himo, value_iteration
 from himo.solver.counters import EForm
+from himo.solver.features import as_features
 from himo.solver.linear import LinearSolverName
 from himo.solver.policy import DependentRule
 from himo.solver.settings import document_settings
@@ -56,6 +57,7 @@ def solve(
     store_counters: bool | None = None,
     progress: bool = False,
     provenance: dict | None = None,
+    features=None,
 ) -> xr.Dataset:
     """Run HIMO on ``mdp`` from the uniform prior (Eq. 22; or a prior drawn near it, ``prior_seed``)
     and return its trajectory.
@@ -81,6 +83,12 @@ def solve(
         Print iteration, objective and time per iteration to stderr.
     provenance
         Extra attributes for the dataset (for example the workflow's config).
+    features
+        A log-linear policy ``pi_ij ~ exp(phi_ij . theta)`` from ``theta = 0``: an array
+        ``(n_pairs, n_features)`` in the MDP's pair order, or an xarray variable
+        ``phi(pair, feature)`` or ``phi(state, action, feature)`` (or a dataset holding it);
+        each step is then the natural path gradient in ``theta`` (``method`` natural, the
+        default; docs/MATH.md, identity 12), and the trajectory stores ``theta``.
     """
     if not isinstance(snapshots_between, (int, np.integer)) or snapshots_between < 0:
         raise ParameterError(f"snapshots_between must be a non-negative integer, got {snapshots_between!r}")
@@ -89,11 +97,14 @@ def solve(
         dependent=dependent, e_form=e_form, storage_budget=storage_budget, linear_solver=linear_solver,
         prior_seed=prior_seed, prior_concentration=prior_concentration,
     )
-    run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress)
+    if features is not None:
+        features = as_features(mdp, features)
+    run = run_himo(mdp, settings, initial_policy=initial_policy, progress=progress, features=features)
     optimum = value_iteration(mdp, settings.lam)
     return trajectory_dataset(
         mdp, run, settings, optimum,
         snapshots_between=snapshots_between, store_counters=store_counters, provenance=provenance,
+        features=features,
     )
 
 

@@ -149,6 +149,11 @@ def _solve_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--counters", choices=list(COUNTERS), default="auto",
                         help="store C and I (auto: when the MDP is small enough)")
     parser.add_argument("--progress", action="store_true", help="report iterations on stderr")
+    parser.add_argument("--features", default=None, metavar="FEATURES",
+                        help="run a log-linear policy pi ~ exp(phi . theta) from theta = 0 with the natural path "
+                             "gradient in theta: a registered feature set (tabular, tabular+room-direction, "
+                             "tabular+cluster-move, ...) or a netCDF file with phi(pair, feature) or "
+                             "phi(state, action, feature)")
     parser.add_argument("--provenance", default=None,
                         help="JSON object of extra attributes to record (e.g. the workflow config)")
 
@@ -157,12 +162,15 @@ def _solve_args(parser: argparse.ArgumentParser) -> None:
 def _solve(args: argparse.Namespace) -> None:
     from himo import solve
     from himo.io import write_netcdf
+    from himo.envs.features import load_features
     from himo.mdpfile import load_mdp
     from himo.solver.settings import setting_schemas
 
     provenance = _json_object(args.provenance, "--provenance") if args.provenance else None
+    mdp = load_mdp(args.mdp)
+    features = None if args.features is None else load_features(mdp, args.features)
     trajectory = solve(
-        load_mdp(args.mdp),
+        mdp, features=features,
         **{name: getattr(args, name) for name in setting_schemas()},
         snapshots_between=args.snapshots_between,
         store_counters=COUNTERS[args.counters],

@@ -32,3 +32,7 @@ class ParameterError(HimoError):
 
 class ConfigError(HimoError):
     """A workflow configuration breaks its schema or a rule of the runs it makes."""
+
+
+class FeaturesError(HimoError):
+    """A features array for a log-linear policy is malformed (shape, NaN, unavailable pairs)."""

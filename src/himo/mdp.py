@@ -381,6 +381,13 @@ class _TransitionStructure:
         return structure
 
 
+def pair_labels(mdp: MDP, pairs: np.ndarray | None = None) -> list[str]:
+    """The labels ``"<state>|<action>"`` of ``pairs`` (default: every pair, in pair order):
+    the trajectory's ``pair`` coordinate and a features file's."""
+    pairs = np.arange(mdp.n_pairs) if pairs is None else pairs
+    return [f"{mdp.state_labels[s]}|{mdp.action_labels[a]}" for s, a in zip(mdp.pair_state[pairs], mdp.pair_action[pairs])]
+
+
 def path_start(start_distribution: np.ndarray) -> int:
     """The state a path starts from when one path is followed (the optimal path of
     the measures, the claims' and the figures' start): the most probable start

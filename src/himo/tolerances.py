@@ -15,7 +15,8 @@ apart where their meanings differ, even at one value:
 - a policy divergence that is zero (:data:`PRIORITY_MIN_PD`);
 - two priorities that are one time but for round-off (:data:`PRIORITY_RTOL`,
   :func:`same_time`);
-- two Kendall taus of the report (:data:`TAU_ATOL`).
+- two Kendall taus of the report (:data:`TAU_ATOL`);
+- the rank of a log-linear policy's Fisher information (:data:`FISHER_RCOND`).
 
 A different kind of rule is not here: two priorities are ordered or tied by the
 resolution of the run's time grid (:func:`himo.measures.orders.precedes`), a
@@ -96,6 +97,19 @@ PRIORITY_RTOL = 1e-9
 #: taus read back exactly equal and different ones differ by far more than this, so
 #: it only keeps the comparison of floats from resting on exact equality.
 TAU_ATOL = 1e-9
+
+#: The rank of the feature Fisher information of a log-linear policy (docs/MATH.md,
+#: identity 12): its natural direction ``I_theta^+ g_theta`` is solved as the
+#: minimum-norm least-squares solution of ``M w = b`` with ``M^T M = I_theta``
+#: (``himo.solver.features.natural_feature_direction``), and a singular value of ``M``
+#: below this times the largest is taken for zero: a direction of ``theta`` that changes
+#: the path distribution by less than that, relative, is a null direction of
+#: ``I_theta``, as the directions of states the start never reaches are exactly. Working
+#: with ``M`` (singular values the square roots of ``I_theta``'s eigenvalues) keeps
+#: eigenvalues down to ``1e-24`` of the largest; ``1e-12`` is far above the rounding of
+#: ``M``'s factorization (about ``1e-15`` relative) and far below any occupancy a run
+#: means (a state visited ``1e-12`` times as often as the busiest one).
+FISHER_RCOND = 1e-12
 
 
 def differs_from_one(totals):

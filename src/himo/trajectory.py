@@ -30,7 +30,14 @@ Data variables
     ``optimal_value(state)`` and ``optimal_policy(state, action)`` from value
     iteration, ``start_distribution(state)`` when paths start in several states
     (else the attribute ``start_state``, as in the MDP file), and, where stored, ``C(snapshot, pair, pair2)``,
-    ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``.
+    ``mean_counts(snapshot, pair)`` and ``I(snapshot, free, free2)``; for a log-linear run
+    (``himo.solve(features=...)``) ``theta(iteration, feature)``, with the features' names
+    as the coordinate ``feature``.
+
+Log-linear runs (attributes)
+    ``features`` what the features are (a registered feature set's name, a file,
+    ``array``), ``n_features``, ``parametrization``; ``convergence_rule`` then names the
+    compatible advantage (docs/MATH.md, identity 12).
 
 Storage (attributes, see :mod:`himo.solver.storage`)
     ``storage_budget`` the setting (MB, with the other settings), ``storage_capacity``
@@ -58,10 +65,11 @@ from dataclasses import fields
 import numpy as np
 import xarray as xr
 
-from himo.mdp import MDP
+from himo.mdp import MDP, pair_labels
 from himo.mdpfile import start_attrs, start_variables
 from himo.provenance import netcdf_attrs, package_versions
 from himo.solver.counters import counter_correlations, fisher_information
+from himo.solver.features import Features
 from himo.solver.linear import RESIDUAL_BOUND
 from himo.solver.loop import Run
 from himo.solver.policy import free_pairs, score_projection, to_state_action
@@ -89,10 +97,6 @@ def snapshot_positions(n_stored: int, between: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n_stored - 1, between + 2)).astype(int))
 
 
-def pair_labels(mdp: MDP, pairs: np.ndarray) -> list[str]:
-    return [f"{mdp.state_labels[s]}|{mdp.action_labels[a]}" for s, a in zip(mdp.pair_state[pairs], mdp.pair_action[pairs])]
-
-
 def trajectory_dataset(
     mdp: MDP,
     run: Run,
@@ -101,8 +105,10 @@ def trajectory_dataset(
     snapshots_between: int = 3,
     store_counters: bool | None = None,
     provenance: dict | None = None,
+    features: Features | None = None,
 ) -> xr.Dataset:
-    """Assemble the dataset of one run; ``store_counters=None`` decides by size."""
+    """Assemble the dataset of one run; ``store_counters=None`` decides by size; ``features``
+    are a log-linear run's (:mod:`himo.solver.features`), whose ``theta`` is stored."""
     iteration = np.asarray(run.iteration)
     ds = xr.Dataset(
         {
@@ -130,6 +136,8 @@ def trajectory_dataset(
         },
     )
     ds = ds.merge(start_variables(mdp))
+    if features is not None:
+        ds = ds.merge(feature_variables(run, features))
     asked = store_counters
     if store_counters is None:
         store_counters = mdp.n_pairs <= COUNTER_PAIR_LIMIT
@@ -172,7 +180,8 @@ def trajectory_dataset(
             "storage_measured_dropped": run.measured_dropped,
             "storage_rule": STORAGE_RULE,
             "stop_note": run.stop_note,
-            "convergence_rule": convergence_rule(settings.method),
+            "convergence_rule": convergence_rule(settings.method) if features is None else FEATURE_CONVERGENCE_RULE,
+            **({} if features is None else feature_attrs(features)),
             **linear_solve_attrs(run),
             **{f"env_{k}": v for k, v in mdp.attrs.items() if k != "title"},
             **package_versions(),
@@ -180,6 +189,27 @@ def trajectory_dataset(
         }
     )
     return ds
+
+
+#: The convergence test of a log-linear run (:func:`himo.solver.steps.rest_test` on its compatible advantage).
+FEATURE_CONVERGENCE_RULE = ("max_ij (phi_ij - phibar_i) . w <= tol (1 - lambda) max(|R(A)|, 1e-3 max |V|), "
+                            "w = I_theta^+ g_theta (the compatible advantage in place of Q_ij - V_i)")
+
+
+def feature_variables(run: Run, features: Features) -> xr.Dataset:
+    """``theta(iteration, feature)``, the log-linear policy's parameters at each stored iteration,
+    with the features' names as the ``feature`` coordinate."""
+    return xr.Dataset(
+        {"theta": (("iteration", "feature"), np.array(run.theta),
+                   {"long_name": "log-linear policy parameters theta, pi ~ exp(phi . theta)", "units": "1"})},
+        coords={"feature": ("feature", list(features.names), {"long_name": "feature"})},
+    )
+
+
+def feature_attrs(features: Features) -> dict:
+    """The attributes of a log-linear run: which features, how many."""
+    return {"features": features.source, "n_features": features.n_features,
+            "parametrization": "log-linear: pi_ij ~ exp(phi_ij . theta), theta = 0 at iteration 0"}
 
 
 def linear_solve_attrs(run: Run) -> dict:

@@ -112,18 +112,18 @@ def test_defaults_are_filled_in():
     assert config["solver"] == setting_defaults()
     assert config["environments"]["chain"] == {
         "mdp": "chain.nc", "env": "", "map": "", "gymnasium": "", "params": {}, "paper_env": "",
-        "figure_style": "raw", "solver": {},
+        "features": "", "figure_style": "raw", "solver": {},
     }
     assert config["figures"] == {} and config["sweeps"] == {} and config["variant_figures"] is False
 
 
 # ---------------------------------------------------------------- the runs
 def test_paper_config_runs():
-    """The paper's config: 8 environments and the sweep runs, settings resolved in order."""
+    """The paper's config: 11 environments and the sweep runs, settings resolved in order."""
     config = load(PAPER_CONFIG)
     runs, figures = resolve(load(PAPER_CONFIG))
     own = {"hanoi", "fourrooms", "wormhole", "hanoi-stepcost", "fourrooms-stepcost", "wormhole-stepcost",
-           "fourrooms-inroom", "wormhole-inroom"}
+           "fourrooms-inroom", "wormhole-inroom", "hanoi-features", "fourrooms-features", "wormhole-features"}
     assert {key for key, run in runs.items() if "sweep" not in run} == own
     grid = config["sweeps"]["foresight"]["values"]
     assert len(grid) >= 9 and min(grid) == 0.8 and max(grid) == 0.995 and 0.9 in grid
@@ -203,7 +203,7 @@ def test_jobs_group_the_runs_of_one_mdp():
         assert len({pipeline.environment_key(key, runs[key]) for key in keys}) == 1, name
         assert len(keys) <= config["runs_per_job"]
     hanoi = [keys for name, keys in jobs.items() if name == "run_hanoi" or name.startswith("run_hanoi_")
-             and not name.startswith("run_hanoi_stepcost")]
+             and not name.startswith(("run_hanoi_stepcost", "run_hanoi_features"))]
     on_hanoi = [key for key in runs if pipeline.environment_key(key, runs[key]) == "hanoi"]
     assert hanoi == [on_hanoi[i::len(hanoi)] for i in range(len(hanoi))]  # dealt like cards
     assert max(map(len, hanoi)) - min(map(len, hanoi)) <= 1
@@ -212,7 +212,7 @@ def test_jobs_group_the_runs_of_one_mdp():
         assert any("gradient" in key for key in keys) or any("softmax" in key for key in keys)
     one_each = pipeline.resolve_jobs(runs, 1)
     assert len(one_each) == len(runs)
-    assert one_each["run_hanoi"] == ["hanoi"] and one_each["run_hanoi_2"] == [list(runs)[8]]
+    assert one_each["run_hanoi"] == ["hanoi"] and one_each["run_hanoi_2"] == [list(runs)[11]]
     assert pipeline.resolve_jobs(runs, 1000)["run_hanoi"] == on_hanoi
     assert one_each["run_fourrooms_inroom"] == ["fourrooms-inroom"]
 
@@ -270,7 +270,8 @@ def test_job_runs_are_what_himo_run_takes():
             keys, runs, variant_trajectories=True))] == [f"results/{key}/trajectory.nc" for key in keys]
         assert [entry["measures"] for entry in listed] == [f"results/{key}/measures.nc" for key in keys]
         for key, entry in zip(keys, listed):
-            assert set(entry) == {*RUN_KEYS, "counters"}
+            assert set(entry) == {*RUN_KEYS, "counters", *(["features"] if runs[key]["features"] else [])}
+            assert entry.get("features", "") == runs[key]["features"]
             assert entry["counters"] == ("no" if pipeline.is_variant(key, runs[key]) else "auto")
             assert entry["settings"] == runs[key]["solver"] and set(entry["settings"]) == set(setting_schemas())
             SolverSettings(**entry["settings"])

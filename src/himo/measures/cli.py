@@ -34,6 +34,9 @@ def _measures(args: argparse.Namespace) -> None:
 #: The keys of each entry of ``himo run --runs`` (and optionally ``counters``, a key of
 #: :data:`himo.cli.COUNTERS`, as ``himo solve --counters``; default auto).
 RUN_KEYS = ("trajectory", "measures", "settings", "provenance")
+#: The optional keys: ``counters`` and ``features`` (a registered feature set or a features
+#: file, as ``himo solve --features``: a log-linear run).
+OPTIONAL_RUN_KEYS = ("counters", "features")
 
 
 def _run_args(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +52,8 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
                              'it), "measures": OUT.nc, '
                              '"settings": {solver settings, as the options of himo solve}, "provenance": '
                              '{attributes to record}, and optionally "counters": auto | yes | no, as himo solve '
-                             '--counters (default auto)}')
+                             '--counters (default auto), and "features": a feature set or file, as himo solve '
+                             '--features}')
 
 
 @command("run", "solve and measure several runs on one MDP in one process: for each run, what 'himo solve' "
@@ -63,6 +67,7 @@ def _run(args: argparse.Namespace) -> None:
     from himo.measures.dataset import measures_dataset
     from himo.cli import parse_params, solve_summary
     from himo.envs import make_env
+    from himo.envs.features import load_features
     from himo.io import write_netcdf
     from himo.mdpfile import load_mdp, save_mdp
     from himo.solver.settings import SolverSettings
@@ -83,9 +88,10 @@ def _run(args: argparse.Namespace) -> None:
         mdp = make_env(args.env, **parse_params(args.param))
         if args.save_mdp is not None:
             save_mdp(mdp, args.save_mdp)
-    for run in runs:
+    features = [None if run.get("features") is None else load_features(mdp, run["features"]) for run in runs]
+    for run, run_features in zip(runs, features):
         trajectory = solve(mdp, **run["settings"], provenance=run["provenance"],
-                           store_counters=COUNTERS[run.get("counters", "auto")])
+                           store_counters=COUNTERS[run.get("counters", "auto")], features=run_features)
         if run["trajectory"] is not None:
             write_netcdf(trajectory, run["trajectory"])
         write_netcdf(measures_dataset(trajectory, mdp), run["measures"])
@@ -101,9 +107,9 @@ def _run_list(text: str) -> list[dict]:
     if not isinstance(runs, list) or not runs:
         raise HimoError("--runs must be a non-empty JSON list of runs")
     for i, run in enumerate(runs):
-        if not isinstance(run, dict) or not set(RUN_KEYS) <= set(run) <= {*RUN_KEYS, "counters"}:
+        if not isinstance(run, dict) or not set(RUN_KEYS) <= set(run) <= {*RUN_KEYS, *OPTIONAL_RUN_KEYS}:
             raise HimoError(f"--runs[{i}] must be an object with the keys {', '.join(RUN_KEYS)} "
-                            "(and optionally counters)")
+                            f"(and optionally {', '.join(OPTIONAL_RUN_KEYS)})")
         if not isinstance(run["settings"], dict) or not isinstance(run["provenance"], dict):
             raise HimoError(f"--runs[{i}]: settings and provenance must be JSON objects")
         if run.get("counters", "auto") not in COUNTERS:

@@ -332,13 +332,14 @@ def job_runs_json(job_keys: list[str], runs: dict[str, dict], variant_counters: 
     solver settings, the provenance ``himo solve --provenance`` would record, and
     whether to store the counters C and I (``himo solve --counters``): ``auto`` (when
     the MDP is small enough), but ``no`` for a variant of a paper environment
-    (:func:`is_variant`) unless ``variant_counters``."""
+    (:func:`is_variant`) unless ``variant_counters``; and a log-linear run's ``features``."""
     return json.dumps([
         {"trajectory": (TRAJECTORY_FILE.format(key=key) if stores_trajectory(key, runs[key], variant_trajectories)
                         else None),
          "measures": MEASURES_FILE.format(key=key),
          "settings": runs[key]["solver"], "provenance": provenance(key, runs[key]),
-         "counters": "no" if is_variant(key, runs[key]) and not variant_counters else "auto"}
+         "counters": "no" if is_variant(key, runs[key]) and not variant_counters else "auto",
+         **({"features": runs[key]["features"]} if runs[key].get("features") else {})}
         for key in job_keys
     ], sort_keys=True)
 

@@ -33,6 +33,13 @@ that would improve its state has a probability of exactly 0 (``underflow``: no
 step can bring it back, a smaller ``step`` avoids it). :class:`Run` says which
 happened.
 
+**Log-linear policies.** With ``features`` (:mod:`himo.solver.features`) the policy is
+``pi_ij ~ exp(phi_ij . theta)`` from ``theta = 0``, and each step is the natural path
+gradient in ``theta``, ``theta += alpha I_theta^+ g_theta`` (docs/MATH.md, identity 12): always
+feasible, so never halved. The compatible advantage takes the place of ``Q - V`` in the
+flow's speed, the step rule and the convergence test (:func:`~himo.solver.features.feature_flow`),
+and the run records ``theta`` beside the policy.
+
 **Storage.** Every iteration is recorded in the :class:`Run`, which holds at most as
 many as ``storage_budget`` allows: a longer run is thinned as it goes
 (:mod:`himo.solver.storage`).
@@ -49,6 +56,7 @@ import numpy as np
 from himo.errors import ParameterError
 from himo.mdp import MDP
 from himo.solver.evaluation import evaluate
+from himo.solver.features import Features, check_feature_method, feature_flow, feature_policy
 from himo.solver.linear import LinearSolver, LinearSolveRecord, choose_linear_solver
 from himo.solver.policy import dependent_pairs, free_pairs, prior_policy, validate_policy
 from himo.solver.settings import SolverSettings
@@ -56,6 +64,7 @@ from himo.solver.storage import THINNED_FRACTION, storage_capacity, thinned_posi
 from himo.solver.steps import (
     STATE_AVERAGED_METHODS,
     Rest,
+    Step,
     StepFailed,
     StepSchedule,
     flow_speed,
@@ -92,6 +101,7 @@ class Run:
     dependent: np.ndarray | None = None  # the initial choice
     dependent_history: list[np.ndarray] = field(default_factory=list)  # per stored iteration, chosen from its policy
     divergence: list[np.ndarray | None] = field(default_factory=list)  # PD per stored iteration, once a thinning needs it
+    theta: list[np.ndarray | None] = field(default_factory=list)  # a log-linear run's parameters (None: tabular)
     converged: bool = False
     stop_reason: str = "max_iter"  # or "converged", "ill_conditioned", "stalled", "underflow"
     stop_note: str = ""
@@ -111,7 +121,7 @@ class Run:
 
 #: The per-iteration series of a :class:`Run`, one entry per stored iteration.
 STORED_SERIES = ("iteration", "time", "step_size", "policy", "objective", "occupancy", "flow_speed",
-                 "dependent_history", "divergence")
+                 "dependent_history", "divergence", "theta")
 
 
 def run_himo(
@@ -119,13 +129,24 @@ def run_himo(
     settings: SolverSettings,
     initial_policy: np.ndarray | None = None,
     progress: bool = False,
+    features: Features | None = None,
 ) -> Run:
     """Iterate HIMO from ``initial_policy`` (default: the prior of the settings, the uniform
-    one of Eq. 22 unless ``prior_seed`` draws one near it: :func:`~himo.solver.policy.prior_policy`)."""
+    one of Eq. 22 unless ``prior_seed`` draws one near it: :func:`~himo.solver.policy.prior_policy`),
+    or, with ``features``, the log-linear policy from ``theta = 0`` (the uniform prior)."""
     if initial_policy is not None and settings.prior_seed:
         raise ParameterError("give either an initial policy or prior_seed, not both: each sets where the run starts")
-    policy = (prior_policy(mdp, settings.prior_seed, settings.prior_concentration) if initial_policy is None
-              else validate_policy(mdp, initial_policy))
+    theta = None
+    if features is not None:
+        check_feature_method(settings.method)
+        if initial_policy is not None or settings.prior_seed:
+            raise ParameterError("a log-linear run (features) starts at theta = 0, the uniform prior: "
+                                 "it takes no initial_policy nor prior_seed")
+        theta = np.zeros(features.n_features)
+        policy = feature_policy(mdp, features, theta)
+    else:
+        policy = (prior_policy(mdp, settings.prior_seed, settings.prior_concentration) if initial_policy is None
+                  else validate_policy(mdp, initial_policy))
     adaptive = settings.dependent == "argmax"
     dependent = dependent_pairs(mdp, settings.dependent, policy)
     run = Run(dependent=dependent, capacity=storage_capacity(mdp, settings.storage_budget))
@@ -139,24 +160,29 @@ def run_himo(
     for iteration in range(settings.max_iter + 1):
         if adaptive:  # re-chosen from this iteration's policy: recorded with it, used by its step
             dependent = evaluation.most_probable  # dependent_pairs(mdp, "argmax", policy), found by the evaluation
-        speed = flow_speed(policy, evaluation, rest_weight(mdp, settings.method, evaluation))
+        # the flow as the run moves it: Q - V, or a log-linear run's compatible advantage
+        direction, flow = (None, evaluation) if features is None else feature_flow(mdp, features, policy, evaluation)
+        speed = flow_speed(policy, flow, rest_weight(mdp, settings.method, flow))
         peak_speed = max(peak_speed, speed)
-        rest = rest_test(mdp, settings.method, policy, evaluation, settings.lam, settings.tol, speed, peak_speed)
+        rest = rest_test(mdp, settings.method, policy, flow, settings.lam, settings.tol, speed, peak_speed)
         run.converged = rest.converged
         if rest.lost is not None:
             run.stop_reason = "underflow"
-            run.stop_note = f"stopped at iteration {iteration}: {_underflow_note(mdp, evaluation, rest.lost)}"
+            run.stop_note = f"stopped at iteration {iteration}: {_underflow_note(mdp, flow, rest.lost)}"
         elif iteration == settings.max_iter and not run.converged:
-            run.stop_note = f"stopped at iteration {iteration}: {_unfinished_note(settings.method, evaluation, rest)}"
+            run.stop_note = f"stopped at iteration {iteration}: {_unfinished_note(settings.method, flow, rest)}"
         last = run.converged or run.stop_reason == "underflow" or iteration == settings.max_iter
-        _record(run, mdp, iteration, planning_time, size, policy, evaluation, speed, dependent)
+        _record(run, mdp, iteration, planning_time, size, policy, evaluation, speed, dependent, theta)
         if progress and (last or iteration == 0 or wallclock.perf_counter() - reported >= PROGRESS_INTERVAL):
             _report(iteration, evaluation.objective, speed, started, final=last)
             reported = wallclock.perf_counter()
         if last:
             break
         try:
-            step = _take_step(mdp, policy, settings, dependent, evaluation, schedule, speed)
+            if features is None:
+                step = _take_step(mdp, policy, settings, dependent, evaluation, schedule, speed)
+            else:
+                theta, step = _take_feature_step(mdp, features, theta, direction, schedule.size(direction, speed, flow))
         except StepFailed as err:
             run.stop_reason = err.reason
             run.stop_note = f"stopped at iteration {iteration}: {err}"
@@ -202,6 +228,13 @@ def _take_step(mdp, policy, settings, dependent, evaluation, schedule: StepSched
     return preference_step(mdp, policy, dependent, free, direction, size(direction))
 
 
+def _take_feature_step(mdp: MDP, features: Features, theta: np.ndarray, direction: np.ndarray,
+                       size: float) -> tuple[np.ndarray, Step]:
+    """``theta += alpha w`` and the log-linear policy of the new ``theta`` (always feasible)."""
+    theta = theta + size * direction
+    return theta, Step(policy=feature_policy(mdp, features, theta), size=size, halvings=0)
+
+
 def _unfinished_note(method: str, evaluation, rest: Rest) -> str:
     """Why a run that reached ``max_iter`` has not converged, in words."""
     if method in STATE_AVERAGED_METHODS:
@@ -210,7 +243,8 @@ def _unfinished_note(method: str, evaluation, rest: Rest) -> str:
             f"tol (1 - lambda) |R(A)| = {rest.threshold:.3g}")
 
 
-def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluation, speed, dependent) -> None:
+def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluation, speed, dependent,
+            theta=None) -> None:
     """Store this iteration; if the stored ones fill the run's capacity, thin them first
     (:func:`himo.solver.storage.thinned_positions`), so that at most ``capacity`` are held."""
     if run.capacity is not None and len(run.iteration) >= run.capacity:
@@ -228,6 +262,7 @@ def _record(run: Run, mdp: MDP, iteration, planning_time, size, policy, evaluati
     run.occupancy.append(evaluation.occupancy)
     run.flow_speed.append(speed)
     run.divergence.append(None)
+    run.theta.append(theta)
 
 
 def _report(iteration: int, objective: float, speed: float, started: float, final: bool = False) -> None:

@@ -61,12 +61,13 @@ def held_fixed(ds: xr.Dataset, family: str) -> dict:
     """The choices a run must share with its environment's main run to be compared
     with it: the environment (its builder ``environment`` and every ``env_*``
     attribute but ``env_key``: rewards, sizes, maps), the dependent-action rule,
-    the form of ``E`` and the prior (``prior_seed``); for HIMO also the step, so that the line varies the foresight
-    only. (The first-order runs take their own step: see docs/MATH.md, section 9.)"""
+    the form of ``E``, the prior (``prior_seed``) and the features of a log-linear run (none
+    for a tabular one); for HIMO also the step, so that the line varies the foresight only.
+    (The first-order runs take their own step: see docs/MATH.md, section 9.)"""
     a = ds.attrs
     fixed = {name: _plain(value) for name, value in a.items() if name.startswith("env_") and name != "env_key"}
     fixed.update(environment=a.get("environment"), dependent_rule=a.get("dependent_rule"), e_form=a.get("e_form"),
-                 prior_seed=int(a.get("prior_seed", 0)))
+                 prior_seed=int(a.get("prior_seed", 0)), features=str(a.get("features", "")))
     if family == "HIMO":
         fixed["step"] = _plain(a.get("step"))
     return fixed

@@ -437,7 +437,7 @@ def _with_priority_arguments(arguments: tuple, definition: str) -> tuple:
 # ---------------------------------------------------------------------- the runs
 #: The open choices of a run, each read from the run's attributes by :func:`choices`.
 CHOICES = ("method", "foresight", "step", "e_form", "dependent_rule", "goal_reward", "step_reward", "placement",
-           "seed")
+           "seed", "features")
 
 
 def run_key(ds: xr.Dataset) -> str:
@@ -461,6 +461,7 @@ def choices(ds: xr.Dataset) -> dict:
         "step_reward": _plain(a.get("env_step_reward")),
         "placement": placement(ds),
         "seed": prior_seed(ds),
+        "features": str(a.get("features", "")),
     }
 
 

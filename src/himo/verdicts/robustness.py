@@ -55,10 +55,11 @@ from himo.verdicts.vocabulary import PAPER_PRIORITY, PRIORITY_DEFINITIONS
 #: The groups of the atlas in the order they are shown; a group is named by the
 #: choices its runs vary (``reward`` stands for goal_reward and step_reward).
 GROUPS = ("main", "foresight", "step", "E form", "reward", "step rule", "dependent rule", "placement", "method",
-          PRIOR_GROUP)
+          PRIOR_GROUP, "features")
 #: The group of each single varied choice (``method`` is split by :func:`group_of`).
 GROUP_OF_CHOICE = {"foresight": "foresight", "step": "step", "e_form": "E form", "goal_reward": "reward",
-                    "step_reward": "reward", "dependent_rule": "dependent rule", "placement": "placement"}
+                    "step_reward": "reward", "dependent_rule": "dependent rule", "placement": "placement",
+                    "features": "features"}
 #: The methods that change only the step rule of HIMO's flow (the others are other methods).
 STEP_RULE_METHODS = ("multiplicative",)
 

@@ -41,6 +41,7 @@ from himo.io import read_csv
 from himo.tolerances import TAU_ATOL
 from himo.verdicts.baselines import METHOD_FAMILIES
 from himo.verdicts.robustness import GROUP_OF_CHOICE
+from himo.verdicts.beyond import FeatureComparison, feature_comparisons
 from himo.verdicts.priors import SettingSpread, prior_spread
 from himo.verdicts.thesis import Thesis, thesis_findings
 from himo.verdicts.vocabulary import NOT, PAPER_PRIORITY, PARTLY, REPLICATED, alternative_priorities, choice_value
@@ -677,6 +678,7 @@ class Findings:
     literal: list[LiteralVerdict]  # the claims under Eq. 20 as printed (step 1, E as printed)
     together: Together  # the bottleneck claims at each foresight, side by side
     priors: list[SettingSpread]  # every claim, tau and lift over the drawn priors (himo.verdicts.priors)
+    beyond: list[FeatureComparison]  # the runs with shared features beside the tabular ones (himo.verdicts.beyond)
 
     @property
     def all_replicated(self) -> bool:
@@ -707,4 +709,5 @@ def findings(tables: Tables) -> Findings:
         literal=literal_verdicts(tables),
         together=together(tables),
         priors=prior_spread(tables.priors, tables.robustness, tables.lift, tables.claim_ids()),
+        beyond=feature_comparisons(tables.robustness, tables.lift, tables.claim_ids()),
     )

@@ -13,7 +13,8 @@
 #      free ports (6817 and 6818 or the next free pair), and waits until the node is
 #      idle (HIMO_SLURM_WAIT seconds at most, default 60);
 #   4. runs COMMAND with SLURM_CONF naming the cluster's slurm.conf, so that sbatch,
-#      squeue and scancel talk to it; the exit status is COMMAND's;
+#      squeue and scancel talk to it, and with an srun first on PATH that names it too
+#      (below, "srun inside a job"); the exit status is COMMAND's;
 #   5. on exit, failure or interruption: cancels the jobs still known to the cluster,
 #      stops exactly the daemons it started, by their process ids (TERM, then KILL after
 #      10 s), prints the end of their logs if anything failed, and removes the directory.
@@ -28,7 +29,7 @@ set -euo pipefail
 readonly WAIT_SECONDS="${HIMO_SLURM_WAIT:-60}"
 readonly STOP_SECONDS=10
 readonly PACKAGES=(slurm-wlm munge)
-readonly COMMANDS=(slurmctld slurmd munged sbatch squeue sinfo scancel)
+readonly COMMANDS=(slurmctld slurmd munged sbatch srun squeue sinfo scancel)
 
 log() { echo "with-cluster: $*" >&2; }
 die() { log "error: $*"; exit 2; }
@@ -169,6 +170,22 @@ ReturnToService=2
 $NODE_LINE NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+
+# srun inside a job. snakemake-executor-plugin-slurm-jobstep runs each job's command
+# through srun with every SLURM_* variable but the allocation's identity removed,
+# SLURM_CONF included, so that srun looks for its configuration where it was built to
+# (/etc/slurm/slurm.conf, or a configless cluster's controller found by DNS): where a
+# real cluster keeps it. This cluster's configuration stays in $DIR, nothing under /etc
+# changes: its srun is this wrapper, first on PATH (which the jobs inherit), naming it.
+REAL_SRUN=$(command -v srun)
+mkdir -m 0700 "$DIR/bin"
+cat >"$DIR/bin/srun" <<EOF
+#!/usr/bin/env bash
+# srun of the test cluster of tools/slurm/with-cluster.sh: its configuration, whatever the environment.
+SLURM_CONF=$(printf %q "$SLURM_CONF") exec $(printf %q "$REAL_SRUN") "\$@"
+EOF
+chmod 0755 "$DIR/bin/srun"
+export PATH="$DIR/bin:$PATH"
 
 # ---------------------------------------------------------------- daemons
 start_daemon munged munged --foreground --force --key-file="$DIR/munge/munge.key" \

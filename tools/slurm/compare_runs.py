@@ -117,7 +117,7 @@ def main() -> None:
     completed = sum(state == "COMPLETED" for state in submitted.values())
     say(f"SLURM run: {slurm_seconds:.0f} s; {len(submitted)} jobs ran as SLURM jobs, {completed} COMPLETED "
         f"(the workflow's {total} jobs, {local_jobs} of them local)")
-    if len(submitted) != total - local_jobs or completed != len(submitted):
+    if not submitted or len(submitted) != total - local_jobs or completed != len(submitted):
         fail(f"expected {total - local_jobs} SLURM jobs, all COMPLETED: {sorted(submitted.items())}")
 
     names = outputs(local, tracked)

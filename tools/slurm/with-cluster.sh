@@ -15,9 +15,11 @@
 #   4. runs COMMAND with SLURM_CONF naming the cluster's slurm.conf, so that sbatch,
 #      squeue and scancel talk to it, and with an srun first on PATH that names it too
 #      (below, "srun inside a job"); the exit status is COMMAND's;
-#   5. on exit, failure or interruption: cancels the jobs still known to the cluster,
-#      stops exactly the daemons it started, by their process ids (TERM, then KILL after
-#      10 s), prints the end of their logs if anything failed, and removes the directory.
+#   5. on exit, failure or interruption: stops COMMAND if it still runs (its own process
+#      group, which the script started it in), cancels the jobs still known to the
+#      cluster, stops exactly the daemons it started, by their process ids (TERM, then
+#      KILL after 10 s), prints the end of their logs if anything failed, and removes
+#      the directory.
 #
 # The cluster: the node as `slurmd -C` reports it (all its CPUs and memory), one
 # partition, jobs run as root; ProctrackType=proctrack/linuxproc and TaskPlugin=task/none
@@ -59,35 +61,48 @@ fi
 DIR=""
 DAEMON_PIDS=()    # in the order started; stopped in reverse
 DAEMON_NAMES=()
+COMMAND_PID=""    # while COMMAND runs: its pid, which is also its process group's id
 
-is_running() { kill -0 "$1" 2>/dev/null; }
+is_running() { kill -0 -- "$1" 2>/dev/null; }   # a pid, or -PGID: a process group
 
-stop_daemon() {   # stop_daemon PID NAME: TERM, wait, then KILL; only this pid
-    local pid=$1 name=$2 waited=0
-    is_running "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    while is_running "$pid" && (( waited < STOP_SECONDS * 10 )); do
+stop() {   # stop TARGET NAME: TERM, wait, then KILL; TARGET is a pid or -PGID we started
+    local target=$1 name=$2 waited=0
+    is_running "$target" || return 0
+    kill -TERM -- "$target" 2>/dev/null || true
+    while is_running "$target" && (( waited < STOP_SECONDS * 10 )); do
         sleep 0.1; waited=$(( waited + 1 ))
     done
-    if is_running "$pid"; then
-        log "$name (pid $pid) still running after ${STOP_SECONDS} s: KILL"
-        kill -KILL "$pid" 2>/dev/null || true
+    if is_running "$target"; then
+        log "$name ($target) still running after ${STOP_SECONDS} s: KILL"
+        kill -KILL -- "$target" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null || true
+    wait "${target#-}" 2>/dev/null || true
 }
+
+unfinished_jobs() { squeue -h -t PENDING,RUNNING,CONFIGURING,COMPLETING -o %i 2>/dev/null; }
 
 cleanup() {
     local status=$? i
     trap - EXIT INT TERM
     set +e
+    if [[ -n "$COMMAND_PID" ]]; then
+        log "stopping the command (process group $COMMAND_PID)"
+        stop "-$COMMAND_PID" "the command"
+    fi
     if [[ ${#DAEMON_PIDS[@]} -ge 2 ]] && is_running "${DAEMON_PIDS[1]}"; then  # slurmctld
         # The jobs of this cluster only: SLURM_CONF names its slurm.conf.
-        local jobs
-        jobs=$(squeue -h -t PENDING,RUNNING,CONFIGURING,COMPLETING -o %i 2>/dev/null)
-        [[ -z "$jobs" ]] || { log "cancelling unfinished jobs: $(echo $jobs)"; scancel $jobs; sleep 2; }
+        local unfinished waited=0
+        unfinished=$(unfinished_jobs)
+        if [[ -n "$unfinished" ]]; then
+            log "cancelling unfinished jobs: $(echo $unfinished)"
+            scancel $unfinished
+            while [[ -n "$(unfinished_jobs)" ]] && (( waited < STOP_SECONDS * 10 )); do
+                sleep 0.1; waited=$(( waited + 1 ))
+            done
+        fi
     fi
     for (( i = ${#DAEMON_PIDS[@]} - 1; i >= 0; i-- )); do
-        stop_daemon "${DAEMON_PIDS[i]}" "${DAEMON_NAMES[i]}"
+        stop "${DAEMON_PIDS[i]}" "${DAEMON_NAMES[i]}"
     done
     if [[ -n "$DIR" && -d "$DIR" ]]; then
         if (( status != 0 )); then
@@ -107,9 +122,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_daemon() {  # start_daemon NAME COMMAND...: in the background, foreground mode
-    local name=$1; shift
-    "$@" >"$DIR/log/$name.out" 2>&1 &
+start_daemon() {  # start_daemon NAME COMMAND...: in the background, foreground mode, in a
+    local name=$1; shift  # session of its own, so that a signal to this script's process
+    setsid "$@" >"$DIR/log/$name.out" 2>&1 &  # group (make, timeout) reaches the cleanup first
     DAEMON_PIDS+=("$!")
     DAEMON_NAMES+=("$name")
     sleep 0.5
@@ -205,8 +220,15 @@ done
 log "cluster up in ${waited} s: node $NODE idle ($(sinfo -h -N -n "$NODE" -o '%c CPUs, %m MB')), ports $CTLD_PORT/$SLURMD_PORT, SLURM_CONF=$SLURM_CONF"
 
 # ---------------------------------------------------------------- the command
+# In a process group of its own (setsid), waited for in the background, so that an
+# interruption reaches the trap at once and the cleanup can stop the command's whole
+# tree (e.g. snakemake under make test-slurm's script) by that group's id; stdin is
+# passed on (a background command would otherwise read /dev/null).
+setsid "$@" <&0 &
+COMMAND_PID=$!
 set +e
-"$@"
+wait "$COMMAND_PID"
 status=$?
 set -e
+COMMAND_PID=""
 exit "$status"

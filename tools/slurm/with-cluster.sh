@@ -5,8 +5,8 @@
 #
 # For `make test-slurm` (the workflow through snakemake-executor-plugin-slurm, compared
 # byte for byte with a local run), on a Debian or Ubuntu machine, as root:
-#   1. installs slurm-wlm and munge with apt-get when slurmctld, slurmd, munged, sbatch
-#      or squeue is missing;
+#   1. installs slurm-wlm and munge with apt-get when one of the commands it uses
+#      (COMMANDS below) is missing;
 #   2. writes the configuration (slurm.conf, a MUNGE key), state, spool and logs into a
 #      fresh temporary directory: nothing under /etc, /var or /run is read or changed;
 #   3. starts munged (on its own socket), slurmctld and slurmd in the foreground, on

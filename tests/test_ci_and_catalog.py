@@ -75,6 +75,15 @@ def test_ci_uploads_the_figure_comparison_from_where_make_test_leaves_it():
     assert "--mpl-generate-summary=html" in options
 
 
+def test_ci_runs_make_test_slurm_as_root_in_a_job_of_its_own():
+    """`make test-slurm` starts SLURM's daemons (root) and runs the workflow twice (minutes):
+    not part of `make test`, a CI job of its own, set up as the runner's user first."""
+    runs = [step.get("run") for step in steps("test-slurm")]
+    assert runs.index("make setup") < runs.index("sudo make test-slurm")
+    assert not any("test-slurm" in line or "with-cluster" in line for line in make_recipe("test"))
+    assert any(line.startswith("tools/slurm/with-cluster.sh ") for line in make_recipe("test-slurm"))
+
+
 def test_ci_runs_actionlint_from_its_pin():
     assert "make lint-ci" in [step.get("run") for step in steps("lint-ci")]
     assert any("requirements-ci.lock" in line for line in make_recipe("lint-ci"))

@@ -40,6 +40,7 @@ SNAKEFILE = REPO / "workflow" / "Snakefile"
 TEST_CONFIG = Path(__file__).with_name("config.test.yaml")
 PAPER_CONFIG = REPO / "config" / "config.yaml"
 SCHEMA_FILE = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
 BIN = Path(sys.executable).parent
 
 #: Lints accepted on purpose. The rules run the `himo` of the project's virtual
@@ -171,6 +172,27 @@ def test_lint():
     lints = set(re.findall(r"^\s+\* (.+?):?$", output_of(proc), re.M))
     assert lints <= ACCEPTED_LINTS, output_of(proc)
     assert proc.returncode == 0 or lints, output_of(proc)
+
+
+def test_slurm_profile_sets_the_resources_of_the_workflows_rules(tmp_path):
+    """workflow/profiles/slurm gives resources to exactly the rules that run a job, apart
+    from the run jobs (named after the config's environments, they take its
+    default-resources): Snakemake silently ignores a rule the profile names that the
+    workflow lacks (renamed or removed), and a new rule missing from the profile would
+    run with the defaults meant for the run jobs. The rules are the workflow's own, as
+    `snakemake --list-rules` prints them (a name a line, then its docstring)."""
+    proc = snakemake(tmp_path, "--list-rules", config=PAPER_CONFIG)
+    assert_ok(proc)
+    rules = set(re.findall(r"^(\w+)(?: \(.*\))?$", proc.stdout, re.M))
+    config = yaml.safe_load(PAPER_CONFIG.read_text())
+    runs = pipeline.resolve_runs(pipeline.validate_config(config, SCHEMA_FILE))
+    run_jobs = set(pipeline.resolve_jobs(runs, config["runs_per_job"]))
+    assert run_jobs < rules, sorted(run_jobs - rules)
+    named = set(yaml.safe_load(SLURM_PROFILE.read_text())["set-resources"])
+    assert not named - rules, f"the SLURM profile names rules the workflow lacks: {sorted(named - rules)}"
+    # `all` is the default target: it runs no job
+    assert not rules - run_jobs - {"all"} - named, \
+        f"the SLURM profile lacks rules of the workflow: {sorted(rules - run_jobs - {'all'} - named)}"
 
 
 # ------------------------------------------------------------------ real runs

@@ -392,3 +392,15 @@ def test_the_test_config_is_good():
     """The base of the bad configs above resolves: each error is the one change's."""
     runs, figures = resolve(load(TEST_CONFIG))
     assert list(runs) == ["hanoi"] and list(figures) == ["fig1"]
+
+
+def test_a_features_file_is_an_input_of_its_job_a_feature_set_is_not(tmp_path):
+    """A run whose features are a file reads it: the job declares it as an input (a changed
+    file reruns the job); a registered feature set is code, not a file."""
+    config = load(PAPER_CONFIG)
+    runs, _ = resolve(config)
+    jobs = pipeline.resolve_jobs(runs, config["runs_per_job"])
+    assert [f for keys in jobs.values() for f in pipeline.job_feature_files(keys, runs)] == []
+    runs["hanoi-features"]["features"] = str(tmp_path / "phi.nc")
+    job = next(keys for keys in jobs.values() if "hanoi-features" in keys)
+    assert pipeline.job_feature_files(job, runs) == [str(tmp_path / "phi.nc")]

@@ -88,6 +88,11 @@ def get_job_measures_files(job):
     return [temp(path) if pipeline.from_drawn_prior(RUNS[key]) else path for key, path in zip(JOBS[job], files)]
 
 
+def get_job_feature_files(job):
+    """The features files (not registered feature sets) a job's runs read."""
+    return pipeline.job_feature_files(JOBS[job], RUNS)
+
+
 def get_job_trajectory_files(job):
     """The trajectory files of a job's runs that keep one (not the variants', unless
     the config's variant_trajectories)."""

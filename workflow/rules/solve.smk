@@ -24,6 +24,7 @@ for job in get_job_names():
             job
         input:
             mdp=get_job_mdp_input(job),
+            features=get_job_feature_files(job),
             code=get_code("run"),
         output:
             mdp=get_job_mdp_output(job),

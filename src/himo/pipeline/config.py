@@ -344,6 +344,17 @@ def job_runs_json(job_keys: list[str], runs: dict[str, dict], variant_counters: 
     ], sort_keys=True)
 
 
+def job_feature_files(job_keys: list[str], runs: dict[str, dict]) -> list[str]:
+    """The features files a job's runs read (a run's ``features`` that is not a registered
+    feature set: a netCDF file, :func:`himo.envs.features.load_features`), each once, so that
+    a changed file reruns the job."""
+    from himo.envs.features import available_features
+
+    named = set(available_features())
+    return list(dict.fromkeys(runs[key]["features"] for key in job_keys
+                              if runs[key].get("features") and runs[key]["features"] not in named))
+
+
 def stores_trajectory(key: str, run: dict, variant_trajectories: bool = False) -> bool:
     """Whether run ``key`` keeps its trajectory file: every run but the variants of a
     paper environment (:func:`is_variant`), whose measures are all that is read

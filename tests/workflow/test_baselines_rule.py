@@ -11,7 +11,7 @@ from test_workflow import PAPER_CONFIG, TEST_CONFIG, assert_ok, jobs_of, output_
 
 pytestmark = pytest.mark.workflow
 
-OUTPUTS = ["figures/baselines.png", "figures/baselines.pdf", "results/baselines.csv"]
+OUTPUTS = ["figures/baselines.png", "figures/baselines.pdf", "results/baselines.csv", "results/prior_runs.csv"]
 
 
 def baselines_job(text: str) -> str:

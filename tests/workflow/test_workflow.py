@@ -139,8 +139,10 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     for key in ("hanoi", "fourrooms", "wormhole"):
         for variant in ("lam0.8", "lam0.995", "step1", "step0.03", "rule-multiplicative", "dependent-last",
                         "stepcost", "gradient-lam0.9", "softmax-lam0.8"):
-            assert f"results/{key}-{variant}/trajectory.nc" in text
+            assert f"results/{key}-{variant}/measures.nc" in text
+            assert f"results/{key}-{variant}/trajectory.nc" not in text  # variant_trajectories is off
             assert f"figures/{key}-{variant}.png" not in text  # variant_figures is off
+        assert f"results/{key}/trajectory.nc" in text  # the paper environments' own runs keep theirs
     for figure in ("fig1", "fig2", "figS1", "robustness", "priority_ranks"):
         assert f"figures/{figure}.pdf" in text
     # the sweep's settings reach the command line, and so does the provenance; the
@@ -148,12 +150,13 @@ def test_dry_run_of_the_paper_config(where, tmp_path):
     assert "results/hanoi-lam0.8/env.nc" not in text
     assert len(re.findall(r"--save-mdp results/hanoi/env.nc", text)) == 1
     (job,) = [line for line in text.splitlines() if line.startswith("Shell command: himo run --env hanoi ")
-              and '"results/hanoi-lam0.8/trajectory.nc"' in line]
+              and '"results/hanoi-lam0.8/measures.nc"' in line]
     words = shlex.split(job)
     listed = json.loads(words[words.index("--runs") + 1])
     (entry,) = [e for e in listed if e["provenance"]["env_key"] == "hanoi-lam0.8"]
     assert entry["settings"]["lam"] == 0.8 and entry["settings"]["method"] == "natural"
     assert entry["provenance"]["paper_env"] == "hanoi" and entry["measures"] == "results/hanoi-lam0.8/measures.nc"
+    assert entry["trajectory"] is None
 
 
 def test_variant_figures_are_drawn_when_asked(tmp_path):

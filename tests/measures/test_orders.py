@@ -222,3 +222,18 @@ def test_compare_pair_orders_by_hand():
     found = compare_pair_orders(np.arange(4), first, grid, second, grid)
     assert (found.alike, found.reversed, found.one_only) == (3, 2, 1)
     assert found.reversed_pairs == [(1, 2), (1, 3)]
+
+
+def test_two_numbers_take_the_rule_of_the_arrays():
+    """precedes on two numbers (its fast path) gives the broadcast rule's answer, on random
+    grids and priorities, round-off ties and the grid's ends included."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        time = np.cumsum(np.concatenate([[0.0], rng.exponential(size=rng.integers(1, 30))]))
+        a = rng.uniform(time[0], time[-1], size=20)
+        b = np.concatenate([rng.uniform(time[0], time[-1], size=16), a[:2] * (1 + 1e-12), time[[0, -1]]])
+        pairs = [(x, y) for x in a for y in b] + [(y, x) for x in a for y in b]
+        expected = precedes(np.array([x for x, _ in pairs]), np.array([y for _, y in pairs]), time)
+        assert [precedes(float(x), float(y), time) for x, y in pairs] == list(expected)
+        assert [precedes(float(x), float(y), None) for x, y in pairs] == list(
+            precedes(np.array([x for x, _ in pairs]), np.array([y for _, y in pairs]), None))

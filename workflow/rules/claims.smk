@@ -17,6 +17,10 @@ rule claims:
         ranks="results/priority_ranks.csv",
     log:
         "results/claims.log",
+    # ahead of the baselines and the lift, ready at the same time: the atlas figures and
+    # the report wait for it, the longest chain after the runs
+    priority:
+        1
     shell:
         "himo claims {input.measures} --json {output.json} --md {output.md}"
         " --csv {output.robustness} --ranks {output.ranks} > {log} 2>&1"

@@ -138,6 +138,7 @@ def test_one_hot_features_give_the_multiplicative_iterates(random_mdp, spec, lam
     np.testing.assert_allclose(runs[0].time.values, runs[1].time.values, rtol=1e-10)
 
 
+@pytest.mark.slow  # whole paper-environment runs (up to 3.6 s each): make test runs them, make test-fast not
 @pytest.mark.parametrize("env, feature_set", [("hanoi", "tabular"), ("hanoi", "tabular+cluster-move"),
                                               ("wormhole", "tabular+room-direction")])
 def test_tabular_plus_shared_features_give_the_multiplicative_run(env, feature_set):

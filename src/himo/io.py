@@ -89,6 +89,12 @@ def _cell(value) -> str:
     return str(value)
 
 
+def cell_number(text: str | None) -> float | None:
+    """A number cell of a table read back (:func:`read_csv`): the float, or None for an
+    empty cell (:func:`csv_text` writes None, NaN and infinities empty)."""
+    return float(text) if text else None
+
+
 def read_csv(path: str | os.PathLike, needs: Sequence[str] = (), error: type[HimoError] = HimoError
              ) -> list[dict[str, str]]:
     """The rows of a CSV table with a header, each ``{column: text}`` (an empty cell is

@@ -21,25 +21,19 @@ from typing import Callable
 
 from himo.errors import ParameterError, UnknownEnvironmentError
 from himo.mdp import MDP
+from himo.registry import Registry
 
-_REGISTRY: dict[str, Callable[..., MDP]] = {}
+_REGISTRY = Registry("environment")
 
 
 def register_env(name: str) -> Callable[[Callable[..., MDP]], Callable[..., MDP]]:
     """Decorator: register ``builder`` under ``name``."""
-
-    def decorate(builder: Callable[..., MDP]) -> Callable[..., MDP]:
-        if name in _REGISTRY and _REGISTRY[name] is not builder:
-            raise ValueError(f"an environment named {name!r} is already registered")
-        _REGISTRY[name] = builder
-        return builder
-
-    return decorate
+    return _REGISTRY.register(name)
 
 
 def available_envs() -> list[str]:
     """Names of the registered environments, sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def env_parameters(name: str) -> dict[str, object]:

@@ -31,28 +31,22 @@ import scipy.ndimage
 
 from himo.errors import FeaturesError
 from himo.mdp import MDP, pair_labels
+from himo.registry import Registry
 from himo.solver.features import Features, as_features
 
-_REGISTRY: dict[str, Callable[[MDP], Features]] = {}
+_REGISTRY = Registry("feature set")
 #: The group of the doorway cells in ``room-direction``.
 DOORWAY = "doorway"
 
 
-def register_features(name: str):
+def register_features(name: str) -> Callable[[Callable[[MDP], Features]], Callable[[MDP], Features]]:
     """Decorator: register ``builder(mdp) -> Features`` under ``name``."""
-
-    def decorate(builder):
-        if name in _REGISTRY and _REGISTRY[name] is not builder:
-            raise ValueError(f"a feature set named {name!r} is already registered")
-        _REGISTRY[name] = builder
-        return builder
-
-    return decorate
+    return _REGISTRY.register(name)
 
 
 def available_features() -> list[str]:
     """Names of the registered feature sets, sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def load_features(mdp: MDP, spec: str) -> Features:

@@ -22,11 +22,10 @@ priority (``results/bottleneck_lift.csv``). Plain data; the template words it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from himo.io import TABLE_DIGITS
+from himo.io import TABLE_DIGITS, cell_number
 from himo.verdicts.vocabulary import PAPER_PRIORITY
 
 #: The atlas group of the runs with features (:func:`himo.verdicts.robustness.group_of`).
@@ -124,7 +123,7 @@ def _comparison(paper_env: str, key: str, features: str, paper: Sequence[dict], 
         if found[2] is None:
             continue
         claims.append(ClaimBeside(claim, tuple(r["verdict"] if r else None for r in found),
-                                  tuple(_number(r["subject_priority"]) if r else None for r in found)))
+                                  tuple(cell_number(r["subject_priority"]) if r else None for r in found)))
     by_run = {}
     for row in lift:
         if not row["role"].startswith("before "):
@@ -134,13 +133,6 @@ def _comparison(paper_env: str, key: str, features: str, paper: Sequence[dict], 
     for state in states:
         found = [by_run.get(run, {}).get(state) for run in runs]
         lifts.append(LiftBeside(state, tuple(int(r["lift"]) if r and r["lift"] else None for r in found),
-                                tuple(_number(r["priority"]) if r and r["on_path"] == "true" else None
+                                tuple(cell_number(r["priority"]) if r and r["on_path"] == "true" else None
                                       for r in found)))
     return FeatureComparison(paper_env, features, runs, claims, lifts)
-
-
-def _number(text: str | None) -> float | None:
-    if not text:
-        return None
-    value = float(text)
-    return None if math.isnan(value) else value

@@ -28,6 +28,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Sequence
 
+from himo.io import cell_number
 from himo.verdicts.vocabulary import PAPER_PRIORITY
 
 #: The atlas group of the runs from drawn priors (:func:`himo.verdicts.robustness.group_of`).
@@ -181,19 +182,15 @@ def _setting(paper_env: str, family: str, foresight: float, rows: list[dict], ve
     for state in states:
         values = [lifts.get(key, {}).get(state) for key in keys]
         lift_spreads.append(LiftSpread(
-            state, Spread(_number(lifts.get(uniform_key, {}).get(state)), [float(v) for v in values if v]),
+            state, Spread(cell_number(lifts.get(uniform_key, {}).get(state)), [float(v) for v in values if v]),
             sum(1 for v in values if not v)))
     return SettingSpread(
         paper_env=paper_env, family=family, foresight=foresight, uniform_run=uniform_key,
         seeds=[int(row["seed"]) for row in drawn], concentration=drawn[0]["prior_concentration"] if drawn else "",
         not_converged=[row["env_key"] for row in drawn if row["stop_reason"] != "converged"],
-        claims=claims, tau=Spread(_number(uniform["kendall_tau_dp"]) if uniform else None,
+        claims=claims, tau=Spread(cell_number(uniform["kendall_tau_dp"]) if uniform else None,
                                   [float(row["kendall_tau_dp"]) for row in drawn if row["kendall_tau_dp"]]),
         lifts=lift_spreads)
-
-
-def _number(text: str | None) -> float | None:
-    return float(text) if text else None
 
 
 def at_main_runs(settings: Sequence[SettingSpread]) -> dict[str, list[tuple[str, ClaimSpread]]]:
